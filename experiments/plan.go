@@ -1,0 +1,95 @@
+package experiments
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// Unit is one independent piece of work; its results depend on nothing but
+// the config and the unit's own fields.
+type Unit struct {
+	Method string  // analytic | sampled | ridge-exact | dpa | baseline
+	Q      float64 // analytic, sampled
+	Lambda float64 // every certificate method
+	K      int     // dpa: number of partitions
+	Attack string  // baseline: random | pointwise
+	Flips  int     // baseline: attack budget
+	Seed   uint64  // baseline: network and attack seed
+}
+
+// Label is the method name written in points.csv (dpa-k100 for DPA with k = 100).
+func (u Unit) Label() string {
+	if u.Method == "dpa" {
+		return "dpa-k" + strconv.Itoa(u.K)
+	}
+	return u.Method
+}
+
+// Name identifies the unit in messages, file names and random-stream keys.
+func (u Unit) Name() string {
+	switch u.Method {
+	case "analytic", "sampled":
+		return fmt.Sprintf("%s_q%s_lambda%s", u.Method, formatFloat(u.Q), formatFloat(u.Lambda))
+	case "baseline":
+		return fmt.Sprintf("baseline_%s_flips%d_seed%d", u.Attack, u.Flips, u.Seed)
+	default:
+		return fmt.Sprintf("%s_lambda%s", u.Label(), formatFloat(u.Lambda))
+	}
+}
+
+// Plan lists the units of a config in the order their rows appear in the
+// output tables: analytic, sampled, ridge-exact, dpa (each by q, then λ, then
+// k), then the baseline by attack, flips and seed.
+func Plan(c Config) []Unit {
+	var units []Unit
+	for _, m := range []struct {
+		name string
+		on   bool
+	}{{"analytic", c.Analytic.Enabled}, {"sampled", c.Sampler.Enabled}} {
+		if !m.on {
+			continue
+		}
+		for _, q := range c.Smoothing.Q {
+			for _, l := range c.Ridge.Lambda {
+				units = append(units, Unit{Method: m.name, Q: q, Lambda: l})
+			}
+		}
+	}
+	if c.RidgeExact.Enabled {
+		for _, l := range c.Ridge.Lambda {
+			units = append(units, Unit{Method: "ridge-exact", Lambda: l})
+		}
+	}
+	if c.DPA.Enabled {
+		for _, k := range c.DPA.K {
+			for _, l := range c.Ridge.Lambda {
+				units = append(units, Unit{Method: "dpa", K: k, Lambda: l})
+			}
+		}
+	}
+	if c.Baseline.Enabled {
+		for _, a := range c.Baseline.Attacks {
+			for _, f := range c.Baseline.Flips {
+				for s := range c.Baseline.Seeds {
+					units = append(units, Unit{Method: "baseline", Attack: a, Flips: f, Seed: uint64(s + 1)})
+				}
+			}
+		}
+	}
+	return units
+}
+
+// Shard returns the units that shard i of n runs: every n-th unit from the
+// i-th, so that each shard gets a mix of cheap and costly methods.
+func Shard(units []Unit, i, n int) []Unit {
+	var mine []Unit
+	for j, u := range units {
+		if j%n == i {
+			mine = append(mine, u)
+		}
+	}
+	return mine
+}
+
+// formatFloat writes the shortest decimal that reads back as x.
+func formatFloat(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }

@@ -1,0 +1,150 @@
+package experiments
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"math"
+	"runtime"
+	"strconv"
+	"sync"
+
+	"flipcert/analytic"
+	"flipcert/dpa"
+	"flipcert/exact"
+	"flipcert/progress"
+	"flipcert/radius"
+	"flipcert/ridge"
+	"flipcert/sampler"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// point is one row of points.csv.
+type point struct {
+	prediction int     // −1 when abstaining
+	logEps     float64 // NaN when the method has no probability bound
+	radius     int     // tight (Neyman-Pearson) or the method's exact radius; −1 = not certified
+	radiusKL   int
+}
+
+// kernelBlock is how many test points share one n×b block of kernel vectors:
+// 256 × 13,007 float64 is 27 MB, small next to the full m×n matrix.
+const kernelBlock = 256
+
+// forEachKernel computes the kernel vectors α of the test points block by
+// block and calls visit(worker, i, α) for every test point i, spreading each
+// block over the workers. Results that visit stores by i do not depend on the
+// number of workers.
+func forEachKernel(model *ridge.Model, test *mat.Dense, workers int, stage *progress.Stage, visit func(worker, i int, alpha []float64)) error {
+	m, d := test.Dims()
+	n, _ := model.Design().Features().Dims()
+	buf := mat.NewDense(min(kernelBlock, m), n, nil)
+	for lo := 0; lo < m; lo += kernelBlock {
+		hi := min(lo+kernelBlock, m)
+		alpha := buf.Slice(0, hi-lo, 0, n).(*mat.Dense)
+		if err := model.Kernel(alpha, test.Slice(lo, hi, 0, d).(*mat.Dense)); err != nil {
+			return err
+		}
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Go(func() {
+				for i := lo + w; i < hi; i += workers {
+					visit(w, i, alpha.RawRowView(i-lo))
+				}
+			})
+		}
+		wg.Wait()
+		stage.Add(hi - lo)
+	}
+	return nil
+}
+
+// smoothedPoint turns a probability bound into a row: abstain when
+// log ε ≥ log ½, else both radii (SCIENCE.md §5).
+func smoothedPoint(class int, logEps, q float64, table *radius.Table) point {
+	r := table.Radius(logEps)
+	if r < 0 {
+		return point{prediction: -1, logEps: logEps, radius: -1, radiusKL: -1}
+	}
+	return point{prediction: class, logEps: logEps, radius: r, radiusKL: radius.KL(logEps, q, table.MaxFlips())}
+}
+
+// certify runs one certificate unit over the whole test set.
+func (p *prepared) certify(u Unit, c Config, stage *progress.Stage) ([]point, error) {
+	model := p.models[u.Lambda]
+	y := p.train.Y
+	m := p.test.Len()
+	pts := make([]point, m)
+	workers := runtime.GOMAXPROCS(0)
+	switch u.Method {
+	case "analytic":
+		table := p.tables[u.Q]
+		certifiers := make([]analytic.Certifier, workers)
+		err := forEachKernel(model, p.testF, workers, stage, func(w, i int, alpha []float64) {
+			cert := certifiers[w].Certify(alpha, y, u.Q)
+			pts[i] = smoothedPoint(cert.Class, cert.LogEps, u.Q, table)
+		})
+		return pts, err
+	case "sampled":
+		res, err := sampler.Certify(model, y, p.testF, sampler.Config{
+			N0: c.Sampler.N0, N: c.Sampler.N, Alpha: c.Sampler.Alpha, Q: u.Q,
+			Seed: c.Seed, Purpose: u.Name(),
+		}, stage.Callback())
+		if err != nil {
+			return nil, err
+		}
+		for i, r := range res {
+			pts[i] = smoothedPoint(r.Class, r.LogEps, u.Q, p.tables[u.Q])
+		}
+		return pts, nil
+	case "ridge-exact":
+		certifiers := make([]exact.Certifier, workers)
+		err := forEachKernel(model, p.testF, workers, stage, func(w, i int, alpha []float64) {
+			class, r := certifiers[w].Certify(alpha, y)
+			pts[i] = point{prediction: class, logEps: math.NaN(), radius: r, radiusKL: r}
+		})
+		return pts, err
+	case "dpa":
+		parts := dpa.Partition(p.train.X, u.K)
+		res, err := dpa.Certify(p.trainF, y, parts, u.K, u.Lambda, c.Features.Intercept, p.testF)
+		if err != nil {
+			return nil, inputErrorf("dpa.k = %d with ridge.lambda = %v: %v", u.K, u.Lambda, err)
+		}
+		for i, r := range res {
+			pts[i] = point{prediction: r.Class, logEps: math.NaN(), radius: r.Radius, radiusKL: r.Radius}
+		}
+		stage.Add(m)
+		return pts, nil
+	}
+	return nil, fmt.Errorf("experiments: unit %s is not a certificate", u.Name())
+}
+
+// pointsHeader is the contract of points.csv.
+var pointsHeader = []string{"method", "q", "lambda", "index", "label", "prediction", "log_eps", "radius", "radius_kl", "correct"}
+
+// encodePoints writes the rows of one unit (no header): floats in shortest
+// round-trip form, empty cells where a method has no q or log ε.
+func encodePoints(u Unit, labels []int, pts []point) []byte {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	q := ""
+	if u.Method == "analytic" || u.Method == "sampled" {
+		q = formatFloat(u.Q)
+	}
+	lambda := formatFloat(u.Lambda)
+	for i, pt := range pts {
+		logEps := ""
+		if !math.IsNaN(pt.logEps) {
+			logEps = formatFloat(pt.logEps)
+		}
+		correct := "0"
+		if pt.prediction == labels[i] {
+			correct = "1"
+		}
+		_ = w.Write([]string{u.Label(), q, lambda, strconv.Itoa(i), strconv.Itoa(labels[i]),
+			strconv.Itoa(pt.prediction), logEps, strconv.Itoa(pt.radius), strconv.Itoa(pt.radiusKL), correct})
+	}
+	w.Flush()
+	return buf.Bytes()
+}

@@ -1,0 +1,249 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+
+	"flipcert/randstream"
+)
+
+// shardSize is the number of samples one goroutine processes at a time. A
+// mini-batch is cut into shards of this fixed size whose gradients are summed
+// in shard order, so the arithmetic (and hence every trained weight) is the
+// same for any GOMAXPROCS.
+const shardSize = 16
+
+// network is a stack of layers with all parameters in one flat vector.
+type network struct {
+	layers []layer
+	offs   []int // offs[i]:offs[i+1] is layer i's slice of params
+	params []float64
+}
+
+func newNetwork(layers ...layer) *network {
+	offs := make([]int, len(layers)+1)
+	for i, l := range layers {
+		if i > 0 && layers[i-1].outLen() != l.inLen() {
+			panic("nn: layer sizes do not chain")
+		}
+		offs[i+1] = offs[i] + l.numParams()
+	}
+	return &network{layers: layers, offs: offs, params: make([]float64, offs[len(layers)])}
+}
+
+func (nw *network) inLen() int  { return nw.layers[0].inLen() }
+func (nw *network) outLen() int { return nw.layers[len(nw.layers)-1].outLen() }
+
+// clone returns a network with the same layers and a copy of the parameters.
+func (nw *network) clone() *network {
+	c := *nw
+	c.params = append([]float64(nil), nw.params...)
+	return &c
+}
+
+func (nw *network) init(seed uint64) {
+	rng := randstream.New(seed, "nn init", 0)
+	for i, l := range nw.layers {
+		l.init(nw.params[nw.offs[i]:nw.offs[i+1]], rng)
+	}
+}
+
+// tape is the per-shard state of one forward/backward pass.
+type tape struct {
+	slots []slot
+	x     []float64 // the shard's gathered inputs
+	labs  []int
+	dz    []float64
+	grad  []float64
+	loss  float64
+}
+
+func (nw *network) newTape() *tape {
+	return &tape{slots: make([]slot, len(nw.layers)), grad: make([]float64, len(nw.params))}
+}
+
+// forward runs layers [0, upto) on the n samples in x.
+func (nw *network) forward(t *tape, x []float64, n, upto int, train bool, rng *rand.Rand) []float64 {
+	for i, l := range nw.layers[:upto] {
+		x = l.forward(nw.params[nw.offs[i]:nw.offs[i+1]], &t.slots[i], x, n, train, rng)
+	}
+	return x
+}
+
+// backward propagates dz from the last layer down, accumulating into t.grad.
+// The first layer's input gradient is never needed.
+func (nw *network) backward(t *tape, dz []float64, n int) {
+	for i := len(nw.layers) - 1; i >= 0; i-- {
+		lo, hi := nw.offs[i], nw.offs[i+1]
+		dz = nw.layers[i].backward(nw.params[lo:hi], t.grad[lo:hi], &t.slots[i], dz, n, i > 0)
+	}
+}
+
+// parallel runs f(0..n−1) on at most GOMAXPROCS goroutines (and at most
+// workers, if positive). Callers make f(i) independent of which goroutine
+// runs it.
+func parallel(n, workers int, f func(i int)) {
+	w := runtime.GOMAXPROCS(0)
+	if workers > 0 {
+		w = min(w, workers)
+	}
+	w = min(w, n)
+	if w <= 1 {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for g := range w {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := g; i < n; i += w {
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// trainSpec is a validated training schedule.
+type trainSpec struct {
+	epochs, batch int
+	lr            float64
+	seed          uint64
+	workers       int
+	progress      func(done, total int)
+}
+
+// adam holds the optimiser state (Kingma & Ba 2015, β₁ = 0.9, β₂ = 0.999).
+type adam struct {
+	m, v []float64
+	step int
+}
+
+func (a *adam) update(p, g []float64, lr float64) {
+	const b1, b2, eps = 0.9, 0.999, 1e-8
+	a.step++
+	c1 := 1 - math.Pow(b1, float64(a.step))
+	c2 := 1 - math.Pow(b2, float64(a.step))
+	for i, gi := range g {
+		a.m[i] = b1*a.m[i] + (1-b1)*gi
+		a.v[i] = b2*a.v[i] + (1-b2)*gi*gi
+		p[i] -= lr * (a.m[i] / c1) / (math.Sqrt(a.v[i]/c2) + eps)
+	}
+}
+
+// train minimises the mean softmax cross-entropy of x (row-major, one sample
+// per row) against labels with Adam on shuffled mini-batches, starting from
+// the current parameters. It returns the mean training loss of each epoch.
+func (nw *network) train(x []float64, labels []int, sp trainSpec) []float64 {
+	n, d, k := len(labels), nw.inLen(), nw.outLen()
+	opt := adam{m: make([]float64, len(nw.params)), v: make([]float64, len(nw.params))}
+	tapes := make([]*tape, (sp.batch+shardSize-1)/shardSize)
+	for i := range tapes {
+		tapes[i] = nw.newTape()
+	}
+	grad := make([]float64, len(nw.params))
+	perm := make([]int, n)
+	for i := range perm {
+		perm[i] = i
+	}
+	batches := (n + sp.batch - 1) / sp.batch
+	losses := make([]float64, sp.epochs)
+	for ep := range sp.epochs {
+		shuf := randstream.New(sp.seed, "nn shuffle", uint64(ep))
+		shuf.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+		for b := range batches {
+			idx := perm[b*sp.batch : min((b+1)*sp.batch, n)]
+			shards := (len(idx) + shardSize - 1) / shardSize
+			scale := 1 / float64(len(idx))
+			parallel(shards, sp.workers, func(s int) {
+				t := tapes[s]
+				part := idx[s*shardSize : min((s+1)*shardSize, len(idx))]
+				m := len(part)
+				t.x = grow(t.x, m*d)
+				t.labs = grow(t.labs, m)
+				for r, i := range part {
+					copy(t.x[r*d:(r+1)*d], x[i*d:(i+1)*d])
+					t.labs[r] = labels[i]
+				}
+				rng := randstream.New(sp.seed, "nn dropout", uint64(ep*batches+b)*uint64(len(tapes))+uint64(s))
+				z := nw.forward(t, t.x, m, len(nw.layers), true, rng)
+				t.dz = grow(t.dz, m*k)
+				t.loss = softmaxXent(z, t.labs, k, scale, t.dz)
+				clear(t.grad)
+				nw.backward(t, t.dz, m)
+			})
+			copy(grad, tapes[0].grad)
+			losses[ep] += tapes[0].loss
+			for _, t := range tapes[1:shards] {
+				for i, v := range t.grad {
+					grad[i] += v
+				}
+				losses[ep] += t.loss
+			}
+			opt.update(nw.params, grad, sp.lr)
+			if sp.progress != nil {
+				sp.progress(ep*batches+b+1, sp.epochs*batches)
+			}
+		}
+		losses[ep] /= float64(n)
+	}
+	return losses
+}
+
+// evalChunk is the number of rows one goroutine evaluates at a time.
+const evalChunk = 64
+
+// apply runs layers [0, upto) in evaluation mode on every row of x and returns
+// the outputs row-major. Each row's output depends only on that row, so the
+// chunking cannot change the result.
+func (nw *network) apply(x []float64, n, upto, workers int) []float64 {
+	d, out := nw.inLen(), nw.layers[upto-1].outLen()
+	res := make([]float64, n*out)
+	chunks := (n + evalChunk - 1) / evalChunk
+	w := min(runtime.GOMAXPROCS(0), chunks)
+	if workers > 0 {
+		w = min(w, workers)
+	}
+	tapes := make([]*tape, max(w, 1))
+	for i := range tapes {
+		tapes[i] = nw.newTape()
+	}
+	var mu sync.Mutex
+	next := 0
+	parallel(len(tapes), workers, func(g int) {
+		t := tapes[g]
+		for {
+			mu.Lock()
+			c := next
+			next++
+			mu.Unlock()
+			if c >= chunks {
+				return
+			}
+			lo, hi := c*evalChunk, min((c+1)*evalChunk, n)
+			y := nw.forward(t, x[lo*d:hi*d], hi-lo, upto, false, nil)
+			copy(res[lo*out:hi*out], y)
+		}
+	})
+	return res
+}
+
+// argmaxRows returns the index of the largest entry of each k-wide row
+// (the first one on ties).
+func argmaxRows(z []float64, k int) []int {
+	pred := make([]int, len(z)/k)
+	for i := range pred {
+		row := z[i*k : (i+1)*k]
+		for j, v := range row {
+			if v > row[pred[i]] {
+				pred[i] = j
+			}
+		}
+	}
+	return pred
+}

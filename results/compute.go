@@ -1,0 +1,278 @@
+package results
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+)
+
+// curveSet holds what the figures and tables need from the test points of one setting.
+type curveSet struct {
+	setting
+	n        int   // test points
+	abstain  int   // predictions of -1
+	radii    []int // radius of every point, ascending; -1 for abstentions and uncertified points
+	okNP     []int // radius of every correctly predicted point, ascending
+	okKL     []int // radius_kl of every correctly predicted point, ascending
+	byIndex  map[int]int
+	nLambdas int // distinct λ of this method and q: legends name λ when it is more than 1
+}
+
+// groupPoints splits the rows by setting, in setting order.
+func groupPoints(rows []pointRow) []*curveSet {
+	bySetting := map[setting]*curveSet{}
+	var sets []*curveSet
+	for _, p := range rows {
+		s := bySetting[p.setting]
+		if s == nil {
+			s = &curveSet{setting: p.setting, byIndex: map[int]int{}}
+			bySetting[p.setting] = s
+			sets = append(sets, s)
+		}
+		s.n++
+		if p.prediction == -1 {
+			s.abstain++
+		}
+		s.radii = append(s.radii, p.radius)
+		s.byIndex[p.index] = p.radius
+		if p.correct {
+			s.okNP = append(s.okNP, p.radius)
+			s.okKL = append(s.okKL, p.radiusKL)
+		}
+	}
+	slices.SortFunc(sets, func(a, b *curveSet) int {
+		if a.less(b.setting) {
+			return -1
+		}
+		return 1
+	})
+	type family struct {
+		kind methodKind
+		k    int
+		q    float64
+	}
+	nLambdas := map[family]int{}
+	for _, s := range sets {
+		slices.Sort(s.radii)
+		slices.Sort(s.okNP)
+		slices.Sort(s.okKL)
+		nLambdas[family{s.kind, s.k, s.q}]++
+	}
+	for _, s := range sets {
+		s.nLambdas = nLambdas[family{s.kind, s.k, s.q}]
+	}
+	return sets
+}
+
+// certAcc is the certified accuracy at r flips: #{correct, radius ≥ r} / n (SCIENCE.md §5), with
+// radius_kl in place of radius when kl is set.
+func (s *curveSet) certAcc(r int, kl bool) float64 {
+	ok := s.okNP
+	if kl {
+		ok = s.okKL
+	}
+	return float64(len(ok)-sort.SearchInts(ok, r)) / float64(s.n)
+}
+
+// area is the sum of the np curve over r = 0..maxFlips, the criterion for choosing λ.
+func (s *curveSet) area(maxFlips int) float64 {
+	var a float64
+	for r := 0; r <= maxFlips; r++ {
+		a += s.certAcc(r, false)
+	}
+	return a
+}
+
+// steps returns the breakpoints of the certified-accuracy step function on [0, maxFlips], to be
+// drawn post-step: the value at x holds until the next breakpoint. The curve drops at v+1 for
+// every radius v of a correct point.
+func (s *curveSet) steps(maxFlips int, kl bool) (xs []int, ys []float64) {
+	ok := s.okNP
+	if kl {
+		ok = s.okKL
+	}
+	xs = []int{0}
+	for _, v := range ok {
+		if x := v + 1; x > 0 && x < maxFlips && x != xs[len(xs)-1] {
+			xs = append(xs, x)
+		}
+	}
+	if xs[len(xs)-1] != maxFlips {
+		xs = append(xs, maxFlips)
+	}
+	ys = make([]float64, len(xs))
+	for i, x := range xs {
+		ys[i] = s.certAcc(x, kl)
+	}
+	return xs, ys
+}
+
+// medianRadius is the median of all radii (abstentions and uncertified points count as -1); for
+// an even count it is the mean of the two middle values.
+func (s *curveSet) medianRadius() float64 {
+	m := len(s.radii) / 2
+	if len(s.radii)%2 == 1 {
+		return float64(s.radii[m])
+	}
+	return float64(s.radii[m-1]+s.radii[m]) / 2
+}
+
+// best returns, for every (method, q) family among sets for which keep is true, the setting whose
+// np curve has the largest area over 0..maxFlips; ties go to the smaller λ. The result is in
+// setting order.
+func best(sets []*curveSet, maxFlips int, keep func(*curveSet) bool) []*curveSet {
+	var out []*curveSet
+	var bestArea float64
+	for _, s := range sets { // sets are sorted, so a family's settings are adjacent, λ ascending
+		if !keep(s) {
+			continue
+		}
+		a := s.area(maxFlips)
+		if n := len(out); n > 0 && sameFamily(out[n-1], s) {
+			if a > bestArea {
+				out[n-1], bestArea = s, a
+			}
+			continue
+		}
+		out, bestArea = append(out, s), a
+	}
+	return out
+}
+
+func sameFamily(a, b *curveSet) bool { return a.kind == b.kind && a.k == b.k && a.q == b.q }
+
+// smoothedMethod returns the smoothed method to headline: analytic if present, else sampled.
+func smoothedMethod(sets []*curveSet) (methodKind, bool) {
+	for _, k := range []methodKind{kindAnalytic, kindSampled} {
+		for _, s := range sets {
+			if s.kind == k {
+				return k, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// find returns the set with the given method, q and λ, or nil.
+func find(sets []*curveSet, kind methodKind, q, lambda float64) *curveSet {
+	for _, s := range sets {
+		if s.kind == kind && s.q == q && s.hasLambda && s.lambda == lambda {
+			return s
+		}
+	}
+	return nil
+}
+
+// summaryFlips are the budgets of the summary table's certified-accuracy columns.
+var summaryFlips = []int{100, 250, 500, 1000, 2000}
+
+// summaryRow is one row of summary.csv.
+type summaryRow struct {
+	setting
+	clean       float64
+	certAcc     []float64 // at summaryFlips
+	medRadius   float64
+	abstainRate float64
+}
+
+func summarize(sets []*curveSet) []summaryRow {
+	rows := make([]summaryRow, len(sets))
+	for i, s := range sets {
+		r := summaryRow{
+			setting:     s.setting,
+			clean:       s.certAcc(0, false),
+			medRadius:   s.medianRadius(),
+			abstainRate: float64(s.abstain) / float64(s.n),
+		}
+		for _, f := range summaryFlips {
+			r.certAcc = append(r.certAcc, s.certAcc(f, false))
+		}
+		rows[i] = r
+	}
+	return rows
+}
+
+// baselineStat aggregates the seeds of one (attack, flips).
+type baselineStat struct {
+	attack         string
+	flips          int
+	seeds          int
+	mean, min, max float64
+}
+
+// aggregateBaseline returns one stat per (attack, flips), attacks in baselineAttacks order and
+// flips ascending. The mean sums accuracies in ascending order, so row order cannot change it.
+func aggregateBaseline(rows []baselineRow) []baselineStat {
+	type key struct {
+		attack string
+		flips  int
+	}
+	acc := map[key][]float64{}
+	for _, b := range rows {
+		k := key{b.attack, b.flips}
+		acc[k] = append(acc[k], b.accuracy)
+	}
+	var out []baselineStat
+	for k, v := range acc {
+		slices.Sort(v)
+		var sum float64
+		for _, a := range v {
+			sum += a
+		}
+		out = append(out, baselineStat{attack: k.attack, flips: k.flips, seeds: len(v),
+			mean: sum / float64(len(v)), min: v[0], max: v[len(v)-1]})
+	}
+	slices.SortFunc(out, func(a, b baselineStat) int {
+		return cmp.Or(cmp.Compare(slices.Index(baselineAttacks, a.attack), slices.Index(baselineAttacks, b.attack)),
+			cmp.Compare(a.flips, b.flips))
+	})
+	return out
+}
+
+// checkCertAcc verifies that certified_accuracy.csv agrees with the curves recomputed from
+// points.csv and holds every flips value 0..maxFlips exactly once per curve.
+func checkCertAcc(path string, rows []certAccRow, sets []*curveSet, maxFlips int) error {
+	bySetting := map[setting]*curveSet{}
+	for _, s := range sets {
+		bySetting[s.setting] = s
+	}
+	type key struct {
+		setting
+		kind string
+	}
+	seen := map[key][]int{} // line of each flips value; 0 when absent
+	var order []key
+	for _, r := range rows {
+		fail := func(col, format string, args ...any) error {
+			return &ParseError{File: path, Line: r.line, Column: col, Err: fmt.Errorf(format, args...)}
+		}
+		s := bySetting[r.setting]
+		if s == nil {
+			return fail("", "no rows in %s for this method, q and lambda", pointsFile)
+		}
+		k := key{r.setting, r.kind}
+		lines := seen[k]
+		if lines == nil {
+			lines = make([]int, maxFlips+1)
+			seen[k] = lines
+			order = append(order, k)
+		}
+		if first := lines[r.flips]; first != 0 {
+			return fail("flips", "%d repeats line %d", r.flips, first)
+		}
+		lines[r.flips] = r.line
+		want := s.certAcc(r.flips, r.kind == "kl")
+		if math.Abs(r.value-want) > 1e-9 {
+			return fail("certified_accuracy", "%v, but %s gives %v", r.value, pointsFile, want)
+		}
+	}
+	for _, k := range order {
+		if i := slices.Index(seen[k], 0); i >= 0 {
+			return &ParseError{File: path, Err: fmt.Errorf("method %s, q %v, lambda %v, %s: no row for flips %d",
+				k.method, k.q, k.lambda, k.kind, i)}
+		}
+	}
+	return nil
+}

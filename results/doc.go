@@ -1,0 +1,18 @@
+// Package results renders one experiment output directory into the paper's figures, summary
+// tables and an offline HTML report, written beside the inputs.
+//
+// It reads only the files of the directory — points.csv, certified_accuracy.csv, the optional
+// baseline.csv and manifest.json — and knows nothing of how their numbers were made. Certified
+// accuracy at r is the share of test points that are predicted correctly with a radius ≥ r;
+// abstentions and wrong predictions never count (SCIENCE.md §5).
+//
+// Render writes, each atomically (temporary file in the same directory, then rename):
+//
+//	certified_accuracy.svg/.png   certified accuracy against flipped labels (the paper's Figure 1)
+//	sampled_vs_analytic.svg/.png  Monte Carlo against analytic certificates (when both are present)
+//	ablation.svg/.png             certified accuracy over the q × λ grid (when both are swept)
+//	summary.csv, summary.md       one row per (method, q, λ)
+//	report.html                   all of the above on one page, with the manifest
+//
+// The same inputs give byte-identical outputs.
+package results

@@ -1,0 +1,189 @@
+package results
+
+import (
+	"image/color"
+	"strconv"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+const (
+	flipsLabel   = "Number of flipped training labels"
+	certAccLabel = "Certified accuracy"
+	topAxisLabel = "Flipped labels (% of training set)"
+)
+
+// methodLabel names a curve in a legend; λ is named when the method was run at several λ.
+func methodLabel(s *curveSet) string {
+	var name string
+	switch s.kind {
+	case kindAnalytic, kindSampled:
+		name = "q=" + fmtParam(s.q)
+		if s.nLambdas > 1 {
+			name += ", λ=" + fmtParam(s.lambda)
+		}
+		return name
+	case kindRidgeExact:
+		name = "ridge, exact"
+	case kindDPA:
+		name = "DPA, k=" + strconv.Itoa(s.k)
+	}
+	if s.nLambdas > 1 && s.hasLambda {
+		name += ", λ=" + fmtParam(s.lambda)
+	}
+	return name
+}
+
+// figureOneCurves are the curves of Figure 1: the headline smoothed method per q, and the peers
+// (ridge-exact, each DPA), each at its best λ.
+func figureOneCurves(sets []*curveSet, maxFlips int) (smoothed, peers []*curveSet) {
+	if kind, ok := smoothedMethod(sets); ok {
+		smoothed = best(sets, maxFlips, func(s *curveSet) bool { return s.kind == kind })
+	}
+	peers = best(sets, maxFlips, func(s *curveSet) bool { return !s.kind.smoothed() })
+	return smoothed, peers
+}
+
+// certifiedAccuracyFigure is the paper's Figure 1: certified accuracy against the number of
+// flipped labels, with the flips as a share of the training set on a top axis.
+func certifiedAccuracyFigure(sets []*curveSet, base []baselineStat, m manifest) figure {
+	p := newPlot(flipsLabel, certAccLabel)
+	addGrid(p)
+	p.X.Min, p.X.Max = 0, float64(m.maxFlips)
+	p.Y.Min, p.Y.Max = 0, 1
+
+	var leg legendGrid
+	leg.cols = 2
+	smoothed, peers := figureOneCurves(sets, m.maxFlips)
+	for i, s := range smoothed {
+		np := curveLine(s, m.maxFlips, false, lineStyle(qColour(i), nil))
+		kl := curveLine(s, m.maxFlips, true, lineStyle(qColour(i), dashed))
+		p.Add(kl, np)
+		leg.entries = append(leg.entries,
+			entry{methodLabel(s), []plot.Thumbnailer{np}},
+			entry{"q=" + fmtParam(s.q) + ", KL radius", []plot.Thumbnailer{kl}})
+	}
+	dpa := 0
+	for _, s := range peers {
+		sty := lineStyle(black, nil)
+		if s.kind == kindDPA {
+			sty = lineStyle(purple, dpaDashes[dpa%len(dpaDashes)])
+			dpa++
+		} else {
+			sty.Width = 1.4 * lineWidth
+		}
+		l := curveLine(s, m.maxFlips, false, sty)
+		p.Add(l)
+		leg.entries = append(leg.entries, entry{methodLabel(s), []plot.Thumbnailer{l}})
+	}
+	for _, e := range baselinePlotters(base, m.maxFlips) {
+		p.Add(e.plotters...)
+		leg.entries = append(leg.entries, entry{e.label, e.thumbs})
+	}
+
+	top, lh := topAxisHeight(p), leg.height()
+	h := top + 2.3*vg.Inch + lh
+	return figure{w: columnWidth, h: h, draw: func(c draw.Canvas) {
+		c = draw.Crop(c, 0, -vg.Points(4), vg.Points(2), -top)
+		drawTopAxis(c, p, plotWithLegend(c, p, leg, lh), m.nTrain)
+	}}
+}
+
+// baselineSeries is one attack of the undefended baseline, ready to add to a plot.
+type baselineSeries struct {
+	label    string
+	plotters []plot.Plotter
+	thumbs   []plot.Thumbnailer
+}
+
+// meanMinMax are the per-flips seed means with their min–max range as error bars.
+type meanMinMax struct {
+	plotter.XYs
+	lo, hi []float64
+}
+
+func (e meanMinMax) YError(i int) (float64, float64) { return e.lo[i], e.hi[i] }
+
+// baselinePlotters draws each attack's mean accuracy over seeds as a grey line with markers, and
+// its min–max range over seeds as error bars where there is more than one seed.
+func baselinePlotters(base []baselineStat, maxFlips int) []baselineSeries {
+	styles := map[string]struct {
+		label string
+		col   color.Color
+		glyph draw.GlyphDrawer
+	}{
+		"random":    {"undefended NN, random flips", midGrey, draw.CircleGlyph{}},
+		"pointwise": {"undefended NN, pointwise", darkGrey, draw.TriangleGlyph{}},
+	}
+	var out []baselineSeries
+	for _, attack := range baselineAttacks {
+		var d meanMinMax
+		multi := false
+		for _, b := range base {
+			if b.attack != attack || b.flips > maxFlips {
+				continue
+			}
+			d.XYs = append(d.XYs, plotter.XY{X: float64(b.flips), Y: b.mean})
+			d.lo = append(d.lo, b.mean-b.min)
+			d.hi = append(d.hi, b.max-b.mean)
+			multi = multi || b.seeds > 1
+		}
+		if len(d.XYs) == 0 {
+			continue
+		}
+		st := styles[attack]
+		line, err := plotter.NewLine(d.XYs)
+		if err != nil {
+			panic("results: " + err.Error()) // accuracies are finite by validation
+		}
+		line.LineStyle = draw.LineStyle{Color: st.col, Width: vg.Points(0.8)}
+		sc, _ := plotter.NewScatter(d.XYs)
+		sc.GlyphStyle = draw.GlyphStyle{Color: st.col, Radius: vg.Points(2), Shape: st.glyph}
+		s := baselineSeries{label: st.label, plotters: []plot.Plotter{line, sc}, thumbs: []plot.Thumbnailer{line, sc}}
+		if multi {
+			eb, _ := plotter.NewYErrorBars(d)
+			eb.LineStyle = draw.LineStyle{Color: st.col, Width: vg.Points(0.6)}
+			eb.CapWidth = vg.Points(3)
+			s.plotters = append(s.plotters, eb)
+			s.label += " (min–max)"
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// topAxisHeight is the space drawTopAxis needs above the data area.
+func topAxisHeight(p *plot.Plot) vg.Length {
+	return p.X.Tick.Length + textStyle(tickSize).Height("0") + textStyle(labelSize).Height("0") + vg.Points(4)
+}
+
+// drawTopAxis draws, above the data area dc of p, a second x axis giving flips as a percentage of
+// the n training labels: tick at x = pct/100 · n.
+func drawTopAxis(c draw.Canvas, p *plot.Plot, dc draw.Canvas, n int) {
+	ls := p.X.LineStyle
+	y := dc.Max.Y
+	c.StrokeLine2(ls, dc.Min.X, y, dc.Max.X, y)
+	tick := textStyle(tickSize)
+	tick.XAlign, tick.YAlign = draw.XCenter, draw.YBottom
+	pct := func(flips float64) float64 { return flips / float64(n) * 100 }
+	for _, t := range (plot.DefaultTicks{}).Ticks(pct(p.X.Min), pct(p.X.Max)) {
+		x := dc.X(p.X.Norm(t.Value / 100 * float64(n)))
+		if x < dc.Min.X-0.01 || x > dc.Max.X+0.01 {
+			continue
+		}
+		l := p.X.Tick.Length
+		if t.IsMinor() {
+			c.StrokeLine2(p.X.Tick.LineStyle, x, y, x, y+l/2)
+			continue
+		}
+		c.StrokeLine2(p.X.Tick.LineStyle, x, y, x, y+l)
+		c.FillText(tick, vg.Point{X: x, Y: y + l + vg.Points(1)}, t.Label)
+	}
+	lab := textStyle(labelSize)
+	lab.XAlign, lab.YAlign = draw.XCenter, draw.YBottom
+	ly := y + p.X.Tick.Length + tick.Height("0") + vg.Points(2)
+	c.FillText(lab, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: ly}, topAxisLabel)
+}

@@ -1,0 +1,233 @@
+package results
+
+import (
+	"bytes"
+	"image/color"
+	"math"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/text"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// Figure geometry, sized for a two-column paper: a single column is 3.5 in wide, and no text is
+// smaller than 8 pt at that size.
+const (
+	columnWidth = 3.5 * vg.Inch
+	pageWidth   = 7 * vg.Inch
+	pngDPI      = 300
+	labelSize   = 9 * vg.Length(1)
+	tickSize    = 8 * vg.Length(1)
+	legendSize  = 8 * vg.Length(1)
+	lineWidth   = 1.1 * vg.Length(1)
+	gap         = 4 * vg.Length(1) // between a plot and its legend, and between legend columns
+)
+
+// Okabe-Ito colours, safe for the common colour-vision deficiencies; yellow comes last because it
+// is faint on white.
+var (
+	okabeIto = []color.Color{
+		rgb(0x0072B2), // blue
+		rgb(0xD55E00), // vermillion
+		rgb(0x009E73), // bluish green
+		rgb(0xE69F00), // orange
+		rgb(0x56B4E9), // sky blue
+		rgb(0xF0E442), // yellow
+	}
+	purple   = rgb(0xCC79A7) // DPA, outside the q cycle
+	black    = rgb(0x000000)
+	darkGrey = rgb(0x404040)
+	midGrey  = rgb(0x8C8C8C)
+)
+
+// Dash patterns: solid for the tight radius, dashed for KL, dotted for Monte Carlo.
+var (
+	dashed     = []vg.Length{vg.Points(3.5), vg.Points(2)}
+	dotted     = []vg.Length{vg.Points(1), vg.Points(1.5)}
+	dpaDashes  = [][]vg.Length{{vg.Points(5), vg.Points(1.5), vg.Points(1), vg.Points(1.5)}, {vg.Points(6), vg.Points(2)}, {vg.Points(2), vg.Points(1)}}
+	sansSerif  = font.Font{Typeface: "Liberation", Variant: "Sans"}
+	textColour = black
+)
+
+func rgb(hex uint32) color.Color {
+	return color.RGBA{R: uint8(hex >> 16), G: uint8(hex >> 8), B: uint8(hex), A: 0xff}
+}
+
+func qColour(i int) color.Color { return okabeIto[i%len(okabeIto)] }
+
+func textStyle(size vg.Length) text.Style {
+	return text.Style{Color: textColour, Font: font.From(sansSerif, size), Handler: plot.DefaultTextHandler}
+}
+
+// newPlot returns a plot with the house fonts and sizes and no legend of its own (figures draw
+// their legends beside the plot, where they cannot hide data).
+func newPlot(xLabel, yLabel string) *plot.Plot {
+	p := plot.New()
+	p.Title.TextStyle = textStyle(labelSize)
+	p.Title.TextStyle.XAlign = draw.XCenter
+	p.Title.TextStyle.YAlign = draw.YTop
+	for _, a := range []*plot.Axis{&p.X, &p.Y} {
+		a.Label.TextStyle = textStyle(labelSize)
+		a.Tick.Label = textStyle(tickSize)
+		a.Padding = vg.Points(2)
+		a.Tick.Length = vg.Points(4)
+	}
+	p.Y.Label.TextStyle.Rotation = math.Pi / 2
+	p.Y.Tick.Label.XAlign = draw.XRight
+	p.Y.Tick.Label.YAlign = draw.YCenter
+	p.X.Tick.Label.XAlign = draw.XCenter
+	p.X.Tick.Label.YAlign = draw.YTop
+	p.X.Label.Text, p.Y.Label.Text = xLabel, yLabel
+	return p
+}
+
+// addGrid draws light major grid lines under the data.
+func addGrid(p *plot.Plot) {
+	g := plotter.NewGrid()
+	g.Vertical.Color = color.Gray{Y: 0xe4}
+	g.Horizontal.Color = color.Gray{Y: 0xe4}
+	g.Vertical.Width = vg.Points(0.5)
+	g.Horizontal.Width = vg.Points(0.5)
+	p.Add(g)
+}
+
+// entry is one legend line: a label and the thumbnails of the curve it names.
+type entry struct {
+	label  string
+	thumbs []plot.Thumbnailer
+}
+
+// legendGrid lays entries out row-major in cols columns below a plot.
+type legendGrid struct {
+	entries []entry
+	cols    int
+}
+
+func (g legendGrid) column(j int) plot.Legend {
+	l := plot.NewLegend()
+	l.TextStyle = textStyle(legendSize)
+	l.Top, l.Left = true, true
+	l.ThumbnailWidth = vg.Points(18)
+	l.Padding = vg.Points(1)
+	for i := j; i < len(g.entries); i += g.cols {
+		l.Add(g.entries[i].label, g.entries[i].thumbs...)
+	}
+	return l
+}
+
+// height is the vertical space the legend needs.
+func (g legendGrid) height() vg.Length {
+	if len(g.entries) == 0 {
+		return 0
+	}
+	l := g.column(0)
+	r := l.Rectangle(draw.Canvas{})
+	return r.Max.Y - r.Min.Y + gap
+}
+
+// draw draws the legend in the top of c, columns of equal width.
+func (g legendGrid) draw(c draw.Canvas) {
+	w := (c.Max.X - c.Min.X) / vg.Length(g.cols)
+	for j := range g.cols {
+		cc := c
+		cc.Min.X = c.Min.X + vg.Length(j)*w
+		cc.Max.X = cc.Min.X + w
+		l := g.column(j)
+		l.Draw(cc)
+	}
+}
+
+// figure is a drawing of a fixed size that can be rendered as SVG and PNG.
+type figure struct {
+	w, h vg.Length
+	draw func(c draw.Canvas)
+}
+
+func (f figure) svg() ([]byte, error) {
+	c := vgsvg.New(f.w, f.h)
+	f.paint(draw.New(c))
+	var buf bytes.Buffer
+	_, err := c.WriteTo(&buf)
+	return buf.Bytes(), err
+}
+
+func (f figure) png() ([]byte, error) {
+	c := vgimg.NewWith(vgimg.UseWH(f.w, f.h), vgimg.UseDPI(pngDPI))
+	f.paint(draw.New(c))
+	var buf bytes.Buffer
+	_, err := vgimg.PngCanvas{Canvas: c}.WriteTo(&buf)
+	return buf.Bytes(), err
+}
+
+func (f figure) paint(c draw.Canvas) {
+	c.SetColor(color.White)
+	c.Fill(c.Rectangle.Path())
+	f.draw(c)
+}
+
+// plotWithLegend draws p in the top of c and the legend grid in the bottom lh of c, and returns
+// the data area of p. Side-by-side panels pass the same lh so that their axes line up.
+func plotWithLegend(c draw.Canvas, p *plot.Plot, g legendGrid, lh vg.Length) draw.Canvas {
+	pc := draw.Crop(c, 0, 0, lh, 0)
+	p.Draw(pc)
+	dc := p.DataCanvas(pc)
+	lc := c
+	lc.Max.Y = c.Min.Y + lh - gap
+	lc.Min.X = max(c.Min.X, dc.Min.X-vg.Points(18)) // the thumbnails start under the y axis
+	g.draw(lc)
+	return dc
+}
+
+// fmtParam writes a parameter for a legend: shortest exact text, with large round values as
+// m·10ᵏ. Only superscript digits are used: Liberation has no superscript minus.
+func fmtParam(x float64) string {
+	if x >= 1e4 {
+		exp := int(math.Floor(math.Log10(x)))
+		m := x / math.Pow(10, float64(exp))
+		if ms := strconv.FormatFloat(m, 'g', -1, 64); len(ms) <= 3 && m*math.Pow(10, float64(exp)) == x {
+			if ms == "1" {
+				return "10" + superscript(exp)
+			}
+			return ms + "·10" + superscript(exp)
+		}
+	}
+	return fmtFloat(x)
+}
+
+func superscript(n int) string {
+	const digits = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+	sup := []rune(digits)
+	var b strings.Builder
+	for _, d := range strconv.Itoa(n) {
+		b.WriteRune(sup[d-'0'])
+	}
+	return b.String()
+}
+
+// lineStyle returns a line style of the house width.
+func lineStyle(c color.Color, dashes []vg.Length) draw.LineStyle {
+	return draw.LineStyle{Color: c, Width: lineWidth, Dashes: dashes}
+}
+
+// curveLine draws the certified-accuracy curve of s on [0, maxFlips] as a post-step line.
+func curveLine(s *curveSet, maxFlips int, kl bool, sty draw.LineStyle) *plotter.Line {
+	xs, ys := s.steps(maxFlips, kl)
+	pts := make(plotter.XYs, len(xs))
+	for i := range xs {
+		pts[i] = plotter.XY{X: float64(xs[i]), Y: ys[i]}
+	}
+	l, err := plotter.NewLine(pts)
+	if err != nil {
+		panic("results: " + err.Error()) // the points are finite by construction
+	}
+	l.LineStyle = sty
+	l.StepStyle = plotter.PostStep
+	return l
+}

@@ -1,0 +1,194 @@
+package results
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Names of the figures Render may write, each as .svg and .png.
+const (
+	certAccFigure  = "certified_accuracy"
+	samplingFigure = "sampled_vs_analytic"
+	ablationFig    = "ablation"
+)
+
+// inputs are the parsed, cross-checked contents of an output directory.
+type inputs struct {
+	manifest manifest
+	sets     []*curveSet
+	baseline []baselineStat
+}
+
+// readInputs reads and validates every input file of dir.
+func readInputs(dir string) (inputs, error) {
+	m, err := readManifest(filepath.Join(dir, manifestFile))
+	if err != nil {
+		return inputs{}, err
+	}
+	points, err := readPoints(filepath.Join(dir, pointsFile))
+	if err != nil {
+		return inputs{}, err
+	}
+	sets := groupPoints(points)
+	certPath := filepath.Join(dir, certAccFile)
+	cert, err := readCertAcc(certPath, m.maxFlips)
+	if err != nil {
+		return inputs{}, err
+	}
+	if err := checkCertAcc(certPath, cert, sets, m.maxFlips); err != nil {
+		return inputs{}, err
+	}
+	base, err := readBaseline(filepath.Join(dir, baselineFile))
+	if err != nil {
+		return inputs{}, err
+	}
+	return inputs{manifest: m, sets: sets, baseline: aggregateBaseline(base)}, nil
+}
+
+// Render reads the experiment outputs in dir (points.csv, certified_accuracy.csv, manifest.json
+// and, if present, baseline.csv) and writes beside them the figures (SVG and PNG), summary.csv,
+// summary.md and report.html. Every file is written atomically. Figures that do not apply to the
+// data (no sampled run, no q × λ sweep) are not drawn, and a stale copy from an earlier render is
+// removed. Malformed or inconsistent input yields a *ParseError naming the file and line.
+func Render(dir string) error {
+	in, err := readInputs(dir)
+	if err != nil {
+		return err
+	}
+	m := in.manifest
+	var figs []reportFigure
+	add := func(name, title, caption string, f figure) error {
+		svg, err := f.svg()
+		if err != nil {
+			return fmt.Errorf("results: %s.svg: %w", name, err)
+		}
+		png, err := f.png()
+		if err != nil {
+			return fmt.Errorf("results: %s.png: %w", name, err)
+		}
+		if err := writeAtomic(filepath.Join(dir, name+".svg"), svg); err != nil {
+			return err
+		}
+		if err := writeAtomic(filepath.Join(dir, name+".png"), png); err != nil {
+			return err
+		}
+		figs = append(figs, reportFigure{Title: title, SVG: name + ".svg", PNG: name + ".png", Caption: caption})
+		return nil
+	}
+	drop := func(name string) error {
+		for _, ext := range []string{".svg", ".png"} {
+			if err := os.Remove(filepath.Join(dir, name+ext)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+		}
+		return nil
+	}
+
+	if err := add(certAccFigure, "Certified accuracy", certAccCaption(in), certifiedAccuracyFigure(in.sets, in.baseline, m)); err != nil {
+		return err
+	}
+	if pairs := samplingPairs(in.sets, m.maxFlips); len(pairs) > 0 {
+		err = add(samplingFigure, "Sampled against analytic certificates", samplingCaption,
+			sampledVsAnalyticFigure(pairs, m.maxFlips))
+	} else {
+		err = drop(samplingFigure)
+	}
+	if err != nil {
+		return err
+	}
+	if g, method, ok := ablation(in.sets); ok {
+		err = add(ablationFig, "Ablation over q and λ", ablationCaption(method),
+			ablationFigure(g, m.heatmapFlips, m.nTrain))
+	} else {
+		err = drop(ablationFig)
+	}
+	if err != nil {
+		return err
+	}
+
+	rows := summarize(in.sets)
+	csv, err := summaryCSV(rows)
+	if err != nil {
+		return err
+	}
+	if err := writeAtomic(filepath.Join(dir, "summary.csv"), csv); err != nil {
+		return err
+	}
+	if err := writeAtomic(filepath.Join(dir, "summary.md"), summaryMarkdown(rows)); err != nil {
+		return err
+	}
+	html, err := renderReport(reportData{
+		Name:     m.name,
+		NTrain:   m.nTrain,
+		NTest:    m.nTest,
+		MaxFlips: m.maxFlips,
+		Figures:  figs,
+		Summary:  summaryTable(rows),
+		Baseline: baselineTable(in.baseline, m.nTrain),
+	}, m.raw)
+	if err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(dir, "report.html"), html)
+}
+
+const samplingCaption = "Left: certified accuracy (tight radius) of the analytic (solid) and Monte " +
+	"Carlo (dotted) certificates per q, at the λ chosen for analytic in the first figure. Right: each " +
+	"test point's sampled radius against its analytic radius; -1 means abstained or not certified."
+
+// certAccCaption describes Figure 1 and which λ it shows.
+func certAccCaption(in inputs) string {
+	var b strings.Builder
+	smoothed, peers := figureOneCurves(in.sets, in.manifest.maxFlips)
+	if len(smoothed) > 0 {
+		fmt.Fprintf(&b, "Certified accuracy of the randomized-smoothing classifier (%s certificate) against "+
+			"the number of flipped training labels, one colour per label-flip probability q: tight "+
+			"Neyman-Pearson radius solid, KL radius dashed. ", smoothed[0].method)
+	} else {
+		b.WriteString("Certified accuracy against the number of flipped training labels. ")
+	}
+	if len(peers) > 0 {
+		b.WriteString("Black: exact certificate of the unsmoothed ridge classifier; purple: Deep Partition " +
+			"Aggregation, when run. ")
+	}
+	if len(in.baseline) > 0 {
+		b.WriteString("Grey markers: empirical accuracy of the undefended network under attack (mean over " +
+			"seeds; bars span min to max where there are several seeds). ")
+	}
+	b.WriteString("Where a method was run at several λ, the curve shown for each q is the λ with the " +
+		"largest area under its tight-radius curve up to the last flip budget, named in the legend. " +
+		"Top axis: flipped labels as a percentage of the training set.")
+	return b.String()
+}
+
+func ablationCaption(method string) string {
+	return "Certified accuracy (tight radius) of the " + method + " certificate over the grid of flip " +
+		"probability q and ridge penalty λ, one panel per flip budget; empty cells (–) were not run."
+}
+
+// writeAtomic writes data to path through a temporary file in the same directory and a rename,
+// so a reader never sees a half-written file.
+func writeAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}

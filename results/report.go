@@ -1,0 +1,130 @@
+package results
+
+import (
+	"bytes"
+	"encoding/json"
+	"html/template"
+	"strconv"
+)
+
+// reportFigure is one figure of the report, referenced by the names of its sibling files.
+type reportFigure struct {
+	Title, SVG, PNG, Caption string
+}
+
+// reportTable is a table of text cells; Numeric marks the columns to right-align.
+type reportTable struct {
+	Caption string
+	Header  []string
+	Rows    [][]string
+	Numeric []bool
+}
+
+type reportData struct {
+	Name          string
+	NTrain, NTest int
+	MaxFlips      int
+	Figures       []reportFigure
+	Summary       reportTable
+	Baseline      *reportTable
+	Manifest      string
+}
+
+var reportTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>flipcert: {{.Name}}</title>
+<style>
+body { font-family: system-ui, -apple-system, "Segoe UI", "Liberation Sans", Arial, sans-serif;
+       color: #1a1a1a; background: #fff; max-width: 64rem; margin: 2rem auto; padding: 0 1.5rem;
+       line-height: 1.5; }
+h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
+h2 { font-size: 1.2rem; margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; }
+p.meta { color: #555; margin-top: 0; }
+figure { margin: 1.5rem 0; }
+figure img { display: block; max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { font-size: 0.9rem; color: #333; margin-top: 0.5rem; max-width: 46rem; }
+table { border-collapse: collapse; font-size: 0.85rem; margin: 0.5rem 0 1rem; }
+caption { caption-side: top; text-align: left; font-size: 0.85rem; color: #333; padding-bottom: 0.4rem;
+          max-width: 46rem; }
+th, td { padding: 0.25rem 0.6rem; border-bottom: 1px solid #e3e3e3; white-space: nowrap; }
+th { background: #f4f4f4; text-align: left; font-weight: 600; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+tbody tr:hover { background: #fafafa; }
+.scroll { overflow-x: auto; }
+pre { background: #f7f7f7; border: 1px solid #e3e3e3; padding: 0.8rem; overflow-x: auto; font-size: 0.8rem; }
+</style>
+</head>
+<body>
+<h1>flipcert: {{.Name}}</h1>
+<p class="meta">{{.NTrain}} training points, {{.NTest}} test points; curves up to {{.MaxFlips}} flipped labels.</p>
+{{range .Figures}}
+<h2>{{.Title}}</h2>
+<figure>
+<img src="{{.SVG}}" alt="{{.Title}}">
+<figcaption>{{.Caption}} Also as <a href="{{.PNG}}">PNG</a>.</figcaption>
+</figure>
+{{end}}
+<h2>Summary</h2>
+<p>Also as <a href="summary.csv">CSV</a> (full precision) and <a href="summary.md">Markdown</a>.</p>
+{{template "table" .Summary}}
+{{with .Baseline}}
+<h2>Undefended baseline</h2>
+{{template "table" .}}
+{{end}}
+<h2>Manifest</h2>
+<pre>{{.Manifest}}</pre>
+</body>
+</html>
+{{define "table"}}<div class="scroll"><table>
+<caption>{{.Caption}}</caption>
+<thead><tr>{{range $i, $h := .Header}}<th{{if index $.Numeric $i}} class="num"{{end}}>{{$h}}</th>{{end}}</tr></thead>
+<tbody>
+{{range .Rows}}<tr>{{range $i, $c := .}}<td{{if index $.Numeric $i}} class="num"{{end}}>{{$c}}</td>{{end}}</tr>
+{{end}}</tbody>
+</table></div>{{end}}
+`))
+
+// summaryTable is the summary as shown in the report, with the Markdown's rounding.
+func summaryTable(rows []summaryRow) reportTable {
+	recs := summaryFrame(rows, fmtShort).Records()
+	t := reportTable{Caption: summaryCaption, Header: recs[0], Rows: recs[1:], Numeric: make([]bool, len(recs[0]))}
+	for i := 1; i < len(t.Numeric); i++ {
+		t.Numeric[i] = true
+	}
+	return t
+}
+
+// baselineTable shows the undefended network's accuracy under attack, aggregated over seeds.
+func baselineTable(stats []baselineStat, nTrain int) *reportTable {
+	if len(stats) == 0 {
+		return nil
+	}
+	t := &reportTable{
+		Caption: "Empirical test accuracy of the undefended network under each attack, over seeds: " +
+			"mean, minimum and maximum.",
+		Header:  []string{"attack", "flips", "% of training set", "seeds", "mean accuracy", "min", "max"},
+		Numeric: []bool{false, true, true, true, true, true, true},
+	}
+	for _, b := range stats {
+		t.Rows = append(t.Rows, []string{b.attack, strconv.Itoa(b.flips),
+			fmtShort(float64(b.flips) / float64(nTrain) * 100), strconv.Itoa(b.seeds),
+			fmtShort(b.mean), fmtShort(b.min), fmtShort(b.max)})
+	}
+	return t
+}
+
+// renderReport executes the report template; the manifest is re-indented, keeping its key order.
+func renderReport(d reportData, rawManifest []byte) ([]byte, error) {
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, rawManifest, "", "  "); err != nil {
+		return nil, err
+	}
+	d.Manifest = pretty.String()
+	var buf bytes.Buffer
+	if err := reportTemplate.Execute(&buf, d); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}

@@ -1,0 +1,268 @@
+// Command flipcert certifies classifiers against label-flipping attacks with
+// randomized smoothing (Rosenfeld et al., ICML 2020) and renders the paper's
+// figures and tables.
+//
+//	go run .                          the default experiment: MNIST 1/7, configs/mnist17.yaml
+//	go run . -config configs/quick.yaml
+//	go run . report -out out/mnist17  re-render figures and tables from an output folder
+//	go run . merge -config C -out DIR SHARD_DIR...   combine shard folders
+//
+// Run `go run . -h` for every flag.
+package main
+
+import (
+	"embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"flipcert/experiments"
+	"flipcert/progress"
+	"flipcert/results"
+)
+
+//go:embed configs/*.yaml
+var bundled embed.FS
+
+const defaultConfig = "mnist17"
+
+func main() {
+	err := run(os.Stdout, os.Stderr, os.Args[1:])
+	os.Exit(exitCode(os.Stderr, err))
+}
+
+// usageError is a mistake on the command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// exitCode prints err as one line and maps it to the exit status: 0 success,
+// 2 bad input (command line, config, data, output path), 1 anything else.
+func exitCode(stderr io.Writer, err error) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	fmt.Fprintln(stderr, "flipcert:", err)
+	var ie *experiments.InputError
+	var ue *usageError
+	if errors.As(err, &ie) || errors.As(err, &ue) {
+		return 2
+	}
+	return 1
+}
+
+func run(stdout, stderr io.Writer, args []string) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "report":
+			return runReport(stdout, stderr, args[1:])
+		case "merge":
+			return runMerge(stdout, stderr, args[1:])
+		case "configs":
+			return listConfigs(stdout)
+		}
+	}
+	return runExperiment(stdout, stderr, args)
+}
+
+const usageText = `flipcert certifies a classifier against label-flipping attacks (randomized
+smoothing over training labels, Rosenfeld et al. ICML 2020) and writes the
+paper's tables and figures.
+
+Usage:
+  flipcert [flags]                         run a config (default: the bundled mnist17)
+  flipcert report -out DIR                 re-render figures, summary and report from DIR
+  flipcert merge -config C -out DIR SHARD_DIR...
+                                           combine the units of shard folders, then assemble
+  flipcert configs                         list the bundled configs
+
+A run writes to DIR (default out/<name>): points.csv, certified_accuracy.csv,
+baseline.csv, manifest.json, summary.csv/.md, the figures (.svg, .png) and
+report.html. Finished work units are kept in DIR/units, so rerunning the same
+command after an interruption resumes where it stopped.
+
+Flags:
+`
+
+func runExperiment(stdout, stderr io.Writer, args []string) error {
+	fl := flag.NewFlagSet("flipcert", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	configPath := fl.String("config", defaultConfig, "config `file` (YAML), or the name of a bundled config (see `flipcert configs`)")
+	out := fl.String("out", "", "output `dir` (default out/<config name>)")
+	shard := fl.String("shard", "", "run only shard `i/n` of the work units (0 ≤ i < n); without it, the index comes from\nSLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX when -shards is set")
+	shards := fl.Int("shards", 0, "number of shards when the index comes from the environment")
+	fresh := fl.Bool("fresh", false, "discard results that a different config left in the output dir")
+	quiet := fl.Bool("quiet", false, "no progress output")
+	noReport := fl.Bool("no-report", false, "write the tables only, no figures or report page")
+	fl.Usage = func() {
+		fmt.Fprint(stderr, usageText)
+		fl.PrintDefaults()
+	}
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &usageError{err.Error()}
+	}
+	if fl.NArg() > 0 {
+		return &usageError{fmt.Sprintf("unexpected argument %q (flags go before arguments; see -h)", fl.Arg(0))}
+	}
+	cfg, err := loadConfig(*configPath)
+	if err != nil {
+		return err
+	}
+	opt := experiments.Options{Out: *out, Fresh: *fresh}
+	if opt.Out == "" {
+		opt.Out = filepath.Join("out", cfg.Name)
+	}
+	if opt.Shard, opt.Shards, err = shardOf(*shard, *shards); err != nil {
+		return err
+	}
+	if !*quiet {
+		opt.Progress = progress.New(stderr)
+		opt.Log = stderr
+	}
+	o, err := experiments.Run(cfg, opt)
+	if err != nil {
+		return err
+	}
+	if !o.Assembled {
+		fmt.Fprintf(stdout, "shard %d/%d: %d units computed, %d already done; %d units of other shards pending.\n",
+			opt.Shard, opt.Shards, o.Ran, o.Skipped, o.Pending)
+		return nil
+	}
+	if !*noReport {
+		if err := results.Render(opt.Out); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "%s: %d units computed, %d resumed; results in %s\n", cfg.Name, o.Ran, o.Skipped, opt.Out)
+	return nil
+}
+
+// loadConfig reads a config file, or a bundled config by name.
+func loadConfig(name string) (experiments.Config, error) {
+	if _, err := os.Stat(name); err == nil || strings.ContainsAny(name, `/\.`) {
+		return experiments.LoadConfig(name)
+	}
+	data, err := bundled.ReadFile("configs/" + name + ".yaml")
+	if err != nil {
+		return experiments.Config{}, &usageError{fmt.Sprintf("config %q: no such file, and no bundled config of that name (see `flipcert configs`)", name)}
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return experiments.Config{}, err
+	}
+	return experiments.ParseConfig(data, "configs/"+name+".yaml", wd)
+}
+
+func listConfigs(stdout io.Writer) error {
+	entries, err := fs.ReadDir(bundled, "configs")
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		data, err := bundled.ReadFile("configs/" + e.Name())
+		if err != nil {
+			return err
+		}
+		first, _, _ := strings.Cut(string(data), "\n")
+		fmt.Fprintf(stdout, "%-18s %s\n", strings.TrimSuffix(e.Name(), ".yaml"), strings.TrimPrefix(first, "# "))
+	}
+	return nil
+}
+
+// shardOf reads -shard i/n, or the array index a cluster scheduler sets.
+func shardOf(flagValue string, shards int) (int, int, error) {
+	if flagValue != "" {
+		is, ns, ok := strings.Cut(flagValue, "/")
+		i, err1 := strconv.Atoi(is)
+		n, err2 := strconv.Atoi(ns)
+		if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
+			return 0, 0, &usageError{fmt.Sprintf("-shard %q: want i/n with 0 ≤ i < n, e.g. 0/4", flagValue)}
+		}
+		return i, n, nil
+	}
+	if shards <= 1 {
+		return 0, 1, nil
+	}
+	for _, env := range []string{"SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX"} {
+		if v := os.Getenv(env); v != "" {
+			i, err := strconv.Atoi(v)
+			if err != nil || i < 0 || i >= shards {
+				return 0, 0, &usageError{fmt.Sprintf("%s=%q: want an index in [0, %d)", env, v, shards)}
+			}
+			return i, shards, nil
+		}
+	}
+	return 0, 0, &usageError{"-shards is set but neither -shard nor SLURM_ARRAY_TASK_ID nor JOB_COMPLETION_INDEX gives this shard's index"}
+}
+
+func runReport(stdout, stderr io.Writer, args []string) error {
+	fl := flag.NewFlagSet("flipcert report", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	out := fl.String("out", filepath.Join("out", defaultConfig), "output `dir` of an earlier run")
+	fl.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: flipcert report -out DIR\n\nRe-renders the figures, summary tables and report page from the tables in DIR,\nwithout recomputing anything.\n\nFlags:")
+		fl.PrintDefaults()
+	}
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &usageError{err.Error()}
+	}
+	if _, err := os.Stat(filepath.Join(*out, "points.csv")); err != nil {
+		return &usageError{fmt.Sprintf("report: %s has no points.csv: run the experiment first", *out)}
+	}
+	if err := results.Render(*out); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "rendered %s\n", *out)
+	return nil
+}
+
+func runMerge(stdout, stderr io.Writer, args []string) error {
+	fl := flag.NewFlagSet("flipcert merge", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	configPath := fl.String("config", defaultConfig, "the config `file` every shard ran")
+	out := fl.String("out", "", "output `dir` to merge into (default out/<config name>)")
+	quiet := fl.Bool("quiet", false, "no progress output")
+	fl.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: flipcert merge -config C -out DIR SHARD_DIR...\n\nCopies the finished units of each shard's output folder into DIR and assembles\nthe tables, figures and report exactly as a single run would.\n\nFlags:")
+		fl.PrintDefaults()
+	}
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &usageError{err.Error()}
+	}
+	if fl.NArg() == 0 {
+		return &usageError{"merge: name at least one shard folder"}
+	}
+	cfg, err := loadConfig(*configPath)
+	if err != nil {
+		return err
+	}
+	dir := *out
+	if dir == "" {
+		dir = filepath.Join("out", cfg.Name)
+	}
+	copied, err := experiments.Merge(cfg, dir, fl.Args())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "merged %d units into %s\n", copied, dir)
+	rest := []string{"-config", *configPath, "-out", dir}
+	if *quiet {
+		rest = append(rest, "-quiet")
+	}
+	return runExperiment(stdout, stderr, rest)
+}
