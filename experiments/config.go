@@ -205,6 +205,7 @@ func ParseConfig(data []byte, name, dir string) (Config, error) {
 var (
 	yamlLine     = regexp.MustCompile(`^line (\d+): (.*)$`)
 	unknownField = regexp.MustCompile(`^field (\S+) not found in type experiments\.(\w+)$`)
+	quotedValue  = regexp.MustCompile("`([^`]*)`")
 )
 
 // yamlError turns go-yaml's messages into one line "file:line: what".
@@ -227,14 +228,19 @@ func (c Config) yamlError(err error) error {
 		return inputErrorf("%s:%s: unknown key %q in %s", c.file, line, u[1], section)
 	}
 	n, _ := strconv.Atoi(line)
-	if key := c.keyAtLine(n); key != "" {
+	value := ""
+	if v := quotedValue.FindStringSubmatch(what); v != nil {
+		value = v[1]
+	}
+	if key := c.keyAtLine(n, value); key != "" {
 		return inputErrorf("%s:%s: %s: wrong type: %s", c.file, line, key, what)
 	}
 	return inputErrorf("%s:%s: %s", c.file, line, what)
 }
 
-// keyAtLine returns the dotted key whose value sits on line n.
-func (c Config) keyAtLine(n int) string {
+// keyAtLine returns the dotted key whose value sits on line n; among several
+// on one line (a flow list), the one whose value is value.
+func (c Config) keyAtLine(n int, value string) string {
 	var walk func(node *yaml.Node, path string) string
 	walk = func(node *yaml.Node, path string) string {
 		switch node.Kind {
@@ -251,7 +257,7 @@ func (c Config) keyAtLine(n int) string {
 				if k := walk(val, p); k != "" {
 					return k
 				}
-				if val.Line == n || key.Line == n {
+				if (val.Line == n || key.Line == n) && (value == "" || val.Kind != yaml.ScalarNode || val.Value == value) {
 					return p
 				}
 			}
@@ -262,7 +268,7 @@ func (c Config) keyAtLine(n int) string {
 				}
 			}
 		case yaml.ScalarNode:
-			if node.Line == n {
+			if node.Line == n && (value == "" || node.Value == value) {
 				return path
 			}
 		}

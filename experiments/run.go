@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -230,13 +231,13 @@ func prepareOut(c Config, opt Options) error {
 
 // changedKeys names the top-level config sections that differ.
 func changedKeys(old, cur []byte) string {
-	var a, b map[string]json.RawMessage
+	var a, b map[string]any
 	if json.Unmarshal(old, &a) != nil || json.Unmarshal(cur, &b) != nil {
 		return "unreadable old config"
 	}
 	var keys []string
 	for k, v := range b {
-		if !bytes.Equal(a[k], v) {
+		if !reflect.DeepEqual(a[k], v) {
 			keys = append(keys, k)
 		}
 	}

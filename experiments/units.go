@@ -80,9 +80,8 @@ func (p *prepared) certify(u Unit, c Config, stage *progress.Stage) ([]point, er
 	switch u.Method {
 	case "analytic":
 		table := p.tables[u.Q]
-		certifiers := make([]analytic.Certifier, workers)
-		err := forEachKernel(model, p.testF, workers, stage, func(w, i int, alpha []float64) {
-			cert := certifiers[w].Certify(alpha, y, u.Q)
+		err := forEachKernel(model, p.testF, workers, stage, func(_, i int, alpha []float64) {
+			cert := analytic.Certify(alpha, y, u.Q)
 			pts[i] = smoothedPoint(cert.Class, cert.LogEps, u.Q, table)
 		})
 		return pts, err

@@ -1,0 +1,70 @@
+package experiments
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParseConfigDefaultsAndLists(t *testing.T) {
+	c, err := ParseConfig([]byte("name: x\nridge: {lambda: 5}\nsmoothing: {q: [0.1, 0.2]}\n"), "x.yaml", "/cfg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Ridge.Lambda) != 1 || c.Ridge.Lambda[0] != 5 {
+		t.Errorf("lambda %v, want [5]", c.Ridge.Lambda)
+	}
+	if len(c.Smoothing.Q) != 2 || c.Sampler.N != Default().Sampler.N || c.Data.Source != "mnist" {
+		t.Errorf("defaults not applied: %+v", c)
+	}
+	if got := c.Path("data/train.csv"); got != "/cfg/data/train.csv" {
+		t.Errorf("relative path resolves to %q", got)
+	}
+	if got := c.Path("/abs/t.csv"); got != "/abs/t.csv" {
+		t.Errorf("absolute path became %q", got)
+	}
+}
+
+func TestBadConfigs(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml, want string
+	}{
+		{"unknown key", "name: x\nsmoothing:\n  qq: [0.1]\n", `c.yaml:3: unknown key "qq" in smoothing`},
+		{"unknown top key", "name: x\nsede: 3\n", `c.yaml:2: unknown key "sede"`},
+		{"wrong type", "name: x\nsmoothing:\n  q: [0.1, abc]\n", "c.yaml:3: smoothing.q[1]: wrong type"},
+		{"wrong type scalar", "name: x\nsampler: {n: many}\n", "c.yaml:2: sampler.n: wrong type"},
+		{"q too big", "name: x\nsmoothing:\n  q: [0.1,\n      0.7]\n", "c.yaml:4: smoothing.q[1] = 0.7: must be in (0, 0.5)"},
+		{"q zero", "name: x\nsmoothing: {q: 0}\n", "smoothing.q[0] = 0: must be in (0, 0.5)"},
+		{"q half", "smoothing: {q: 0.5}\n", "must be in (0, 0.5)"},
+		{"lambda negative", "ridge:\n  lambda: [1, -2]\n", "c.yaml:2: ridge.lambda[1] = -2: must be a finite number ≥ 0"},
+		{"lambda repeated", "ridge:\n  lambda: [1, 1]\n", "ridge.lambda[1] = 1 repeats ridge.lambda[0]"},
+		{"n zero", "sampler: {n: 0}\n", "c.yaml:1: sampler.n = 0: must be ≥ 1"},
+		{"n0 negative", "sampler: {n0: -5}\n", "sampler.n0 = -5: must be ≥ 1"},
+		{"alpha one", "sampler: {alpha: 1}\n", "sampler.alpha = 1: must be in (0, 1)"},
+		{"alpha zero", "sampler: {alpha: 0}\n", "sampler.alpha = 0: must be in (0, 1)"},
+		{"one class", "data: {classes: [1]}\n", "data.classes = [1]: must be two distinct digits"},
+		{"same classes", "data: {classes: [7, 7]}\n", "two distinct digits"},
+		{"class 12", "data: {classes: [1, 12]}\n", "data.classes[1] = 12: must be a digit"},
+		{"source", "data: {source: imagenet}\n", `data.source = "imagenet": must be mnist or csv`},
+		{"csv without files", "data: {source: csv}\nfeatures: {kind: none}\n", "needs both train: and test:"},
+		{"kind", "features: {kind: fourier}\n", `features.kind = "fourier"`},
+		{"pca dim", "features: {kind: pca, dim: 0}\n", "features.dim = 0: must be ≥ 1"},
+		{"dpa k", "dpa: {enabled: true, k: [10, 0]}\n", "dpa.k[1] = 0: must be ≥ 1"},
+		{"attack", "baseline: {enabled: true, attacks: [random, gradient]}\n", `baseline.attacks[1] = "gradient"`},
+		{"nothing enabled", "analytic: {enabled: false}\nsampler: {enabled: false}\nridge_exact: {enabled: false}\n", "nothing to run"},
+		{"name with slash", "name: a/b\n", "name = \"a/b\""},
+		{"not a mapping", "- 1\n- 2\n", "must be a mapping"},
+		{"empty", "", "empty config"},
+		{"syntax", "name: [x\n", "c.yaml:"},
+	} {
+		_, err := ParseConfig([]byte(tc.yaml), "c.yaml", "/")
+		var ie *InputError
+		if !errors.As(err, &ie) {
+			t.Errorf("%s: err = %v, want an InputError", tc.name, err)
+			continue
+		}
+		if !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: err = %q, want one line containing %q", tc.name, err, tc.want)
+		}
+	}
+}

@@ -1,0 +1,278 @@
+package experiments
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// writeBlobs writes a small two-class CSV data set: Gaussian blobs in 3
+// dimensions whose means differ along the first axis.
+func writeBlobs(t *testing.T, path string, n int, seed uint64) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 7))
+	var b strings.Builder
+	b.WriteString("label,a,b,c\n")
+	for range n {
+		y := rng.IntN(2)
+		fmt.Fprintf(&b, "%d,%g,%g,%g\n", y, float64(2*y-1)*1.5+rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64())
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const tinyConfig = `name: tiny
+seed: 3
+data: {source: csv, train: train.csv, test: test.csv}
+features: {kind: none, intercept: true}
+ridge: {lambda: [1, 30]}
+smoothing: {q: [0.1, 0.3]}
+analytic: {enabled: true}
+sampler: {enabled: true, n0: 50, n: 2000, alpha: 0.01}
+ridge_exact: {enabled: true}
+dpa: {enabled: true, k: [5]}
+baseline: {enabled: false}
+report: {max_flips: 40}
+`
+
+// tinySetup writes the tiny data set and config into a fresh folder.
+func tinySetup(t *testing.T, config string) (Config, string) {
+	t.Helper()
+	dir := t.TempDir()
+	writeBlobs(t, filepath.Join(dir, "train.csv"), 120, 1)
+	writeBlobs(t, filepath.Join(dir, "test.csv"), 30, 2)
+	path := filepath.Join(dir, "tiny.yaml")
+	if err := os.WriteFile(path, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, dir
+}
+
+var outputs = []string{"points.csv", "certified_accuracy.csv"}
+
+func readOutputs(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	got := map[string][]byte{}
+	for _, name := range outputs {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[name] = data
+	}
+	return got
+}
+
+func sameOutputs(t *testing.T, what string, a, b map[string][]byte) {
+	t.Helper()
+	for _, name := range outputs {
+		if !bytes.Equal(a[name], b[name]) {
+			t.Errorf("%s: %s differs", what, name)
+		}
+	}
+}
+
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+func TestPipelineOnTinyCSV(t *testing.T) {
+	c, dir := tinySetup(t, tinyConfig)
+	out := filepath.Join(dir, "out")
+	o, err := Run(c, Options{Out: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2 smoothed methods × 2 q × 2 λ + ridge-exact × 2 λ + dpa × 2 λ.
+	if o.Ran != 12 || !o.Assembled {
+		t.Fatalf("outcome %+v, want 12 units run and assembled", o)
+	}
+	points := readCSV(t, filepath.Join(out, "points.csv"))
+	if got := strings.Join(points[0], ","); got != "method,q,lambda,index,label,prediction,log_eps,radius,radius_kl,correct" {
+		t.Fatalf("points header %q", got)
+	}
+	if len(points) != 1+12*30 {
+		t.Fatalf("%d point rows, want %d", len(points)-1, 12*30)
+	}
+	// Recompute certified accuracy from the points, plainly.
+	type key struct{ method, kind, q, lambda string }
+	certified := map[key][]int{}
+	correctAt := func(row []string, col, r int) bool {
+		rad, _ := strconv.Atoi(row[col])
+		return row[9] == "1" && rad >= r
+	}
+	for _, row := range points[1:] {
+		pred, _ := strconv.Atoi(row[5])
+		label, _ := strconv.Atoi(row[4])
+		if (row[9] == "1") != (pred == label) {
+			t.Fatalf("row %v: correct disagrees with prediction and label", row)
+		}
+		kinds := map[string]int{"np": 7, "kl": 8}
+		if row[1] == "" {
+			kinds = map[string]int{"exact": 7}
+			if row[6] != "" || row[7] != row[8] {
+				t.Fatalf("exact row %v: want empty log_eps and equal radii", row)
+			}
+		}
+		for kind, col := range kinds {
+			k := key{row[0], kind, row[1], row[2]}
+			if certified[k] == nil {
+				certified[k] = make([]int, c.Report.MaxFlips+1)
+			}
+			for r := 0; r <= c.Report.MaxFlips; r++ {
+				if correctAt(row, col, r) {
+					certified[k][r]++
+				}
+			}
+		}
+	}
+	acc := readCSV(t, filepath.Join(out, "certified_accuracy.csv"))
+	if got := strings.Join(acc[0], ","); got != "method,radius_kind,q,lambda,flips,certified_accuracy" {
+		t.Fatalf("certified_accuracy header %q", got)
+	}
+	if want := len(certified) * (c.Report.MaxFlips + 1); len(acc)-1 != want {
+		t.Fatalf("%d certified-accuracy rows, want %d", len(acc)-1, want)
+	}
+	for _, row := range acc[1:] {
+		r, _ := strconv.Atoi(row[4])
+		got, _ := strconv.ParseFloat(row[5], 64)
+		want := float64(certified[key{row[0], row[1], row[2], row[3]}][r]) / 30
+		if got != want {
+			t.Fatalf("row %v: certified accuracy %v, recomputed %v", row, got, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "manifest.json")); err != nil {
+		t.Fatal(err)
+	}
+	// A second run finds everything done.
+	o, err = Run(c, Options{Out: out})
+	if err != nil || o.Ran != 0 || o.Skipped != 12 {
+		t.Fatalf("rerun: %+v, %v; want every unit skipped", o, err)
+	}
+}
+
+func TestSameBytesForAnyGOMAXPROCS(t *testing.T) {
+	c, dir := tinySetup(t, tinyConfig)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	var runs []map[string][]byte
+	for _, procs := range []int{1, 2, 8} {
+		runtime.GOMAXPROCS(procs)
+		out := filepath.Join(dir, fmt.Sprintf("out%d", procs))
+		if _, err := Run(c, Options{Out: out}); err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, readOutputs(t, out))
+	}
+	sameOutputs(t, "GOMAXPROCS 1 vs 2", runs[0], runs[1])
+	sameOutputs(t, "GOMAXPROCS 1 vs 8", runs[0], runs[2])
+}
+
+func TestResumeAfterInterruption(t *testing.T) {
+	c, dir := tinySetup(t, tinyConfig)
+	whole := filepath.Join(dir, "whole")
+	if _, err := Run(c, Options{Out: whole}); err != nil {
+		t.Fatal(err)
+	}
+	crash := errors.New("simulated crash")
+	for _, after := range []int{1, 5, 11} {
+		out := filepath.Join(dir, fmt.Sprintf("crash%d", after))
+		done := 0
+		_, err := Run(c, Options{Out: out, Interrupt: func(Unit) error {
+			if done++; done == after {
+				return crash
+			}
+			return nil
+		}})
+		if !errors.Is(err, crash) {
+			t.Fatalf("after %d units: err = %v", after, err)
+		}
+		o, err := Run(c, Options{Out: out})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Skipped != after || o.Ran != 12-after {
+			t.Errorf("resume after %d: %+v", after, o)
+		}
+		sameOutputs(t, fmt.Sprintf("resumed after %d units", after), readOutputs(t, whole), readOutputs(t, out))
+	}
+}
+
+func TestShardsMergeToTheSingleRun(t *testing.T) {
+	c, dir := tinySetup(t, tinyConfig)
+	whole := filepath.Join(dir, "whole")
+	if _, err := Run(c, Options{Out: whole}); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{1, 2, 3} {
+		var shardDirs []string
+		for i := range n {
+			sd := filepath.Join(dir, fmt.Sprintf("n%d-shard%d", n, i))
+			o, err := Run(c, Options{Out: sd, Shard: i, Shards: n})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n > 1 && o.Assembled {
+				t.Errorf("shard %d/%d assembled alone", i, n)
+			}
+			shardDirs = append(shardDirs, sd)
+		}
+		merged := filepath.Join(dir, fmt.Sprintf("merged%d", n))
+		if _, err := Merge(c, merged, shardDirs); err != nil {
+			t.Fatal(err)
+		}
+		o, err := Run(c, Options{Out: merged})
+		if err != nil || o.Ran != 0 || !o.Assembled {
+			t.Fatalf("merged %d: %+v %v; want assembled without recomputing", n, o, err)
+		}
+		sameOutputs(t, fmt.Sprintf("%d shards merged", n), readOutputs(t, whole), readOutputs(t, merged))
+	}
+}
+
+func TestChangedConfigIsRefused(t *testing.T) {
+	c, dir := tinySetup(t, tinyConfig)
+	out := filepath.Join(dir, "out")
+	if _, err := Run(c, Options{Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	changed, _ := tinySetup(t, strings.Replace(tinyConfig, "q: [0.1, 0.3]", "q: [0.1, 0.2]", 1))
+	changed.dir = c.dir
+	_, err := Run(changed, Options{Out: out})
+	var ie *InputError
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "changed: smoothing") || !strings.Contains(err.Error(), "-fresh") {
+		t.Fatalf("err = %v, want an InputError naming smoothing and -fresh", err)
+	}
+	o, err := Run(changed, Options{Out: out, Fresh: true})
+	if err != nil || o.Ran != 12 || o.Skipped != 0 {
+		t.Fatalf("-fresh: %+v %v; want every unit recomputed", o, err)
+	}
+	// The report section only shapes the tables: changing it reuses the units.
+	wider, _ := tinySetup(t, strings.Replace(tinyConfig, "max_flips: 40", "max_flips: 60", 1))
+	wider.dir = c.dir
+	wider.Smoothing = changed.Smoothing
+	if o, err := Run(wider, Options{Out: out}); err != nil || o.Ran != 0 {
+		t.Fatalf("report change: %+v %v; want units reused", o, err)
+	}
+}
