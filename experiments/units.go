@@ -105,8 +105,11 @@ func (p *prepared) certify(u Unit, c Config, stage *progress.Stage) ([]point, er
 		})
 		return pts, err
 	case "dpa":
+		// Each part holds about n/k points, so λ/k keeps the penalty per
+		// training point (λ/n) that the full-data learner has; the config's λ
+		// itself would shrink every part to its intercept.
 		parts := dpa.Partition(p.train.X, u.K)
-		res, err := dpa.Certify(p.trainF, y, parts, u.K, u.Lambda, c.Features.Intercept, p.testF)
+		res, err := dpa.Certify(p.trainF, y, parts, u.K, u.Lambda/float64(u.K), c.Features.Intercept, p.testF)
 		if err != nil {
 			return nil, inputErrorf("dpa.k = %d with ridge.lambda = %v: %v", u.K, u.Lambda, err)
 		}
