@@ -2,16 +2,44 @@ package experiments
 
 import (
 	"fmt"
+
+	"flipcert/attacks"
+	"flipcert/nn"
+	"flipcert/randstream"
 )
 
-// baselineRunner trains and attacks the undefended network (SCIENCE.md §6).
-type baselineRunner struct{}
-
-func newBaselineRunner(c Config, in *inputs, env runEnv) (*baselineRunner, error) {
-	return nil, c.fieldError("baseline.enabled", -1, "= true: the undefended network is not available yet; set it to false")
+// baselineRunner trains and attacks the undefended network (SCIENCE.md §6):
+// an MLP on the pixels, trained on the attacked labels. Pointwise attacks
+// choose the nearest training images in pixel space, which is label-free.
+type baselineRunner struct {
+	eval *attacks.Evaluator
+	seed uint64
 }
 
-func (b *baselineRunner) accuracy(u Unit) (float64, error) { return 0, nil }
+func newBaselineRunner(c Config, in *inputs) (*baselineRunner, error) {
+	eval, err := attacks.NewEvaluator(attacks.Setup{
+		TrainX: in.train.X, TestX: in.test.X,
+		TrainY: in.train.Y, TestY: in.test.Y,
+		TrainFeat: in.train.X, TestFeat: in.test.X,
+		Net:    nn.ClassifierConfig{Epochs: c.Baseline.Epochs},
+		Points: min(c.Baseline.Points, in.test.Len()),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &baselineRunner{eval: eval, seed: c.Seed}, nil
+}
+
+// accuracy runs one (attack, flips, seed) unit. The network's seed derives
+// from the config seed and the repetition, so repetitions differ and runs
+// repeat.
+func (b *baselineRunner) accuracy(u Unit) (float64, error) {
+	seed := randstream.New(b.seed, "baseline", u.Seed).Uint64()
+	if u.Attack == "random" {
+		return b.eval.RandomAccuracy(u.Flips, seed)
+	}
+	return b.eval.PointwiseAccuracy(u.Flips, seed)
+}
 
 // encodeBaseline writes one row of baseline.csv (no header).
 func encodeBaseline(u Unit, accuracy float64) []byte {

@@ -144,7 +144,7 @@ func Default() Config {
 			Attacks: []string{"random", "pointwise"},
 			Flips:   Ints{0, 100, 200, 300, 400, 520, 650, 800, 1000, 1300, 1600, 2000},
 			Points:  50,
-			Epochs:  3,
+			Epochs:  5,
 			Seeds:   1,
 		},
 		Report: Report{MaxFlips: 2000, HeatmapFlips: Ints{0, 100, 500, 1000}},
@@ -416,6 +416,9 @@ func (c Config) validate() error {
 		}
 	}
 	if c.Baseline.Enabled {
+		if c.Data.Source != "mnist" {
+			return c.fieldError("baseline.enabled", -1, "= true needs data.source: mnist (the undefended network reads 28×28 images)")
+		}
 		if len(c.Baseline.Attacks) == 0 {
 			return c.fieldError("baseline.attacks", -1, "is empty: give random, pointwise or both")
 		}

@@ -276,3 +276,40 @@ func TestChangedConfigIsRefused(t *testing.T) {
 		t.Fatalf("report change: %+v %v; want units reused", o, err)
 	}
 }
+
+func TestBaselineOnMNIST(t *testing.T) {
+	c, err := ParseConfig([]byte(`name: base
+data: {source: mnist, classes: [1, 7], test_limit: 200}
+analytic: {enabled: false}
+sampler: {enabled: false}
+ridge_exact: {enabled: false}
+baseline: {enabled: true, attacks: [random, pointwise], flips: [0, 3000], points: 8, epochs: 1, seeds: 1}
+`), "base.yaml", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	if _, err := Run(c, Options{Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	rows := readCSV(t, filepath.Join(out, "baseline.csv"))
+	if got := strings.Join(rows[0], ","); got != "attack,flips,seed,accuracy" || len(rows) != 5 {
+		t.Fatalf("baseline.csv: header %q and %d rows, want 4 rows", got, len(rows)-1)
+	}
+	acc := map[string]float64{}
+	for _, r := range rows[1:] {
+		a, err := strconv.ParseFloat(r[3], 64)
+		if err != nil || a < 0 || a > 1 {
+			t.Fatalf("row %v: accuracy not in [0, 1]", r)
+		}
+		acc[r[0]+r[1]] = a
+	}
+	// A clean MLP separates 1 from 7 well; 3,000 flips aimed at each point's
+	// prediction (nearly half of its class) must hurt it badly.
+	if acc["random0"] < 0.9 || acc["pointwise0"] < 0.7 {
+		t.Errorf("clean accuracies %v, want ≥ 0.9 and ≥ 0.7", acc)
+	}
+	if acc["pointwise3000"] > acc["pointwise0"]-0.3 {
+		t.Errorf("pointwise attack with 3000 flips: %v, want far below %v", acc["pointwise3000"], acc["pointwise0"])
+	}
+}

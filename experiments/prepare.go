@@ -78,7 +78,6 @@ type prepared struct {
 	trainF, testF *mat.Dense
 	models        map[float64]*ridge.Model
 	tables        map[float64]*radius.Table
-	embedder      *EmbedderInfo
 }
 
 // EmbedderInfo describes the CNN embedder a run used (features.kind: cnn).
@@ -105,8 +104,12 @@ func prepare(c Config, in *inputs, env runEnv) (*prepared, error) {
 		}
 		p.trainF, p.testF = pca.Transform(in.train.X), pca.Transform(in.test.X)
 	case "cnn":
+		var info *EmbedderInfo
 		var err error
-		if p.trainF, p.testF, p.embedder, err = cnnFeatures(c, in, env); err != nil {
+		if p.trainF, p.testF, info, err = cnnFeatures(c, in, env); err != nil {
+			return nil, err
+		}
+		if err := writeEmbedderInfo(env.out, info); err != nil {
 			return nil, err
 		}
 	}
@@ -135,11 +138,6 @@ func prepare(c Config, in *inputs, env runEnv) (*prepared, error) {
 		p.tables[q] = t
 	}
 	return p, nil
-}
-
-// cnnFeatures is replaced when the embedder lands.
-func cnnFeatures(c Config, in *inputs, env runEnv) (train, test *mat.Dense, info *EmbedderInfo, err error) {
-	return nil, nil, nil, c.fieldError("features.kind", -1, "= cnn: the CNN embedder is not available yet; use pca")
 }
 
 // embedderFile keeps the embedder's description beside the units, so that a

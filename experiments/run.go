@@ -46,6 +46,7 @@ type Outcome struct {
 type runEnv struct {
 	progress *progress.Reporter
 	stages   *[]Stage
+	out      string
 }
 
 // Stage is the wall time of one stage, for the manifest.
@@ -71,7 +72,7 @@ const (
 func Run(c Config, opt Options) (Outcome, error) {
 	start := time.Now()
 	var stages []Stage
-	env := runEnv{progress: opt.Progress, stages: &stages}
+	env := runEnv{progress: opt.Progress, stages: &stages, out: opt.Out}
 	shards := max(opt.Shards, 1)
 	if opt.Shard < 0 || opt.Shard >= shards {
 		return Outcome{}, inputErrorf("shard %d/%d: the index must be in [0, %d)", opt.Shard, shards, shards)
@@ -128,7 +129,7 @@ func runUnits(c Config, in *inputs, todo []Unit, opt Options, env runEnv, out *O
 		case "baseline":
 			if b == nil {
 				var err error
-				if b, err = newBaselineRunner(c, in, env); err != nil {
+				if b, err = newBaselineRunner(c, in); err != nil {
 					return err
 				}
 			}

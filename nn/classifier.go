@@ -9,9 +9,9 @@ import (
 // ClassifierConfig sets the architecture and schedule of the baseline
 // classifier. Zero values select the defaults.
 type ClassifierConfig struct {
-	Hidden       int     // hidden units; 0 means 64
+	Hidden       int     // hidden units; 0 means 32
 	Epochs       int     // passes over the training set; 0 means 5
-	BatchSize    int     // mini-batch size; 0 means 64
+	BatchSize    int     // mini-batch size; 0 means 128
 	LearningRate float64 // Adam step size; 0 means 1e-3
 	Seed         uint64  // initialisation and shuffling
 	// Workers caps the goroutines used; 0 means GOMAXPROCS. It never changes
@@ -21,13 +21,13 @@ type ClassifierConfig struct {
 
 func (c ClassifierConfig) withDefaults() ClassifierConfig {
 	if c.Hidden == 0 {
-		c.Hidden = 64
+		c.Hidden = 32
 	}
 	if c.Epochs == 0 {
 		c.Epochs = 5
 	}
 	if c.BatchSize == 0 {
-		c.BatchSize = 64
+		c.BatchSize = 128
 	}
 	if c.LearningRate == 0 {
 		c.LearningRate = 1e-3
@@ -67,7 +67,7 @@ func TrainClassifier(x *mat.Dense, y []int, cfg ClassifierConfig) (*Classifier, 
 	if err := checkData(x, y, classes); err != nil {
 		return nil, err
 	}
-	nw := newNetwork(linear{Pixels, cfg.Hidden}, relu{cfg.Hidden}, linear{cfg.Hidden, classes})
+	nw := newNetwork(64, linear{Pixels, cfg.Hidden}, relu{cfg.Hidden}, linear{cfg.Hidden, classes})
 	nw.init(cfg.Seed)
 	c := &Classifier{cfg: cfg, net: nw}
 	c.fit(x, y, cfg.Epochs, cfg.Seed)

@@ -65,7 +65,7 @@ func newEmbedderNet(dim, classes int) *network {
 	p1 := maxPool{h: 24, w: 24, c: 10}                            // → 12×12×10
 	c2 := conv{h: 12, w: 12, c: 10, k: 5, f: 20}                  // → 8×8×20
 	p2 := maxPool{h: 8, w: 8, c: 20}                              // → 4×4×20 = 320
-	return newNetwork(
+	return newNetwork(16,
 		c1, p1, relu{p1.outLen()},
 		c2, dropout{size: c2.outLen(), rate: 0.5, channels: 20}, p2, relu{p2.outLen()},
 		linear{320, 50}, relu{50}, dropout{size: 50, rate: 0.5},

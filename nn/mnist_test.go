@@ -24,10 +24,10 @@ var mnistSets = sync.OnceValues(func() (*[2]*GoMNIST.Set, error) {
 	return &[2]*GoMNIST.Set{train, test}, nil
 })
 
-// loadDigits returns the images (pixels scaled to [0,1]) of the given digits
-// from the training (test=false) or test set, with labels mapped to the
-// digit's position in digits.
-func loadDigits(tb testing.TB, test bool, digits ...int) (*mat.Dense, []int) {
+// loadDigits returns the first limit images (all if limit is 0; pixels scaled
+// to [0,1]) of the given digits from the training (test=false) or test set,
+// with labels mapped to the digit's position in digits.
+func loadDigits(tb testing.TB, test bool, limit int, digits ...int) (*mat.Dense, []int) {
 	tb.Helper()
 	sets, err := mnistSets()
 	if err != nil {
@@ -45,6 +45,9 @@ func loadDigits(tb testing.TB, test bool, digits ...int) (*mat.Dense, []int) {
 	var labels []int
 	for i, img := range set.Images {
 		p, ok := pos[int(set.Labels[i])]
+		if limit > 0 && len(labels) == limit {
+			break
+		}
 		if !ok {
 			continue
 		}

@@ -9,20 +9,22 @@ import (
 	"flipcert/randstream"
 )
 
-// shardSize is the number of samples one goroutine processes at a time. A
+// network is a stack of layers with all parameters in one flat vector.
+//
+// shard is the number of samples one goroutine processes at a time. A
 // mini-batch is cut into shards of this fixed size whose gradients are summed
 // in shard order, so the arithmetic (and hence every trained weight) is the
-// same for any GOMAXPROCS.
-const shardSize = 16
-
-// network is a stack of layers with all parameters in one flat vector.
+// same for any GOMAXPROCS. Small shards parallelise well; large ones save
+// clearing and summing a gradient vector per shard, which matters when the
+// parameters outnumber the work per sample (the MLP).
 type network struct {
 	layers []layer
 	offs   []int // offs[i]:offs[i+1] is layer i's slice of params
 	params []float64
+	shard  int
 }
 
-func newNetwork(layers ...layer) *network {
+func newNetwork(shard int, layers ...layer) *network {
 	offs := make([]int, len(layers)+1)
 	for i, l := range layers {
 		if i > 0 && layers[i-1].outLen() != l.inLen() {
@@ -30,7 +32,7 @@ func newNetwork(layers ...layer) *network {
 		}
 		offs[i+1] = offs[i] + l.numParams()
 	}
-	return &network{layers: layers, offs: offs, params: make([]float64, offs[len(layers)])}
+	return &network{layers: layers, offs: offs, params: make([]float64, offs[len(layers)]), shard: shard}
 }
 
 func (nw *network) inLen() int  { return nw.layers[0].inLen() }
@@ -142,7 +144,7 @@ func (a *adam) update(p, g []float64, lr float64) {
 func (nw *network) train(x []float64, labels []int, sp trainSpec) []float64 {
 	n, d, k := len(labels), nw.inLen(), nw.outLen()
 	opt := adam{m: make([]float64, len(nw.params)), v: make([]float64, len(nw.params))}
-	tapes := make([]*tape, (sp.batch+shardSize-1)/shardSize)
+	tapes := make([]*tape, (sp.batch+nw.shard-1)/nw.shard)
 	for i := range tapes {
 		tapes[i] = nw.newTape()
 	}
@@ -158,11 +160,11 @@ func (nw *network) train(x []float64, labels []int, sp trainSpec) []float64 {
 		shuf.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
 		for b := range batches {
 			idx := perm[b*sp.batch : min((b+1)*sp.batch, n)]
-			shards := (len(idx) + shardSize - 1) / shardSize
+			shards := (len(idx) + nw.shard - 1) / nw.shard
 			scale := 1 / float64(len(idx))
 			parallel(shards, sp.workers, func(s int) {
 				t := tapes[s]
-				part := idx[s*shardSize : min((s+1)*shardSize, len(idx))]
+				part := idx[s*nw.shard : min((s+1)*nw.shard, len(idx))]
 				m := len(part)
 				t.x = grow(t.x, m*d)
 				t.labs = grow(t.labs, m)

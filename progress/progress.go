@@ -68,10 +68,17 @@ func (s *Stage) Add(n int) {
 	}
 }
 
-// Callback returns a func(done, total) for APIs that report absolute progress.
+// Callback returns a func(done, total) for APIs that report absolute
+// progress; a total that differs from the stage's replaces it.
 func (s *Stage) Callback() func(done, total int) {
-	return func(done, _ int) {
+	return func(done, total int) {
 		s.mu.Lock()
+		if total != s.total {
+			s.total = total
+			if s.bar != nil {
+				s.bar.ChangeMax(total)
+			}
+		}
 		delta := done - s.done
 		s.mu.Unlock()
 		if delta > 0 {

@@ -32,11 +32,11 @@ func TestCallbackAddsDifferences(t *testing.T) {
 	s := New(&buf).Start("sample", 10)
 	cb := s.Callback()
 	cb(3, 10)
-	cb(7, 10)
-	cb(7, 10)
+	cb(7, 12)
+	cb(7, 12)
 	s.Finish()
-	if !strings.Contains(buf.String(), "7/10") {
-		t.Fatalf("output %q, want 7/10", buf.String())
+	if !strings.Contains(buf.String(), "7/12") {
+		t.Fatalf("output %q, want 7/12", buf.String())
 	}
 }
 

@@ -1,0 +1,69 @@
+package attacks
+
+import (
+	"cmp"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Random returns r distinct indices drawn uniformly from 0..n−1 (the labels a
+// random attack flips), in the order drawn. It panics unless 0 ≤ r ≤ n.
+func Random(n, r int, rng *rand.Rand) []int {
+	if r < 0 || r > n {
+		panic(fmt.Sprintf("attacks: cannot choose %d of %d points", r, n))
+	}
+	// Partial Fisher–Yates on a sparse permutation: O(r) time and memory.
+	swapped := make(map[int]int, r)
+	at := func(i int) int {
+		if v, ok := swapped[i]; ok {
+			return v
+		}
+		return i
+	}
+	out := make([]int, r)
+	for i := range r {
+		j := i + rng.IntN(n-i)
+		out[i] = at(j)
+		swapped[j] = at(i)
+	}
+	return out
+}
+
+// Pointwise returns the indices of the training points the pointwise attack
+// flips against a test point with features testFeat: among the training points
+// whose label equals the network's current prediction pred, the r nearest in
+// Euclidean distance between rows of trainFeat and testFeat, nearest first
+// (ties go to the lower index). Flipping them pushes the prediction away from
+// pred. Fewer than r are returned only if fewer than r points carry label pred.
+func Pointwise(trainFeat *mat.Dense, y []int, testFeat []float64, pred, r int) []int {
+	n, d := trainFeat.Dims()
+	if len(y) != n || len(testFeat) != d || r < 0 {
+		panic(fmt.Sprintf("attacks: Pointwise with %d×%d features, %d labels, %d test features, r = %d", n, d, len(y), len(testFeat), r))
+	}
+	type cand struct {
+		i    int
+		dist float64
+	}
+	var cands []cand
+	for i, lab := range y {
+		if lab != pred {
+			continue
+		}
+		row, dist := trainFeat.RawRowView(i), 0.0
+		for j, v := range row {
+			dist += (v - testFeat[j]) * (v - testFeat[j])
+		}
+		cands = append(cands, cand{i, dist})
+	}
+	slices.SortFunc(cands, func(a, b cand) int {
+		return cmp.Or(cmp.Compare(a.dist, b.dist), cmp.Compare(a.i, b.i))
+	})
+	out := make([]int, min(r, len(cands)))
+	for k := range out {
+		out[k] = cands[k].i
+	}
+	return out
+}

@@ -1,0 +1,94 @@
+package experiments
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"flipcert/atomicfile"
+	"flipcert/nn"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// embedderArch names the embedder's architecture and training code in the
+// cache key; change it whenever either changes, so stale weights are not reused.
+const embedderArch = "pytorch-mnist-example-cnn/v1"
+
+// cnnFeatures embeds the train and test images with the paper's CNN, trained
+// on the MNIST digits that are not in data.classes (so it never sees a label
+// of the two classes being certified, SCIENCE.md §2). The trained weights are
+// cached under the user cache directory, keyed by architecture, schedule,
+// seed and training data.
+func cnnFeatures(c Config, in *inputs, env runEnv) (train, test *mat.Dense, info *EmbedderInfo, err error) {
+	x, labels, digits := in.mnistTrain.Others(c.Data.Classes...)
+	tx, tlabels, _ := in.mnistTest.Others(c.Data.Classes...)
+	cfg := nn.EmbedderConfig{Dim: c.Features.Dim, Epochs: c.Features.Epochs, Seed: c.Seed}
+	key := embedderKey(cfg, x, labels)
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		dir = os.TempDir()
+	}
+	path := filepath.Join(dir, "flipcert", "embedder-"+key+".bin")
+	info = &EmbedderInfo{Digits: digits, Epochs: cfg.Epochs, Cache: path}
+	emb, err := readCachedEmbedder(path)
+	if c.Features.Retrain || err != nil {
+		stage := env.progress.Start(fmt.Sprintf("train embedder on digits %v", digits), 1)
+		emb, err = nn.TrainEmbedder(x, labels, len(digits), cfg, stage.Callback())
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		env.stageDone("train embedder", stage.Finish())
+		info.Trained = true
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, nil, nil, fmt.Errorf("embedder cache: %w", err)
+		}
+		if err := atomicfile.Write(path, func(w io.Writer) error {
+			_, err := emb.WriteTo(w)
+			return err
+		}); err != nil {
+			return nil, nil, nil, fmt.Errorf("embedder cache: %w", err)
+		}
+	}
+	stage := env.progress.Start("embed images", 1)
+	info.TestAccuracy = emb.Accuracy(tx, tlabels)
+	train, test = emb.Embed(in.train.X), emb.Embed(in.test.X)
+	stage.Add(1)
+	env.stageDone("embed images", stage.Finish())
+	return train, test, info, nil
+}
+
+func readCachedEmbedder(path string) (*nn.Embedder, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return nn.ReadEmbedder(f)
+}
+
+// embedderKey hashes everything the trained weights depend on.
+func embedderKey(cfg nn.EmbedderConfig, x *mat.Dense, labels []int) string {
+	h := sha256.New()
+	meta, _ := json.Marshal(struct {
+		Arch string
+		Cfg  nn.EmbedderConfig
+	}{embedderArch, cfg})
+	h.Write(meta)
+	var buf [8]byte
+	r, cols := x.Dims()
+	for i := range r {
+		for _, v := range x.RawRowView(i)[:cols] {
+			binary.LittleEndian.PutUint64(buf[:], uint64(v*255+0.5))
+			h.Write(buf[:1])
+		}
+		binary.LittleEndian.PutUint64(buf[:], uint64(labels[i]))
+		h.Write(buf[:])
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
