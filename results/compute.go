@@ -270,8 +270,7 @@ func checkCertAcc(path string, rows []certAccRow, sets []*curveSet, maxFlips int
 	}
 	for _, k := range order {
 		if i := slices.Index(seen[k], 0); i >= 0 {
-			return &ParseError{File: path, Err: fmt.Errorf("method %s, q %v, lambda %v, %s: no row for flips %d",
-				k.method, k.q, k.lambda, k.kind, i)}
+			return &ParseError{File: path, Err: fmt.Errorf("%v, %s: no row for flips %d", k.setting, k.kind, i)}
 		}
 	}
 	return nil

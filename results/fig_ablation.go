@@ -129,7 +129,7 @@ func ablationFigure(g ablationGrid, flips []int, nTrain int) figure {
 	panels := make([]*plot.Plot, len(flips))
 	for i, f := range flips {
 		p := newPlot("Flip probability q", "Ridge penalty λ")
-		p.Title.Text = fmt.Sprintf("%d flipped labels (%s%%)", f, fmtShort(float64(f)/float64(nTrain)*100))
+		p.Title.Text = fmt.Sprintf("%d flipped labels (%s%%)", f, fmtPercent(f, nTrain))
 		h := heat{g, f}
 		hm := plotter.NewHeatMap(h, pal)
 		hm.NaN = rgb(0xffffff)

@@ -27,7 +27,7 @@ func methodLabel(s *curveSet) string {
 		}
 		return name
 	case kindRidgeExact:
-		name = "ridge, exact"
+		name = "ridge (exact)"
 	case kindDPA:
 		name = "DPA, k=" + strconv.Itoa(s.k)
 	}
@@ -54,6 +54,7 @@ func certifiedAccuracyFigure(sets []*curveSet, base []baselineStat, m manifest) 
 	addGrid(p)
 	p.X.Min, p.X.Max = 0, float64(m.maxFlips)
 	p.Y.Min, p.Y.Max = 0, 1
+	p.Y.Tick.Marker = unitTicks
 
 	var leg legendGrid
 	leg.cols = 2
@@ -84,10 +85,11 @@ func certifiedAccuracyFigure(sets []*curveSet, base []baselineStat, m manifest) 
 		leg.entries = append(leg.entries, entry{e.label, e.thumbs})
 	}
 
+	leg = leg.fit(columnWidth - margin)
 	top, lh := topAxisHeight(p), leg.height()
 	h := top + 2.3*vg.Inch + lh
 	return figure{w: columnWidth, h: h, draw: func(c draw.Canvas) {
-		c = draw.Crop(c, 0, -vg.Points(4), vg.Points(2), -top)
+		c = draw.Crop(c, 0, -margin, vg.Points(2), -top)
 		drawTopAxis(c, p, plotWithLegend(c, p, leg, lh), m.nTrain)
 	}}
 }
@@ -115,8 +117,8 @@ func baselinePlotters(base []baselineStat, maxFlips int) []baselineSeries {
 		col   color.Color
 		glyph draw.GlyphDrawer
 	}{
-		"random":    {"undefended NN, random flips", midGrey, draw.CircleGlyph{}},
-		"pointwise": {"undefended NN, pointwise", darkGrey, draw.TriangleGlyph{}},
+		"random":    {"undefended, random", midGrey, draw.CircleGlyph{}},
+		"pointwise": {"undefended, pointwise", darkGrey, draw.TriangleGlyph{}},
 	}
 	var out []baselineSeries
 	for _, attack := range baselineAttacks {
@@ -148,7 +150,6 @@ func baselinePlotters(base []baselineStat, maxFlips int) []baselineSeries {
 			eb.LineStyle = draw.LineStyle{Color: st.col, Width: vg.Points(0.6)}
 			eb.CapWidth = vg.Points(3)
 			s.plotters = append(s.plotters, eb)
-			s.label += " (min–max)"
 		}
 		out = append(out, s)
 	}

@@ -17,13 +17,15 @@ type samplingPair struct {
 	analytic, sampled *curveSet
 }
 
-// samplingPairs pairs, per q, analytic at its best λ with sampled at the same q and λ.
+// samplingPairs pairs, per q, analytic with sampled at the same λ: among the λ run with both, the
+// one with the largest area under analytic's curve (the λ of Figure 1 when sampled ran there too).
 func samplingPairs(sets []*curveSet, maxFlips int) []samplingPair {
+	both := func(s *curveSet) bool {
+		return s.kind == kindAnalytic && find(sets, kindSampled, s.q, s.lambda) != nil
+	}
 	var out []samplingPair
-	for _, a := range best(sets, maxFlips, func(s *curveSet) bool { return s.kind == kindAnalytic }) {
-		if s := find(sets, kindSampled, a.q, a.lambda); s != nil {
-			out = append(out, samplingPair{a, s})
-		}
+	for _, a := range best(sets, maxFlips, both) {
+		out = append(out, samplingPair{a, find(sets, kindSampled, a.q, a.lambda)})
 	}
 	return out
 }
@@ -36,6 +38,7 @@ func sampledVsAnalyticFigure(pairs []samplingPair, maxFlips int) figure {
 	addGrid(curves)
 	curves.X.Min, curves.X.Max = 0, float64(maxFlips)
 	curves.Y.Min, curves.Y.Max = 0, 1
+	curves.Y.Tick.Marker = unitTicks
 	curvesLeg := legendGrid{cols: 2}
 
 	scatter := newPlot("Analytic radius (flips)", "Sampled radius (flips)")
@@ -48,7 +51,7 @@ func sampledVsAnalyticFigure(pairs []samplingPair, maxFlips int) figure {
 		a := curveLine(pr.analytic, maxFlips, false, lineStyle(col, nil))
 		s := curveLine(pr.sampled, maxFlips, false, lineStyle(col, dotted))
 		curves.Add(a, s)
-		label := methodLabel(pr.analytic)
+		label := "q=" + fmtParam(pr.analytic.q) + ", λ=" + fmtParam(pr.analytic.lambda)
 		curvesLeg.entries = append(curvesLeg.entries,
 			entry{label + ", analytic", []plot.Thumbnailer{a}},
 			entry{label + ", sampled", []plot.Thumbnailer{s}})
@@ -82,10 +85,11 @@ func sampledVsAnalyticFigure(pairs []samplingPair, maxFlips int) figure {
 		scatterLeg.entries = append(scatterLeg.entries, entry{"sampled = analytic", []plot.Thumbnailer{diag}})
 	}
 
+	curvesLeg, scatterLeg = curvesLeg.fit(pageWidth/2), scatterLeg.fit(pageWidth/2)
 	lh := max(curvesLeg.height(), scatterLeg.height())
 	h := 2.5*vg.Inch + lh
 	return figure{w: pageWidth, h: h, draw: func(c draw.Canvas) {
-		c = draw.Crop(c, 0, -vg.Points(4), vg.Points(2), -vg.Points(6))
+		c = draw.Crop(c, 0, -margin, vg.Points(4), -vg.Points(6))
 		tiles := draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Points(18)}
 		plotWithLegend(tiles.At(c, 0, 0), curves, curvesLeg, lh)
 		plotWithLegend(tiles.At(c, 1, 0), scatter, scatterLeg, lh)

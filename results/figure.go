@@ -28,6 +28,8 @@ const (
 	legendSize  = 8 * vg.Length(1)
 	lineWidth   = 1.1 * vg.Length(1)
 	gap         = 4 * vg.Length(1) // between a plot and its legend, and between legend columns
+	thumbWidth  = 16 * vg.Length(1)
+	margin      = 4 * vg.Length(1) // right edge of every figure
 )
 
 // Okabe-Ito colours, safe for the common colour-vision deficiencies; yellow comes last because it
@@ -49,11 +51,10 @@ var (
 
 // Dash patterns: solid for the tight radius, dashed for KL, dotted for Monte Carlo.
 var (
-	dashed     = []vg.Length{vg.Points(3.5), vg.Points(2)}
-	dotted     = []vg.Length{vg.Points(1), vg.Points(1.5)}
-	dpaDashes  = [][]vg.Length{{vg.Points(5), vg.Points(1.5), vg.Points(1), vg.Points(1.5)}, {vg.Points(6), vg.Points(2)}, {vg.Points(2), vg.Points(1)}}
-	sansSerif  = font.Font{Typeface: "Liberation", Variant: "Sans"}
-	textColour = black
+	dashed    = []vg.Length{vg.Points(3.5), vg.Points(2)}
+	dotted    = []vg.Length{vg.Points(1), vg.Points(1.5)}
+	dpaDashes = [][]vg.Length{{vg.Points(5), vg.Points(1.5), vg.Points(1), vg.Points(1.5)}, {vg.Points(6), vg.Points(2)}, {vg.Points(2), vg.Points(1)}}
+	sansSerif = font.Font{Typeface: "Liberation", Variant: "Sans"}
 )
 
 func rgb(hex uint32) color.Color {
@@ -63,30 +64,36 @@ func rgb(hex uint32) color.Color {
 func qColour(i int) color.Color { return okabeIto[i%len(okabeIto)] }
 
 func textStyle(size vg.Length) text.Style {
-	return text.Style{Color: textColour, Font: font.From(sansSerif, size), Handler: plot.DefaultTextHandler}
+	return text.Style{Color: black, Font: font.From(sansSerif, size), Handler: plot.DefaultTextHandler}
 }
 
 // newPlot returns a plot with the house fonts and sizes and no legend of its own (figures draw
 // their legends beside the plot, where they cannot hide data).
 func newPlot(xLabel, yLabel string) *plot.Plot {
 	p := plot.New()
-	p.Title.TextStyle = textStyle(labelSize)
-	p.Title.TextStyle.XAlign = draw.XCenter
-	p.Title.TextStyle.YAlign = draw.YTop
+	p.Title.TextStyle.Font = font.From(sansSerif, labelSize)
 	for _, a := range []*plot.Axis{&p.X, &p.Y} {
-		a.Label.TextStyle = textStyle(labelSize)
-		a.Tick.Label = textStyle(tickSize)
+		a.Label.TextStyle.Font = font.From(sansSerif, labelSize)
+		a.Tick.Label.Font = font.From(sansSerif, tickSize)
 		a.Padding = vg.Points(2)
 		a.Tick.Length = vg.Points(4)
 	}
-	p.Y.Label.TextStyle.Rotation = math.Pi / 2
-	p.Y.Tick.Label.XAlign = draw.XRight
-	p.Y.Tick.Label.YAlign = draw.YCenter
-	p.X.Tick.Label.XAlign = draw.XCenter
-	p.X.Tick.Label.YAlign = draw.YTop
 	p.X.Label.Text, p.Y.Label.Text = xLabel, yLabel
 	return p
 }
+
+// unitTicks marks [0, 1] every 0.2 with minor ticks every 0.1, for accuracies.
+var unitTicks = plot.ConstantTicks(func() []plot.Tick {
+	var ts []plot.Tick
+	for i := 0; i <= 10; i++ {
+		t := plot.Tick{Value: float64(i) / 10}
+		if i%2 == 0 {
+			t.Label = strconv.FormatFloat(t.Value, 'f', 1, 64)
+		}
+		ts = append(ts, t)
+	}
+	return ts
+}())
 
 // addGrid draws light major grid lines under the data.
 func addGrid(p *plot.Plot) {
@@ -114,12 +121,25 @@ func (g legendGrid) column(j int) plot.Legend {
 	l := plot.NewLegend()
 	l.TextStyle = textStyle(legendSize)
 	l.Top, l.Left = true, true
-	l.ThumbnailWidth = vg.Points(18)
+	l.ThumbnailWidth = thumbWidth
 	l.Padding = vg.Points(1)
 	for i := j; i < len(g.entries); i += g.cols {
 		l.Add(g.entries[i].label, g.entries[i].thumbs...)
 	}
 	return l
+}
+
+// fit returns g with as many columns, up to g.cols, as entries fit side by side in width w.
+func (g legendGrid) fit(w vg.Length) legendGrid {
+	sty := textStyle(legendSize)
+	var widest vg.Length
+	for _, e := range g.entries {
+		widest = max(widest, thumbWidth+sty.Width(" "+e.label)+gap)
+	}
+	for g.cols > 1 && vg.Length(g.cols)*widest > w {
+		g.cols--
+	}
+	return g
 }
 
 // height is the vertical space the legend needs.
@@ -134,6 +154,7 @@ func (g legendGrid) height() vg.Length {
 
 // draw draws the legend in the top of c, columns of equal width.
 func (g legendGrid) draw(c draw.Canvas) {
+	c.Min.X += vg.Points(2)
 	w := (c.Max.X - c.Min.X) / vg.Length(g.cols)
 	for j := range g.cols {
 		cc := c
@@ -180,7 +201,6 @@ func plotWithLegend(c draw.Canvas, p *plot.Plot, g legendGrid, lh vg.Length) dra
 	dc := p.DataCanvas(pc)
 	lc := c
 	lc.Max.Y = c.Min.Y + lh - gap
-	lc.Min.X = max(c.Min.X, dc.Min.X-vg.Points(18)) // the thumbnails start under the y axis
 	g.draw(lc)
 	return dc
 }
@@ -199,6 +219,11 @@ func fmtParam(x float64) string {
 		}
 	}
 	return fmtFloat(x)
+}
+
+// fmtPercent writes flips as a percentage of n with two significant digits.
+func fmtPercent(flips, n int) string {
+	return strconv.FormatFloat(float64(flips)/float64(n)*100, 'g', 2, 64)
 }
 
 func superscript(n int) string {

@@ -98,6 +98,18 @@ type setting struct {
 	hasLambda bool
 }
 
+func (s setting) String() string {
+	var b strings.Builder
+	b.WriteString("method " + s.method)
+	if s.kind.smoothed() {
+		b.WriteString(", q " + strconv.FormatFloat(s.q, 'g', -1, 64))
+	}
+	if s.hasLambda {
+		b.WriteString(", lambda " + strconv.FormatFloat(s.lambda, 'g', -1, 64))
+	}
+	return b.String()
+}
+
 // less orders settings by method (analytic, sampled, ridge-exact, dpa by k), then q, then λ
 // (absent first).
 func (s setting) less(t setting) bool {
@@ -271,7 +283,8 @@ func readCSV(path string, header []string, row func(c *cells) error) error {
 func csvError(path string, err error) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		return &ParseError{File: path, Line: pe.Line, Err: pe.Err}
+		// A broken quote is usually noticed lines later; the record's first line is where it is.
+		return &ParseError{File: path, Line: pe.StartLine, Err: pe.Err}
 	}
 	return fmt.Errorf("%s: %w", path, err)
 }

@@ -5,14 +5,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 )
 
 // Names of the figures Render may write, each as .svg and .png.
 const (
-	certAccFigure  = "certified_accuracy"
-	samplingFigure = "sampled_vs_analytic"
-	ablationFig    = "ablation"
+	certAccName  = "certified_accuracy"
+	samplingName = "sampled_vs_analytic"
+	ablationName = "ablation"
 )
 
 // inputs are the parsed, cross-checked contents of an output directory.
@@ -87,23 +89,23 @@ func Render(dir string) error {
 		return nil
 	}
 
-	if err := add(certAccFigure, "Certified accuracy", certAccCaption(in), certifiedAccuracyFigure(in.sets, in.baseline, m)); err != nil {
+	if err := add(certAccName, "Certified accuracy", certAccCaption(in), certifiedAccuracyFigure(in.sets, in.baseline, m)); err != nil {
 		return err
 	}
 	if pairs := samplingPairs(in.sets, m.maxFlips); len(pairs) > 0 {
-		err = add(samplingFigure, "Sampled against analytic certificates", samplingCaption,
+		err = add(samplingName, "Sampled against analytic certificates", samplingCaption,
 			sampledVsAnalyticFigure(pairs, m.maxFlips))
 	} else {
-		err = drop(samplingFigure)
+		err = drop(samplingName)
 	}
 	if err != nil {
 		return err
 	}
-	if g, method, ok := ablation(in.sets); ok {
-		err = add(ablationFig, "Ablation over q and λ", ablationCaption(method),
+	if g, method, ok := ablation(in.sets); ok && len(m.heatmapFlips) > 0 {
+		err = add(ablationName, "Ablation over q and λ", ablationCaption(method),
 			ablationFigure(g, m.heatmapFlips, m.nTrain))
 	} else {
-		err = drop(ablationFig)
+		err = drop(ablationName)
 	}
 	if err != nil {
 		return err
@@ -136,32 +138,37 @@ func Render(dir string) error {
 }
 
 const samplingCaption = "Left: certified accuracy (tight radius) of the analytic (solid) and Monte " +
-	"Carlo (dotted) certificates per q, at the λ chosen for analytic in the first figure. Right: each " +
+	"Carlo (dotted) certificates per q, at the λ with the largest area under the analytic curve among " +
+	"the λ run with both. Right: each " +
 	"test point's sampled radius against its analytic radius; -1 means abstained or not certified."
 
-// certAccCaption describes Figure 1 and which λ it shows.
+// certAccCaption describes Figure 1: what each style means and how λ was chosen.
 func certAccCaption(in inputs) string {
 	var b strings.Builder
 	smoothed, peers := figureOneCurves(in.sets, in.manifest.maxFlips)
+	b.WriteString("Certified accuracy against the number of flipped training labels (top axis: as a " +
+		"percentage of the training set). ")
 	if len(smoothed) > 0 {
-		fmt.Fprintf(&b, "Certified accuracy of the randomized-smoothing classifier (%s certificate) against "+
-			"the number of flipped training labels, one colour per label-flip probability q: tight "+
-			"Neyman-Pearson radius solid, KL radius dashed. ", smoothed[0].method)
-	} else {
-		b.WriteString("Certified accuracy against the number of flipped training labels. ")
+		fmt.Fprintf(&b, "Randomized smoothing with the %s certificate, one colour per label-flip "+
+			"probability q: tight Neyman-Pearson radius solid, KL radius dashed. ", smoothed[0].method)
 	}
-	if len(peers) > 0 {
-		b.WriteString("Black: exact certificate of the unsmoothed ridge classifier; purple: Deep Partition " +
-			"Aggregation, when run. ")
+	for _, s := range peers {
+		if s.kind == kindRidgeExact {
+			b.WriteString("Black: exact certificate of the unsmoothed ridge classifier. ")
+		}
+	}
+	if slices.ContainsFunc(peers, func(s *curveSet) bool { return s.kind == kindDPA }) {
+		b.WriteString("Purple: Deep Partition Aggregation. ")
 	}
 	if len(in.baseline) > 0 {
-		b.WriteString("Grey markers: empirical accuracy of the undefended network under attack (mean over " +
-			"seeds; bars span min to max where there are several seeds). ")
+		b.WriteString("Grey markers: empirical accuracy of the undefended network under attack, mean over " +
+			"seeds, with bars from the minimum to the maximum where there are several seeds. ")
 	}
-	b.WriteString("Where a method was run at several λ, the curve shown for each q is the λ with the " +
-		"largest area under its tight-radius curve up to the last flip budget, named in the legend. " +
-		"Top axis: flipped labels as a percentage of the training set.")
-	return b.String()
+	if slices.ContainsFunc(slices.Concat(smoothed, peers), func(s *curveSet) bool { return s.nLambdas > 1 }) {
+		b.WriteString("A method run at several λ is shown, per q, at the λ with the largest area under " +
+			"its tight-radius curve from 0 to " + strconv.Itoa(in.manifest.maxFlips) + " flips, named in the legend.")
+	}
+	return strings.TrimSpace(b.String())
 }
 
 func ablationCaption(method string) string {

@@ -109,7 +109,7 @@ func baselineTable(stats []baselineStat, nTrain int) *reportTable {
 	}
 	for _, b := range stats {
 		t.Rows = append(t.Rows, []string{b.attack, strconv.Itoa(b.flips),
-			fmtShort(float64(b.flips) / float64(nTrain) * 100), strconv.Itoa(b.seeds),
+			fmtPercent(b.flips, nTrain), strconv.Itoa(b.seeds),
 			fmtShort(b.mean), fmtShort(b.min), fmtShort(b.max)})
 	}
 	return t

@@ -16,7 +16,7 @@ import (
 )
 
 // ChunkSize is the number of label samples drawn from one random stream.
-// Chunk c of a phase uses randstream.New(Seed, Purpose+"/select" or
+// Chunk c of a phase uses randstream.Source(Seed, Purpose+"/select" or
 // Purpose+"/estimate", c); changing ChunkSize changes every result.
 const ChunkSize = 256
 
@@ -74,7 +74,8 @@ var ErrBadLabels = errors.New("sampler: labels must be 0 or 1")
 // iff φ(x)ᵀβ(y′) ≥ ½, β(y′) = (ΦᵀΦ+λD)⁻¹Φᵀy′.
 //
 // Samples are processed in chunks of ChunkSize by min(GOMAXPROCS, chunks)
-// goroutines; memory is O(nd + md + m·ChunkSize) per goroutine, never O(n·N).
+// goroutines; memory is O(nd + md) shared plus O(m·ChunkSize) per goroutine,
+// never O(n·N).
 // If progress is not nil it is called from Certify's goroutine after each chunk
 // with the samples done so far and N0+N. Errors report a bad Config or data.
 func Certify(model *ridge.Model, y []int, test *mat.Dense, cfg Config, progress func(done, total int)) ([]Result, error) {
@@ -179,7 +180,7 @@ func (r *run) votes(seed uint64, purpose string, samples int) ([]int, error) {
 					return
 				}
 				size := min(ChunkSize, samples-chunk*ChunkSize)
-				if err := c.run(randstream.New(seed, purpose, uint64(chunk)), size, counts[w]); err != nil {
+				if err := c.run(randstream.Source(seed, purpose, uint64(chunk)), size, counts[w]); err != nil {
 					errs[w] = err
 					failed.Store(true)
 					return
@@ -232,7 +233,7 @@ func newChunkState(r *run, chunk int) *chunkState {
 }
 
 // run draws size samples from rng and adds each test point's class-1 votes to counts.
-func (c *chunkState) run(rng *rand.Rand, size int, counts []int) error {
+func (c *chunkState) run(rng *rand.PCG, size int, counts []int) error {
 	d, m := c.r.flip.d, c.r.m
 	rhs := c.rhs[:size*d]
 	c.r.flip.fill(rhs, rng, c.scratch)

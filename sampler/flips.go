@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/bits"
 	"math/rand/v2"
+
+	"gonum.org/v1/gonum/floats"
 )
 
 // binaryDigits returns the binary digits of q ∈ (0, 1) after the point, up to
@@ -27,7 +29,7 @@ func binaryDigits(q float64) []bool {
 // with q: it decides at the first digit where they differ (U < q: a 1 bit) and
 // stays 0 if they never do (U ≥ q). So each bit is exactly Bernoulli(q), and
 // all 64 lanes are settled after about 8 words on average.
-func bernoulliWord(rng *rand.Rand, digits []bool) uint64 {
+func bernoulliWord(rng *rand.PCG, digits []bool) uint64 {
 	var ones uint64
 	open := ^uint64(0)
 	for _, d := range digits {
@@ -47,14 +49,17 @@ func bernoulliWord(rng *rand.Rand, digits []bool) uint64 {
 
 // blockWidth picks how many training points share one table of subset sums.
 // For a block of w points, a sample's update is a single row add of the table
-// entry for its w flip bits (skipped when none flipped), and building the table
-// costs 2^w − 1 row adds per chunk: per sample ⌈n/w⌉·(1 − (1−q)^w + (2^w−1)/chunk).
-// w = 1 is the plain sparse update Σ_{i flipped} ψᵢ.
+// entry for its w flip bits (skipped when none flipped), and the table costs
+// 2^w − 1 row adds per chunk, each about half as dear as a scattered add into
+// a sample's row (built in order from cache-hot rows; measured on MNIST-sized
+// data, where w = 4–5 is best at q = 0.1 and 6–7 at q = 0.4). Cost per sample:
+// ⌈n/w⌉·(1 − (1−q)^w + ½(2^w−1)/chunk); w = 1 is the plain sparse update
+// Σ_{i flipped} ψᵢ.
 func blockWidth(n int, q float64, chunk int) int {
 	best, bestCost := 1, math.Inf(1)
 	for w := 1; w <= 8; w++ {
 		blocks := float64((n + w - 1) / w)
-		cost := blocks * (-math.Expm1(float64(w)*math.Log1p(-q)) + float64(int(1)<<w-1)/float64(chunk))
+		cost := blocks * (-math.Expm1(float64(w)*math.Log1p(-q)) + 0.5*float64(int(1)<<w-1)/float64(chunk))
 		if cost < bestCost {
 			best, bestCost = w, cost
 		}
@@ -77,6 +82,7 @@ type flipper struct {
 type flipScratch struct {
 	table []float64 // 2^width × d subset sums of the block's ψ rows
 	words []uint64  // width × words-per-chunk flip bits, bit b of a word = sample b
+	masks [64]int   // per lane of one word: which of the block's points flipped
 }
 
 func (f *flipper) newScratch(chunk int) *flipScratch {
@@ -86,10 +92,11 @@ func (f *flipper) newScratch(chunk int) *flipScratch {
 	}
 }
 
-// fill sets row b of rhs (b×d, row-major, b = len(rhs)/d samples) to Φᵀy′ for
-// a fresh noise sample. Random numbers are drawn in a fixed order (block,
-// point, word), so the result depends only on rng's state and the sample count.
-func (f *flipper) fill(rhs []float64, rng *rand.Rand, s *flipScratch) {
+// fill sets each row of rhs (samples×d, row-major, samples = len(rhs)/d ≤ the
+// scratch's chunk) to Φᵀy′ for a fresh noise sample. Random numbers are drawn
+// point by point, word by word, whatever the width, so the flips depend only on
+// rng's state and the sample count.
+func (f *flipper) fill(rhs []float64, rng *rand.PCG, s *flipScratch) {
 	d := f.d
 	samples := len(rhs) / d
 	nw := (samples + 63) / 64
@@ -112,40 +119,29 @@ func (f *flipper) fill(rhs []float64, rng *rand.Rand, s *flipScratch) {
 		for r := range w {
 			row := f.psi[(i0+r)*d : (i0+r+1)*d]
 			for m := range 1 << r {
-				addTo(table[(m|1<<r)*d:(m|1<<r+1)*d], table[m*d:(m+1)*d], row)
+				e := m | 1<<r
+				floats.AddTo(table[e*d:(e+1)*d], table[m*d:(m+1)*d], row)
 			}
 		}
 		for j := range nw {
+			// Transpose the block's flip bits into one mask per lane, touching
+			// only set bits.
 			var any uint64
 			for r := range w {
-				any |= words[r*nw+j]
-			}
-			for any != 0 {
-				lane := bits.TrailingZeros64(any)
-				any &= any - 1
-				mask := 0
-				for r := range w {
-					mask |= int(words[r*nw+j]>>lane&1) << r
+				x := words[r*nw+j]
+				any |= x
+				for ; x != 0; x &= x - 1 {
+					s.masks[bits.TrailingZeros64(x)] |= 1 << r
 				}
+			}
+			for ; any != 0; any &= any - 1 {
+				lane := bits.TrailingZeros64(any)
+				mask := s.masks[lane]
+				s.masks[lane] = 0
 				b := j*64 + lane
-				addInPlace(rhs[b*d:(b+1)*d], table[mask*d:(mask+1)*d])
+				// gonum's assembly kernel: ~4× a Go loop on 51-element rows.
+				floats.Add(rhs[b*d:(b+1)*d], table[mask*d:(mask+1)*d])
 			}
 		}
-	}
-}
-
-// addTo sets dst = a + b elementwise.
-func addTo(dst, a, b []float64) {
-	a, b = a[:len(dst)], b[:len(dst)]
-	for i := range dst {
-		dst[i] = a[i] + b[i]
-	}
-}
-
-// addInPlace adds src into dst.
-func addInPlace(dst, src []float64) {
-	src = src[:len(dst)]
-	for i := range dst {
-		dst[i] += src[i]
 	}
 }

@@ -1,0 +1,538 @@
+package results
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"html"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"gonum.org/v1/gonum/floats/scalar"
+)
+
+// small is the fixture most tests render: two q × two λ analytic, sampled at the first λ, ridge-exact
+// at both λ, DPA without λ, abstentions, and a baseline with two seeds. Radii are scaled so that the
+// curves move within maxFlips = 60 and the summary budgets 100…2000 go past them.
+func small() fixture {
+	return synthetic(3, 40, 500, 60, []float64{0.05, 0.2}, []float64{300, 3000}, 0.06)
+}
+
+func render(t *testing.T, f fixture) string {
+	t.Helper()
+	dir := t.TempDir()
+	f.write(t, dir)
+	if err := Render(dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func readCSVFile(t *testing.T, path string) [][]string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(raw)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+// methodOrder is the table order of a method name: analytic, sampled, ridge-exact, dpa by k.
+func methodOrder(m string) int {
+	switch m {
+	case "analytic":
+		return 0
+	case "sampled":
+		return 1
+	case "ridge-exact":
+		return 2
+	}
+	k, _ := strconv.Atoi(strings.TrimPrefix(m, "dpa-k"))
+	return 3 + k
+}
+
+func parseOr(s string, absent float64) float64 {
+	if s == "" {
+		return absent
+	}
+	v, _ := strconv.ParseFloat(s, 64)
+	return v
+}
+
+func TestSummaryMatchesRecomputation(t *testing.T) {
+	f := small()
+	dir := render(t, f)
+
+	// Recompute every summary row from the rows the fixture wrote.
+	groups := map[string][]tPoint{}
+	var keys []string
+	for _, p := range f.points {
+		k := p.settingKey()
+		if _, ok := groups[k]; !ok {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], p)
+	}
+	slices.SortFunc(keys, func(a, b string) int {
+		pa, pb := groups[a][0], groups[b][0]
+		if d := methodOrder(pa.method) - methodOrder(pb.method); d != 0 {
+			return d
+		}
+		if qa, qb := parseOr(pa.q, -1), parseOr(pb.q, -1); qa != qb {
+			return map[bool]int{true: -1, false: 1}[qa < qb]
+		}
+		la, lb := parseOr(pa.lambda, -1), parseOr(pb.lambda, -1)
+		return map[bool]int{true: -1, false: 1}[la < lb]
+	})
+	var want [][]string
+	for _, k := range keys {
+		ps := groups[k]
+		n := float64(len(ps))
+		certAt := func(r int) float64 {
+			c := 0
+			for _, p := range ps {
+				if p.pred == p.label && p.radius >= r {
+					c++
+				}
+			}
+			return float64(c) / n
+		}
+		row := []string{ps[0].method, ps[0].q, ps[0].lambda, ff(certAt(0))}
+		for _, r := range []int{100, 250, 500, 1000, 2000} {
+			row = append(row, ff(certAt(r)))
+		}
+		var radii []int
+		abstain := 0
+		for _, p := range ps {
+			radii = append(radii, p.radius)
+			if p.pred == -1 {
+				abstain++
+			}
+		}
+		slices.Sort(radii)
+		var med float64
+		if m := len(radii); m%2 == 1 {
+			med = float64(radii[m/2])
+		} else {
+			med = float64(radii[m/2-1]+radii[m/2]) / 2
+		}
+		row = append(row, ff(med), ff(float64(abstain)/n))
+		want = append(want, row)
+	}
+
+	got := readCSVFile(t, filepath.Join(dir, "summary.csv"))
+	wantHeader := "method,q,lambda,clean_accuracy,cert_acc_100,cert_acc_250,cert_acc_500,cert_acc_1000,cert_acc_2000,median_radius,abstain_rate"
+	if h := strings.Join(got[0], ","); h != wantHeader {
+		t.Fatalf("header %q, want %q", h, wantHeader)
+	}
+	if len(got)-1 != len(want) {
+		t.Fatalf("%d rows, want %d", len(got)-1, len(want))
+	}
+	sawAbstain := false
+	for i, w := range want {
+		g := got[i+1]
+		for j := range w {
+			if j < 3 {
+				if g[j] != w[j] {
+					t.Errorf("row %d %s: %q, want %q", i+1, got[0][j], g[j], w[j])
+				}
+				continue
+			}
+			gv, err := strconv.ParseFloat(g[j], 64)
+			wv, _ := strconv.ParseFloat(w[j], 64)
+			if err != nil || !scalar.EqualWithinAbsOrRel(gv, wv, 1e-14, 1e-14) {
+				t.Errorf("row %d (%s) %s: %q, want %q", i+1, w[0], got[0][j], g[j], w[j])
+			}
+		}
+		sawAbstain = sawAbstain || w[10] != "0"
+	}
+	if !sawAbstain {
+		t.Error("fixture has no abstentions: the abstain_rate check is vacuous")
+	}
+
+	md, err := os.ReadFile(filepath.Join(dir, "summary.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(md), "\n| "); n != len(want)+2 {
+		t.Errorf("summary.md has %d table lines, want %d", n, len(want)+2)
+	}
+}
+
+// TestCurveSteps checks the drawn step curve against a brute-force count at every integer budget.
+func TestCurveSteps(t *testing.T) {
+	f := small()
+	dir := t.TempDir()
+	f.write(t, dir)
+	rows, err := readPoints(filepath.Join(dir, "points.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range groupPoints(rows) {
+		for _, kl := range []bool{false, true} {
+			xs, ys := s.steps(f.maxFlips, kl)
+			for r := 0; r <= f.maxFlips; r++ {
+				i := len(xs) - 1
+				for xs[i] > r {
+					i--
+				}
+				c := 0
+				for _, p := range rows {
+					rad := p.radius
+					if kl {
+						rad = p.radiusKL
+					}
+					if p.setting == s.setting && p.correct && rad >= r {
+						c++
+					}
+				}
+				if want := float64(c) / float64(s.n); ys[i] != want {
+					t.Fatalf("%s q=%v λ=%v kl=%v: curve at %d is %v, want %v", s.method, s.q, s.lambda, kl, r, ys[i], want)
+				}
+			}
+		}
+	}
+}
+
+func TestFigures(t *testing.T) {
+	f := small()
+	dir := render(t, f)
+
+	// The λ Figure 1 should show per q: the one with the largest sum of certified accuracy over
+	// 0..maxFlips, recomputed here; ties go to the smaller λ.
+	bestLambda := map[string]string{}
+	bestArea := map[string]float64{}
+	byKey := map[string][]tPoint{}
+	for _, p := range f.points {
+		byKey[p.settingKey()] = append(byKey[p.settingKey()], p)
+	}
+	for _, ps := range byKey {
+		if ps[0].method != "analytic" {
+			continue
+		}
+		var area float64
+		for r := 0; r <= f.maxFlips; r++ {
+			c := 0
+			for _, p := range ps {
+				if p.pred == p.label && p.radius >= r {
+					c++
+				}
+			}
+			area += float64(c) / float64(len(ps))
+		}
+		q, l := ps[0].q, ps[0].lambda
+		if a, ok := bestArea[q]; !ok || area > a || area == a && parseOr(l, 0) < parseOr(bestLambda[q], 0) {
+			bestArea[q], bestLambda[q] = area, l
+		}
+	}
+
+	legend := []string{"undefended, random", "undefended, pointwise", "DPA, k=1200"}
+	for q, l := range bestLambda {
+		legend = append(legend, "q="+q+", λ="+l, "q="+q+", KL radius")
+	}
+	for _, tc := range []struct {
+		name     string
+		texts    []string
+		entries  []string
+		minBytes int
+	}{
+		{"certified_accuracy", []string{"Number of flipped training labels", "Certified accuracy", "Flipped labels (% of training set)"}, legend, 20000},
+		{"sampled_vs_analytic", []string{"Analytic radius (flips)", "Sampled radius (flips)", "Certified accuracy"}, []string{"sampled = analytic"}, 20000},
+		{"ablation", []string{"Flip probability q", "Ridge penalty λ", "0 flipped labels (0%)"}, nil, 10000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			svg, err := os.ReadFile(filepath.Join(dir, tc.name+".svg"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			png, err := os.ReadFile(filepath.Join(dir, tc.name+".png"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(svg) < tc.minBytes || len(png) < tc.minBytes {
+				t.Errorf("svg %d bytes, png %d bytes: want at least %d", len(svg), len(png), tc.minBytes)
+			}
+			if !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) {
+				t.Error("png lacks the PNG signature")
+			}
+			for _, s := range tc.texts {
+				if !bytes.Contains(svg, []byte(">"+html.EscapeString(s)+"</text>")) {
+					t.Errorf("svg lacks text %q", s)
+				}
+			}
+			for _, s := range tc.entries {
+				if n := bytes.Count(svg, []byte(">"+html.EscapeString(s)+"</text>")); n != 1 {
+					t.Errorf("legend entry %q appears %d times, want 1", s, n)
+				}
+			}
+		})
+	}
+	// The ridge-exact curve is named with its best λ, which depends on the data: one entry only.
+	svg, _ := os.ReadFile(filepath.Join(dir, "certified_accuracy.svg"))
+	if n := bytes.Count(svg, []byte(">ridge (exact), λ=")); n != 1 {
+		t.Errorf("%d ridge-exact legend entries, want 1", n)
+	}
+}
+
+var refAttr = regexp.MustCompile(`(?i)\b(?:src|href)\s*=\s*"([^"]*)"`)
+
+// checkReportRefs asserts that report.html refers only to sibling files that exist, and loads
+// nothing from the network.
+func checkReportRefs(t *testing.T, dir string) []string {
+	t.Helper()
+	page, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(bytes.ToLower(page), []byte("<script")) || bytes.Contains(page, []byte("@import")) {
+		t.Error("report has a script or an import")
+	}
+	var refs []string
+	for _, m := range refAttr.FindAllSubmatch(page, -1) {
+		ref := string(m[1])
+		refs = append(refs, ref)
+		if strings.Contains(ref, ":") || strings.ContainsAny(ref, "/\\") {
+			t.Errorf("reference %q is not a sibling file", ref)
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, ref)); err != nil {
+			t.Errorf("reference %q: %v", ref, err)
+		}
+	}
+	return refs
+}
+
+func TestReportReferences(t *testing.T) {
+	dir := render(t, small())
+	refs := checkReportRefs(t, dir)
+	for _, want := range []string{"certified_accuracy.svg", "sampled_vs_analytic.png", "ablation.svg", "summary.csv"} {
+		if !slices.Contains(refs, want) {
+			t.Errorf("report does not reference %s (refs %v)", want, refs)
+		}
+	}
+
+	// Re-render the same directory with only analytic at one q and λ: the optional figures no
+	// longer apply, their stale files go, and the report stops referring to them.
+	f := small()
+	f.baseline = nil
+	os.Remove(filepath.Join(dir, "baseline.csv"))
+	var keep []tPoint
+	for _, p := range f.points {
+		if p.method == "analytic" && p.q == "0.05" && p.lambda == "300" {
+			keep = append(keep, p)
+		}
+	}
+	f.points = keep
+	f.write(t, dir)
+	if err := Render(dir); err != nil {
+		t.Fatal(err)
+	}
+	refs = checkReportRefs(t, dir)
+	for _, gone := range []string{"sampled_vs_analytic.svg", "ablation.png"} {
+		if slices.Contains(refs, gone) {
+			t.Errorf("report still references %s", gone)
+		}
+		if _, err := os.Stat(filepath.Join(dir, gone)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("stale %s was not removed", gone)
+		}
+	}
+	page, _ := os.ReadFile(filepath.Join(dir, "report.html"))
+	if bytes.Contains(page, []byte("Undefended baseline")) {
+		t.Error("report shows a baseline section without baseline.csv")
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	f := small()
+	a, b := render(t, f), render(t, f)
+	if err := Render(a); err != nil { // and again over its own previous outputs
+		t.Fatal(err)
+	}
+	for _, name := range []string{"summary.csv", "summary.md", "report.html", "certified_accuracy.svg",
+		"sampled_vs_analytic.svg", "ablation.svg", "certified_accuracy.png"} {
+		x, err := os.ReadFile(filepath.Join(a, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		y, err := os.ReadFile(filepath.Join(b, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(x, y) {
+			t.Errorf("%s differs between two renders of the same inputs", name)
+		}
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(a, ".*tmp*"))
+	if len(leftovers) > 0 {
+		t.Errorf("temporary files left behind: %v", leftovers)
+	}
+}
+
+// editLine replaces line n (1-based) of a file, or appends when n is past the end.
+func editLine(t *testing.T, path string, n int, edit func(string) string) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(raw), "\n"), "\n")
+	for len(lines) < n {
+		lines = append(lines, "")
+	}
+	lines[n-1] = edit(lines[n-1])
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// setField returns a CSV line with field i replaced.
+func setField(i int, v string) func(string) string {
+	return func(l string) string {
+		fs := strings.Split(l, ",")
+		fs[i] = v
+		return strings.Join(fs, ",")
+	}
+}
+
+func TestMalformedInput(t *testing.T) {
+	const pts, cert, base, man = "points.csv", "certified_accuracy.csv", "baseline.csv", "manifest.json"
+	var copyLine2 func(string) string // nil: the line becomes a copy of line 2 (the same key)
+	f := small()
+	// Line 2 of points.csv is the first analytic row; find a ridge-exact and an abstaining row.
+	ridgeLine, abstainLine, wrongLine := 0, 0, 0
+	for i, p := range f.points {
+		switch {
+		case ridgeLine == 0 && p.method == "ridge-exact":
+			ridgeLine = i + 2
+		case abstainLine == 0 && p.pred == -1:
+			abstainLine = i + 2
+		case wrongLine == 0 && p.method == "analytic" && p.pred != -1 && p.pred != p.label:
+			wrongLine = i + 2
+		}
+	}
+	if ridgeLine == 0 || abstainLine == 0 || wrongLine == 0 {
+		t.Fatal("fixture lacks a ridge-exact, an abstaining or a wrong row")
+	}
+
+	for _, tc := range []struct {
+		name string
+		file string
+		line int
+		edit func(string) string
+		want string // substring of the error, after "file:line: "
+	}{
+		{"bad header", pts, 1, func(string) string { return "method,q,lambda,index,label,prediction,log_eps,radius,correct" }, "header"},
+		{"non-numeric radius", pts, 5, setField(7, "12x"), `radius: "12x" is not an integer`},
+		{"fractional radius", pts, 5, setField(7, "3.5"), `radius: "3.5" is not an integer`},
+		{"ragged row", pts, 7, func(l string) string { return l + ",1" }, "11 fields, want 10"},
+		{"short row", pts, 7, func(string) string { return "analytic,0.05" }, "2 fields, want 10"},
+		{"unknown method", pts, 3, setField(0, "dpa-k07"), "method: unknown method"},
+		{"q out of range", pts, 3, setField(1, "0.5"), "q: 0.5 is outside (0, 0.5)"},
+		{"q for ridge", pts, ridgeLine, setField(1, "0.1"), `q: "0.1" must be empty`},
+		{"log_eps for ridge", pts, ridgeLine, setField(6, "-3"), "log_eps"},
+		{"kl differs for ridge", pts, ridgeLine, setField(8, "99999"), "radius_kl: 99999 differs"},
+		{"correct inconsistent", pts, wrongLine, setField(9, "1"), "correct: 1 but prediction"},
+		{"certified abstention", pts, abstainLine, setField(7, "4"), "radius: 4 for an abstention"},
+		{"duplicate index", pts, 3, copyLine2, "index: index 0 repeats line 2"},
+		{"nan lambda", pts, 4, setField(2, "NaN"), "lambda: NaN is outside"},
+		{"cert value mismatch", cert, 2, setField(5, "0.123"), "certified_accuracy: 0.123, but points.csv"},
+		{"cert kind", cert, 2, setField(1, "exact"), `radius_kind: "exact", want np or kl`},
+		{"cert flips past max", cert, 2, setField(4, "61"), "flips: 61 exceeds max_flips"},
+		{"baseline attack", base, 3, setField(0, "clever"), `attack: "clever"`},
+		{"baseline accuracy", base, 4, setField(3, "1.5"), "accuracy: 1.5 is outside [0, 1]"},
+		{"baseline seed", base, 4, setField(2, "-1"), `seed: "-1" is not an unsigned integer`},
+		{"quote", pts, 6, func(l string) string { return `"` + l }, "extraneous or missing"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			f.write(t, dir)
+			path := filepath.Join(dir, tc.file)
+			if tc.edit == nil {
+				raw, _ := os.ReadFile(path)
+				line2 := strings.SplitN(string(raw), "\n", 3)[1]
+				editLine(t, path, tc.line, func(string) string { return line2 })
+			} else {
+				editLine(t, path, tc.line, tc.edit)
+			}
+			err := Render(dir)
+			if err == nil {
+				t.Fatal("Render accepted malformed input")
+			}
+			prefix := fmt.Sprintf("%s:%d: ", path, tc.line)
+			if !strings.HasPrefix(err.Error(), prefix) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q, want prefix %q and %q", err, prefix, tc.want)
+			}
+			var pe *ParseError
+			if !errors.As(err, &pe) || pe.Line != tc.line {
+				t.Errorf("error %v is not a *ParseError at line %d", err, tc.line)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "report.html")); !errors.Is(err, os.ErrNotExist) {
+				t.Error("report.html written despite bad input")
+			}
+		})
+	}
+
+	// Whole-file problems name the file without a line.
+	for _, tc := range []struct {
+		name, file, content, want string
+	}{
+		{"empty points", pts, "", "points.csv: empty file"},
+		{"header only", pts, strings.Join(pointsHeader, ",") + "\n", "points.csv: no data rows"},
+		{"manifest without max_flips", man, `{"name":"x","data":{"n_train":5,"n_test":3},"config":{"report":{}}}`, "manifest.json: config.report.max_flips: missing"},
+		{"manifest syntax", man, "{\n\"name\": \"x\",\n}", "manifest.json:3: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			f.write(t, dir)
+			if err := os.WriteFile(filepath.Join(dir, tc.file), []byte(tc.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			err := Render(dir)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+
+	t.Run("missing certified flips", func(t *testing.T) {
+		dir := t.TempDir()
+		f.write(t, dir)
+		editLine(t, filepath.Join(dir, cert), 3, func(string) string { return "" }) // drop flips=1 of the first curve
+		raw, _ := os.ReadFile(filepath.Join(dir, cert))
+		os.WriteFile(filepath.Join(dir, cert), bytes.Replace(raw, []byte("\n\n"), []byte("\n"), 1), 0o644)
+		err := Render(dir)
+		if err == nil || !strings.Contains(err.Error(), "no row for flips 1") {
+			t.Errorf("error %v, want a missing flips 1", err)
+		}
+	})
+}
+
+func TestFmtParam(t *testing.T) {
+	for _, tc := range []struct {
+		x    float64
+		want string
+	}{
+		{0.05, "0.05"},
+		{300, "300"},
+		{3000, "3000"},
+		{30000, "3·10⁴"},
+		{1e6, "10⁶"},
+		{2.5e7, "2.5·10⁷"},
+		{12345, "12345"},
+		{1e-5, "1e-05"}, // no superscript minus in the font: plain exponent
+	} {
+		if got := fmtParam(tc.x); got != tc.want {
+			t.Errorf("fmtParam(%v) = %q, want %q", tc.x, got, tc.want)
+		}
+	}
+}
