@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -35,41 +36,41 @@ const imageSize = 28 * 28
 // Pair returns the images of two digits as a binary Set: digit a becomes label
 // 0 and digit b label 1; pixels are scaled to [0,1]. Order is file order.
 func (d Digits) Pair(a, b int) Set {
-	var idx []int
-	var y []int
-	for i, l := range d.Labels {
-		switch int(l) {
-		case a:
-			idx, y = append(idx, i), append(y, 0)
-		case b:
-			idx, y = append(idx, i), append(y, 1)
-		}
-	}
-	return Set{X: d.images(idx), Y: y}
+	x, y := d.Select(0, a, b)
+	return Set{X: x, Y: y}
 }
 
 // Others returns the images of every digit not in exclude, with labels
 // renumbered 0..k−1 in increasing digit order: the training set of an embedder
 // that must never see the excluded classes.
 func (d Digits) Others(exclude ...int) (x *mat.Dense, labels []int, digits []int) {
-	code := make(map[int]int)
 	for digit := range 10 {
-		skip := false
-		for _, e := range exclude {
-			skip = skip || e == digit
-		}
-		if !skip {
-			code[digit] = len(digits)
+		if !slices.Contains(exclude, digit) {
 			digits = append(digits, digit)
 		}
 	}
-	var idx []int
+	x, labels = d.Select(0, digits...)
+	return x, labels, digits
+}
+
+// Select returns, in file order, the images of the given digits with pixels
+// scaled to [0,1], labelled by the digit's position in digits; at most limit
+// of them (0 = all).
+func (d Digits) Select(limit int, digits ...int) (*mat.Dense, []int) {
+	code := make(map[int]int)
+	for i, digit := range digits {
+		code[digit] = i
+	}
+	var idx, labels []int
 	for i, l := range d.Labels {
+		if limit > 0 && len(idx) == limit {
+			break
+		}
 		if c, ok := code[int(l)]; ok {
 			idx, labels = append(idx, i), append(labels, c)
 		}
 	}
-	return d.images(idx), labels, digits
+	return d.images(idx), labels
 }
 
 func (d Digits) images(idx []int) *mat.Dense {
@@ -84,6 +85,15 @@ func (d Digits) images(idx []int) *mat.Dense {
 		return &mat.Dense{}
 	}
 	return mat.NewDense(len(idx), imageSize, data)
+}
+
+// LoadModuleMNIST loads the MNIST files that the GoMNIST module ships.
+func LoadModuleMNIST() (train, test Digits, err error) {
+	dir, err := MNISTDir()
+	if err != nil {
+		return Digits{}, Digits{}, err
+	}
+	return LoadMNIST(dir)
 }
 
 // LoadMNIST reads the gzipped IDX files train-images-idx3-ubyte.gz,
