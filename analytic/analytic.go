@@ -6,10 +6,10 @@ import (
 )
 
 // LogEpsImpossible is the LogEps of a certificate whose other class has
-// probability exactly zero: for class 0 when even all positive-weight labels
-// set to 1 give S = Σ_{αᵢ>0} αᵢ < ½ (for instance α ≡ 0, where S ≡ 0). The
-// Chernoff bound then tends to 0 as t → ∞. It stands in for log 0 = −Inf so
-// that certificates survive JSON and arithmetic; it lies far below any
+// probability exactly zero: class 0 when even setting every label with
+// αᵢ > 0 to 1 gives S = Σ_{αᵢ>0} αᵢ < ½ (for instance α ≡ 0, where S ≡ 0).
+// The Chernoff bound then tends to 0 as t → ∞. It stands in for log 0 = −Inf
+// so that certificates survive JSON and arithmetic; it lies far below any
 // attainable log-probability (≥ n·log q), and package radius maps it to the
 // full training-set size.
 const LogEpsImpossible = -1e300
@@ -17,13 +17,23 @@ const LogEpsImpossible = -1e300
 // logHalf is the abstention threshold log ½.
 const logHalf = -math.Ln2
 
-// tolerance is the Newton decrement ψ′²/(2ψ″) below which the minimiser is
-// accepted: the estimated gap ψ(t) − min ψ, an absolute error in log ε.
-const tolerance = 1e-10
+// tolerance bounds the certified optimality gap: Certify stops once LogEps
+// is provably within tolerance of min_{t≥0} ψ(t), an absolute error in log ε
+// (a relative 1e−9 in ε) that is always on the safe, looser side.
+const tolerance = 1e-9
 
-// maxPasses caps the Newton/bisection passes over α; a capped run still
-// returns a valid (looser) bound, since every t ≥ 0 gives one.
-const maxPasses = 200
+// maxPasses caps the passes over α; a capped run still returns a valid
+// (looser) bound, since every t ≥ 0 gives one.
+const maxPasses = 100
+
+// roundoff scales the padding added to ψ for floating-point error: sums of
+// productChunk terms err by at most about productChunk ulps of their
+// absolute values (see eval).
+const roundoff = 1e-13
+
+// productChunk is how many factors 1 + e^{−|z|} ∈ (1, 2] are multiplied
+// before taking a log: 2^512 is far from overflow.
+const productChunk = 512
 
 // Certificate is the analytic certificate of one test point.
 type Certificate struct {
@@ -34,54 +44,50 @@ type Certificate struct {
 	// (t = 0 gives the trivial bound 1) and finite; LogEpsImpossible when that
 	// probability is exactly zero.
 	LogEps float64
-	// Iterations counts the passes over α spent minimising the bound (0 when
-	// the minimum is found in closed form).
+	// Iterations counts the exact passes over α (n exps each) spent
+	// minimising the bound: usually 1, 0 when the minimum is found in closed
+	// form. The surrogate's steps, a few hundred exps each, are not counted.
 	Iterations int
 }
 
 // Abstain reports whether the certificate is too weak to predict: LogEps ≥ log ½.
 func (c Certificate) Abstain() bool { return c.LogEps >= logHalf }
 
-// Certifier holds the workspace of Certify so that repeated calls do not
-// allocate. The zero value is ready to use. A Certifier must not be used by
-// several goroutines at once; give each worker its own.
-type Certifier struct {
-	// e[i] = exp(−|zᵢ|) at the last t evaluated, reused for ψ(t).
-	e []float64
-}
-
 // Certify returns the certificate for kernel vector alpha, training labels
-// y (0 or 1) and noise level q ∈ (0, ½). Σα ≈ 1 is not assumed. It allocates
-// a workspace; loops should reuse a Certifier.
-func Certify(alpha []float64, y []int, q float64) Certificate {
-	var c Certifier
-	return c.Certify(alpha, y, q)
-}
-
-// Certify returns the certificate for kernel vector alpha, training labels
-// y (0 or 1) and noise level q ∈ (0, ½) (SCIENCE.md §4). It panics if the
-// lengths differ, a label is not 0 or 1, an αᵢ is not finite or q is outside
-// (0, ½): those are bugs of the caller, which validates its configuration
-// once.
+// y (0 or 1) and noise level q ∈ (0, ½) (SCIENCE.md §4). Σα ≈ 1 is not
+// assumed. It does not allocate and is safe for concurrent use. It panics if
+// the lengths differ, a label is not 0 or 1, an αᵢ is not finite or q is
+// outside (0, ½): those are bugs of the caller, which validates its
+// configuration once.
 //
 // With s = −1 for class 1 and s = +1 for class 0, the bound minimised over
 // t ≥ 0 is
 //
 //	ψ(t) = −s·t/2 + Σᵢ log(1 − πᵢ + πᵢ e^{s·t·αᵢ})
-//	     = −s·t/2 + Σᵢ [softplus(s·t·αᵢ + ℓᵢ) − softplus(ℓᵢ)],
+//	     = −s·t/2 + Σᵢ [softplus(zᵢ) − softplus(ℓᵢ)],   zᵢ = s·t·αᵢ + ℓᵢ,
 //
-// ℓᵢ = logit πᵢ = ±ln((1−q)/q), so ψ(0) = 0 and terms with αᵢ = 0 vanish
-// exactly. With wᵢ = sigmoid(zᵢ), zᵢ = s·t·αᵢ + ℓᵢ (the tilted mean of y′ᵢ),
+// with ℓᵢ = logit πᵢ = ±ln((1−q)/q), so ψ(0) = 0 and terms with αᵢ = 0 are
+// constant. With wᵢ = sigmoid(zᵢ), the tilted mean of y′ᵢ, and βᵢ = s·αᵢ,
 //
-//	ψ′(t) = −s/2 + s·Σ αᵢwᵢ,   ψ″(t) = Σ αᵢ² wᵢ(1 − wᵢ),
+//	ψ′ = −s/2 + Σ βᵢwᵢ,  ψ″ = Σ βᵢ² wᵢ(1−wᵢ),  ψ‴ = Σ βᵢ³ wᵢ(1−wᵢ)(1−2wᵢ),
 //
-// so ψ is convex and ψ′(0) = s(μ − ½) ≤ 0. Newton starts from the Gaussian
-// step t₀ = |μ − ½|/(q(1−q)Σα²) and keeps a bracket on the sign of ψ′,
-// bisecting (or doubling while no upper end is known) when a step leaves it.
-// If ψ′ stays negative as t → ∞ the minimum is the limit: ψ′(∞) = −s/2 + s·Σ
-// of the αᵢ with sαᵢ > 0; when it is < 0 the other class is impossible
-// (LogEpsImpossible), when it is 0 the infimum is Σ log πᵢ over those αᵢ.
-func (c *Certifier) Certify(alpha []float64, y []int, q float64) Certificate {
+// so ψ is convex and ψ′(0) = s(μ − ½) ≤ 0. The search for its minimiser
+// runs on a cheap surrogate of ψ′ built from at most 256 bins of α, starting
+// where the cubic Taylor model of ψ at 0 is stationary; the exact passes
+// (one exp per term each, yielding ψ too) then start close to the optimum
+// and continue with safeguarded Halley steps if needed. Because each
+// wᵢ(1−wᵢ) changes by at most a factor e^{|Δz|}, one pass at t bounds ψ″
+// everywhere: ψ″(t)e^{−B|u−t|} ≤ ψ″(u) ≤ ψ″(t)e^{B|u−t|}, B = max|αᵢ|. That
+// yields a certified upper bound on ψ near t (returned, saving the pass that
+// would evaluate it) and a lower bound on min ψ; the search stops when they
+// are within tolerance, so LogEps is within 1e−9 of the optimal Chernoff
+// exponent, on the safe side. ψ is padded for rounding error.
+//
+// If ψ′ < 0 for every t, the minimum is the limit t → ∞, where ψ′ tends to
+// −s/2 + Σ of the βᵢ > 0: when that is < 0 the other class is impossible
+// (LogEpsImpossible); when it is 0, ψ tends to log P(S = S_ext), S_ext the
+// extreme value of S, and the bound is exact.
+func Certify(alpha []float64, y []int, q float64) Certificate {
 	if len(alpha) != len(y) {
 		panic(fmt.Sprintf("analytic: %d kernel weights for %d labels", len(alpha), len(y)))
 	}
@@ -92,153 +98,106 @@ func (c *Certifier) Certify(alpha []float64, y []int, q float64) Certificate {
 	m := model{
 		alpha: alpha,
 		y:     y,
-		ell:   [2]float64{-logit, logit},               // logit πᵢ for yᵢ = 0, 1
-		logPi: [2]float64{math.Log(q), math.Log1p(-q)}, // log πᵢ for yᵢ = 0, 1
+		ell:   [2]float64{-logit, logit}, // logit πᵢ for yᵢ = 0, 1
 	}
 	m.softplusEll = [2]float64{softplus(m.ell[0]), softplus(m.ell[1])}
-	st := m.summarise()
+	st := summarise(alpha, y, q)
 	cert := Certificate{Class: 0}
 	m.s = 1
 	if st.mean >= 0.5 {
 		cert.Class, m.s = 1, -1
 	}
+	m.sumAlpha = st.sum
 	slope0 := m.s * (st.mean - 0.5) // ψ′(0) ≤ 0
 	if slope0 >= 0 {
 		return cert // μ = ½: the minimum is ψ(0) = 0
 	}
-	// ψ′(∞) and the limit of ψ: the terms with s·αᵢ > 0 grow like s·t·αᵢ + log πᵢ.
-	slopeInf, limit := -m.s/2+st.posSum, st.posLogPi
+	// ψ′(∞): the terms with βᵢ > 0 grow like t·βᵢ + log πᵢ, the others vanish.
+	slopeInf := -m.s/2 + st.posSum
 	if m.s < 0 {
-		slopeInf, limit = -m.s/2-st.negSum, st.negLogPi
+		slopeInf = -m.s/2 - st.negSum
 	}
 	switch {
 	case slopeInf < 0:
 		cert.LogEps = LogEpsImpossible
 		return cert
 	case slopeInf == 0:
-		cert.LogEps = min(limit, 0)
+		cert.LogEps = min(extremeLogProb(alpha, y, q, m.s), 0)
 		return cert
 	}
-	if cap(c.e) < len(alpha) {
-		c.e = make([]float64, len(alpha))
+	// Cubic Taylor model at 0: ψ′(t) ≈ ψ′(0) + κ₂t + κ₃t²/2 with κ₂ = ψ″(0)
+	// = q(1−q)Σα² and κ₃ = ψ‴(0) = s·q(1−q)(1−2q)·Σ αᵢ³(1−2yᵢ). Its smallest
+	// positive root, in the cancellation-free form; Newton's step if none.
+	k2 := q * (1 - q) * st.sumSq
+	k3 := m.s * q * (1 - q) * (1 - 2*q) * st.cubeSigned
+	t0 := -slope0 / k2
+	if disc := k2*k2 - 2*k3*slope0; disc >= 0 {
+		t0 = -2 * slope0 / (k2 + math.Sqrt(disc))
 	}
-	e := c.e[:len(alpha)]
-	t, passes := m.minimise(e, -slope0/(q*(1-q)*st.sumSq))
-	cert.LogEps = min(m.psi(e, t), 0)
-	cert.Iterations = passes
+	m.maxAbs = max(-st.minA, st.maxA)
+	m.pad = roundoff * float64(len(alpha)) * (3*logit + 2)
+	m.padPerT = roundoff * 2 * (st.posSum - st.negSum)
+	sur := newSurrogate(&m, st.minA, st.maxA)
+	cert.LogEps, cert.Iterations = m.minimise(sur.root(t0))
 	return cert
 }
 
-// model is one Certify call's problem: ψ for a kernel, labels, q and side s.
-type model struct {
-	alpha       []float64
-	y           []int
-	s           float64    // −1 for class 1, +1 for class 0
-	ell         [2]float64 // ℓ = logit π by label
-	logPi       [2]float64 // log π by label
-	softplusEll [2]float64 // softplus(ℓ) = −log(1−π) by label
-}
-
-// summary holds the label-weighted sums of α that decide the class and the
-// behaviour of ψ at 0 and at ∞.
+// summary holds the sums of α that decide the class, the search's start and
+// the behaviour of ψ at ∞.
 type summary struct {
-	mean               float64 // μ = Σ αᵢπᵢ
-	sumSq              float64 // Σ αᵢ²
-	posSum, negSum     float64 // Σ αᵢ over αᵢ > 0, resp. αᵢ < 0
-	posLogPi, negLogPi float64 // Σ log πᵢ over αᵢ > 0, resp. αᵢ < 0
+	mean           float64 // μ = Σ αᵢπᵢ
+	sum            float64 // Σ αᵢ
+	sumSq          float64 // Σ αᵢ²
+	cubeSigned     float64 // Σ αᵢ³(1−2yᵢ)
+	posSum, negSum float64 // Σ αᵢ over αᵢ > 0, resp. αᵢ < 0
+	minA, maxA     float64 // min αᵢ, max αᵢ
 }
 
-// summarise computes the summary in one pass and validates α and y.
-func (m *model) summarise() summary {
-	var st summary
-	pi := [2]float64{math.Exp(m.logPi[0]), math.Exp(m.logPi[1])}
-	for i, a := range m.alpha {
-		yi := m.y[i]
-		if yi != 0 && yi != 1 {
+// summarise computes the summary in one branch-free pass and validates α
+// and y.
+func summarise(alpha []float64, y []int, q float64) summary {
+	st := summary{minA: math.Inf(1), maxA: math.Inf(-1)}
+	pi := [2]float64{q, 1 - q}
+	var check float64 // a − a is NaN exactly when a is NaN or ±Inf
+	for i, a := range alpha {
+		yi := y[i]
+		if uint(yi) > 1 {
 			panic(fmt.Sprintf("analytic: label y[%d] = %d is not 0 or 1", i, yi))
 		}
-		if math.IsNaN(a) || math.IsInf(a, 0) {
-			panic(fmt.Sprintf("analytic: kernel weight α[%d] = %v is not finite", i, a))
-		}
+		a2 := a * a
 		st.mean += a * pi[yi]
-		st.sumSq += a * a
-		switch {
-		case a > 0:
-			st.posSum += a
-			st.posLogPi += m.logPi[yi]
-		case a < 0:
-			st.negSum += a
-			st.negLogPi += m.logPi[yi]
+		st.sum += a
+		st.sumSq += a2
+		st.cubeSigned += float64(1-2*yi) * a2 * a
+		st.posSum += max(a, 0)
+		st.negSum += min(a, 0)
+		st.minA, st.maxA = min(st.minA, a), max(st.maxA, a)
+		check += a - a
+	}
+	if check != 0 {
+		for i, a := range alpha {
+			if math.IsNaN(a) || math.IsInf(a, 0) {
+				panic(fmt.Sprintf("analytic: kernel weight α[%d] = %v is not finite", i, a))
+			}
 		}
 	}
 	return st
 }
 
-// minimise finds t ≥ 0 near the minimiser of ψ starting from t0 > 0, given
-// ψ′(0) < 0 < ψ′(∞). It returns the last t evaluated, whose e-values are
-// left in e, and the number of passes.
-func (m *model) minimise(e []float64, t0 float64) (float64, int) {
-	lo, hi := 0.0, math.Inf(1) // ψ′(lo) < 0 ≤ ψ′(hi)
-	t := t0
-	if !(t > 0 && t < math.MaxFloat64) {
-		t = 1
-	}
-	passes := 0
-	for passes < maxPasses {
-		d1, d2 := m.derivatives(e, t)
-		passes++
-		if d1 < 0 {
-			lo = t
-		} else {
-			hi = t
+// extremeLogProb returns log P(S = S_ext), S_ext the extreme value of S
+// towards the other class (every label 1 where s·αᵢ > 0 and 0 where
+// s·αᵢ < 0): the limit of ψ as t → ∞, the terms tending to log πᵢ and
+// log(1−πᵢ) respectively.
+func extremeLogProb(alpha []float64, y []int, q, s float64) float64 {
+	logPi := [2]float64{math.Log(q), math.Log1p(-q)} // log πᵢ by label
+	var sum float64
+	for i, a := range alpha {
+		switch {
+		case s*a > 0:
+			sum += logPi[y[i]]
+		case s*a < 0:
+			sum += logPi[1-y[i]] // log(1−πᵢ)
 		}
-		if d1*d1 <= 2*tolerance*d2 {
-			break
-		}
-		next := t - d1/d2 // NaN or ±Inf when d2 = 0: rejected below
-		if !(next > lo && next < hi) {
-			if math.IsInf(hi, 1) {
-				next = 2 * t
-			} else {
-				next = lo + (hi-lo)/2
-			}
-		}
-		if next == t { // the bracket has shrunk to rounding
-			break
-		}
-		t = next
-	}
-	return t, passes
-}
-
-// derivatives returns ψ′(t) and ψ″(t) and stores e[i] = exp(−|zᵢ|).
-func (m *model) derivatives(e []float64, t float64) (d1, d2 float64) {
-	st := m.s * t
-	var sw float64 // Σ αᵢwᵢ
-	for i, a := range m.alpha {
-		z := st*a + m.ell[m.y[i]]
-		ei := math.Exp(-math.Abs(z))
-		e[i] = ei
-		inv := 1 / (1 + ei)
-		w := inv // sigmoid(z) for z ≥ 0
-		if z < 0 {
-			w = ei * inv
-		}
-		sw += a * w
-		d2 += a * a * ei * inv * inv // w(1−w) = e^{−|z|}/(1+e^{−|z|})²
-	}
-	return -m.s/2 + m.s*sw, d2
-}
-
-// psi returns ψ(t), reusing e[i] = exp(−|zᵢ|) left by derivatives(e, t):
-// softplus(z) = max(z, 0) + log1p(e^{−|z|}).
-func (m *model) psi(e []float64, t float64) float64 {
-	st := m.s * t
-	sum := -st / 2
-	for i, a := range m.alpha {
-		yi := m.y[i]
-		z := st*a + m.ell[yi]
-		sum += max(z, 0) + math.Log1p(e[i]) - m.softplusEll[yi]
 	}
 	return sum
 }

@@ -2,6 +2,7 @@ package radius
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"testing"
 
@@ -222,8 +223,8 @@ func TestBadArguments(t *testing.T) {
 }
 
 func BenchmarkNewTable(b *testing.B) {
-	for _, q := range []float64{0.05, 0.4, 0.49} {
-		b.Run("q="+formatQ(q), func(b *testing.B) {
+	for _, q := range []float64{0.05, 0.4, 0.4999} {
+		b.Run(fmt.Sprintf("q=%v", q), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				if _, err := NewTable(q, 13007); err != nil {
@@ -232,10 +233,6 @@ func BenchmarkNewTable(b *testing.B) {
 			}
 		})
 	}
-}
-
-func formatQ(q float64) string {
-	return map[float64]string{0.05: "0.05", 0.4: "0.4", 0.49: "0.49"}[q]
 }
 
 func BenchmarkRadius(b *testing.B) {
