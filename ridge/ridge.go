@@ -89,7 +89,9 @@ func (m *Model) Kernel(dst, test *mat.Dense) error {
 	if err := m.chol.SolveTo(&x, test.T()); err != nil {
 		return err
 	}
-	dst.Mul(x.T(), m.design.phi.T())
+	// A contiguous b×d copy of xᵀ makes the product a row-by-row dot
+	// product; gonum's GEMM on two transposed operands is several times slower.
+	dst.Mul(mat.DenseCopyOf(x.T()), m.design.phi.T())
 	return nil
 }
 

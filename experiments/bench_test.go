@@ -1,0 +1,53 @@
+package experiments
+
+import (
+	"fmt"
+	"testing"
+
+	"flipcert/progress"
+)
+
+// benchPrepared is MNIST 1/7 with PCA-50 features and an intercept (n =
+// 13,007, d = 51, m = 2,163), the size of the paper's experiment.
+func benchPrepared(b *testing.B, c Config) *prepared {
+	b.Helper()
+	in, err := loadInputs(c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var stages []Stage
+	p, err := prepare(c, in, runEnv{stages: &stages})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return p
+}
+
+// BenchmarkCertifyUnit times one work unit per method over the whole MNIST
+// 1/7 test set, kernel vectors α included.
+func BenchmarkCertifyUnit(b *testing.B) {
+	c, err := ParseConfig([]byte("features: {kind: pca, dim: 50}\nridge: {lambda: 30000}\nsmoothing: {q: [0.05, 0.4]}\n"), "bench.yaml", ".")
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := benchPrepared(b, c)
+	var none *progress.Reporter
+	for _, u := range []Unit{
+		{Method: "analytic", Q: 0.05, Lambda: 30000},
+		{Method: "analytic", Q: 0.4, Lambda: 30000},
+		{Method: "sampled", Q: 0.05, Lambda: 30000},
+		{Method: "sampled", Q: 0.4, Lambda: 30000},
+		{Method: "ridge-exact", Lambda: 30000},
+		{Method: "dpa", K: 1000, Lambda: 30000},
+	} {
+		b.Run(u.Name(), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := p.certify(u, c, none.Start(u.Name(), p.test.Len())); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(p.test.Len()*p.train.Len()), "ns/point×label")
+		})
+	}
+	_ = fmt.Sprint()
+}
