@@ -19,6 +19,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 
@@ -100,6 +101,7 @@ func runExperiment(stdout, stderr io.Writer, args []string) error {
 	fresh := fl.Bool("fresh", false, "discard results that a different config left in the output dir")
 	quiet := fl.Bool("quiet", false, "no progress output")
 	noReport := fl.Bool("no-report", false, "write the tables only, no figures or report page")
+	cpuProfile := fl.String("cpuprofile", "", "write a CPU profile of the run to `file` (for go tool pprof)")
 	fl.Usage = func() {
 		fmt.Fprint(stderr, usageText)
 		fl.PrintDefaults()
@@ -127,6 +129,17 @@ func runExperiment(stdout, stderr io.Writer, args []string) error {
 	if !*quiet {
 		opt.Progress = progress.New(stderr)
 		opt.Log = stderr
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return &usageError{fmt.Sprintf("-cpuprofile: %v", err)}
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	o, err := experiments.Run(cfg, opt)
 	if err != nil {

@@ -1,7 +1,6 @@
 package experiments
 
 import (
-	"fmt"
 	"testing"
 
 	"flipcert/progress"
@@ -42,12 +41,11 @@ func BenchmarkCertifyUnit(b *testing.B) {
 	} {
 		b.Run(u.Name(), func(b *testing.B) {
 			for b.Loop() {
-				if _, err := p.certify(u, c, none.Start(u.Name(), p.test.Len())); err != nil {
+				if _, err := p.certify([]Unit{u}, c, none.Start(u.Name(), p.test.Len())); err != nil {
 					b.Fatal(err)
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(p.test.Len()*p.train.Len()), "ns/point×label")
 		})
 	}
-	_ = fmt.Sprint()
 }

@@ -122,47 +122,94 @@ func Run(c Config, opt Options) (Outcome, error) {
 func runUnits(c Config, in *inputs, todo []Unit, opt Options, env runEnv, out *Outcome) error {
 	var p *prepared
 	var b *baselineRunner
-	for _, u := range todo {
-		var data []byte
-		stage := env.progress.Start(u.Name(), in.test.Len())
-		switch u.Method {
-		case "baseline":
-			if b == nil {
-				var err error
-				if b, err = newBaselineRunner(c, in); err != nil {
-					return err
-				}
-			}
+	for _, batch := range batches(todo) {
+		var err error
+		if batch[0].Method == "baseline" && b == nil {
+			b, err = newBaselineRunner(c, in)
+		} else if batch[0].Method != "baseline" && p == nil {
+			p, err = prepare(c, in, env)
+		}
+		if err != nil {
+			return err
+		}
+		name := batchName(batch)
+		var data [][]byte
+		var stage *progress.Stage
+		if u := batch[0]; u.Method == "baseline" {
+			stage = env.progress.Start(name, 1)
 			acc, err := b.accuracy(u)
 			if err != nil {
 				return err
 			}
-			data = encodeBaseline(u, acc)
-		default:
-			if p == nil {
-				var err error
-				if p, err = prepare(c, in, env); err != nil {
-					return err
-				}
-			}
-			pts, err := p.certify(u, c, stage)
+			stage.Add(1)
+			data = [][]byte{encodeBaseline(u, acc)}
+		} else {
+			stage = env.progress.Start(name, in.test.Len())
+			pts, err := p.certify(batch, c, stage)
 			if err != nil {
 				return err
 			}
-			data = encodePoints(u, in.test.Y, pts)
+			for j, u := range batch {
+				data = append(data, encodePoints(u, in.test.Y, pts[j]))
+			}
 		}
-		env.stageDone(u.Name(), stage.Finish())
-		if err := atomicfile.WriteBytes(unitPath(opt.Out, u), data); err != nil {
-			return err
-		}
-		out.Ran++
-		if opt.Interrupt != nil {
-			if err := opt.Interrupt(u); err != nil {
+		env.stageDone(name, stage.Finish())
+		for j, u := range batch {
+			if err := atomicfile.WriteBytes(unitPath(opt.Out, u), data[j]); err != nil {
 				return err
+			}
+			out.Ran++
+			if opt.Interrupt != nil {
+				if err := opt.Interrupt(u); err != nil {
+					return err
+				}
 			}
 		}
 	}
 	return nil
+}
+
+// batches groups the units that share one pass over the kernel vectors α
+// (every analytic and ridge-exact unit of one λ): α is the costly part of
+// them. Every other unit is a batch of its own.
+func batches(todo []Unit) [][]Unit {
+	var out [][]Unit
+	index := map[float64]int{} // λ → its batch of kernel units in out
+	for _, u := range todo {
+		if !u.usesKernel() {
+			out = append(out, []Unit{u})
+			continue
+		}
+		if j, ok := index[u.Lambda]; ok {
+			out[j] = append(out[j], u)
+			continue
+		}
+		index[u.Lambda] = len(out)
+		out = append(out, []Unit{u})
+	}
+	return out
+}
+
+// batchName is the unit's name, or for a kernel batch a summary such as
+// "lambda=30000: analytic q=0.05,0.4 + ridge-exact".
+func batchName(batch []Unit) string {
+	if len(batch) == 1 {
+		return batch[0].Name()
+	}
+	var qs []string
+	exact := ""
+	for _, u := range batch {
+		if u.Method == "analytic" {
+			qs = append(qs, formatFloat(u.Q))
+		} else {
+			exact = " + ridge-exact"
+		}
+	}
+	name := "lambda=" + formatFloat(batch[0].Lambda) + ": "
+	if len(qs) > 0 {
+		return name + "analytic q=" + strings.Join(qs, ",") + exact
+	}
+	return name + strings.TrimPrefix(exact, " + ")
 }
 
 func unitPath(out string, u Unit) string {

@@ -70,23 +70,25 @@ func smoothedPoint(class int, logEps, q float64, table *radius.Table) point {
 	return point{prediction: class, logEps: logEps, radius: r, radiusKL: radius.KL(logEps, q, table.MaxFlips())}
 }
 
-// certify runs one certificate unit over the whole test set.
-func (p *prepared) certify(u Unit, c Config, stage *progress.Stage) ([]point, error) {
-	model := p.models[u.Lambda]
-	y := p.train.Y
+// usesKernel reports whether the unit's certificate reads only α.
+func (u Unit) usesKernel() bool { return u.Method == "analytic" || u.Method == "ridge-exact" }
+
+// certify runs certificate units over the whole test set: either units that
+// all use α at one λ (one pass over α serves them all), or a single unit.
+func (p *prepared) certify(batch []Unit, c Config, stage *progress.Stage) ([][]point, error) {
 	m := p.test.Len()
-	pts := make([]point, m)
-	workers := runtime.GOMAXPROCS(0)
+	pts := make([][]point, len(batch))
+	for j := range pts {
+		pts[j] = make([]point, m)
+	}
+	if batch[0].usesKernel() {
+		return pts, p.certifyKernel(batch, stage, pts)
+	}
+	u := batch[0]
+	y := p.train.Y
 	switch u.Method {
-	case "analytic":
-		table := p.tables[u.Q]
-		err := forEachKernel(model, p.testF, workers, stage, func(_, i int, alpha []float64) {
-			cert := analytic.Certify(alpha, y, u.Q)
-			pts[i] = smoothedPoint(cert.Class, cert.LogEps, u.Q, table)
-		})
-		return pts, err
 	case "sampled":
-		res, err := sampler.Certify(model, y, p.testF, sampler.Config{
+		res, err := sampler.Certify(p.models[u.Lambda], y, p.testF, sampler.Config{
 			N0: c.Sampler.N0, N: c.Sampler.N, Alpha: c.Sampler.Alpha, Q: u.Q,
 			Seed: c.Seed, Purpose: u.Name(),
 		}, stage.Callback())
@@ -94,16 +96,8 @@ func (p *prepared) certify(u Unit, c Config, stage *progress.Stage) ([]point, er
 			return nil, err
 		}
 		for i, r := range res {
-			pts[i] = smoothedPoint(r.Class, r.LogEps, u.Q, p.tables[u.Q])
+			pts[0][i] = smoothedPoint(r.Class, r.LogEps, u.Q, p.tables[u.Q])
 		}
-		return pts, nil
-	case "ridge-exact":
-		certifiers := make([]exact.Certifier, workers)
-		err := forEachKernel(model, p.testF, workers, stage, func(w, i int, alpha []float64) {
-			class, r := certifiers[w].Certify(alpha, y)
-			pts[i] = point{prediction: class, logEps: math.NaN(), radius: r, radiusKL: r}
-		})
-		return pts, err
 	case "dpa":
 		// Each part holds about n/k points, so λ/k keeps the penalty per
 		// training point (λ/n) that the full-data learner has; the config's λ
@@ -114,12 +108,32 @@ func (p *prepared) certify(u Unit, c Config, stage *progress.Stage) ([]point, er
 			return nil, inputErrorf("dpa.k = %d with ridge.lambda = %v: %v", u.K, u.Lambda, err)
 		}
 		for i, r := range res {
-			pts[i] = point{prediction: r.Class, logEps: math.NaN(), radius: r.Radius, radiusKL: r.Radius}
+			pts[0][i] = point{prediction: r.Class, logEps: math.NaN(), radius: r.Radius, radiusKL: r.Radius}
 		}
 		stage.Add(m)
-		return pts, nil
+	default:
+		return nil, fmt.Errorf("experiments: unit %s is not a certificate", u.Name())
 	}
-	return nil, fmt.Errorf("experiments: unit %s is not a certificate", u.Name())
+	return pts, nil
+}
+
+// certifyKernel fills pts[j] for every analytic and ridge-exact unit of the
+// batch from one computation of α per test point.
+func (p *prepared) certifyKernel(batch []Unit, stage *progress.Stage, pts [][]point) error {
+	y := p.train.Y
+	workers := runtime.GOMAXPROCS(0)
+	certifiers := make([]exact.Certifier, workers)
+	return forEachKernel(p.models[batch[0].Lambda], p.testF, workers, stage, func(w, i int, alpha []float64) {
+		for j, u := range batch {
+			if u.Method == "analytic" {
+				cert := analytic.Certify(alpha, y, u.Q)
+				pts[j][i] = smoothedPoint(cert.Class, cert.LogEps, u.Q, p.tables[u.Q])
+				continue
+			}
+			class, r := certifiers[w].Certify(alpha, y)
+			pts[j][i] = point{prediction: class, logEps: math.NaN(), radius: r, radiusKL: r}
+		}
+	})
 }
 
 // pointsHeader is the contract of points.csv.
