@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"flipcert/atomicfile"
+	"flipcert/dataset"
 	"flipcert/nn"
 
 	"gonum.org/v1/gonum/mat"
@@ -26,8 +27,8 @@ const embedderArch = "pytorch-mnist-example-cnn/v1"
 // cached under the user cache directory, keyed by architecture, schedule,
 // seed and training data.
 func cnnFeatures(c Config, in *inputs, env runEnv) (train, test *mat.Dense, info *EmbedderInfo, err error) {
-	x, labels, digits := in.mnistTrain.Others(c.Data.Classes...)
-	tx, tlabels, _ := in.mnistTest.Others(c.Data.Classes...)
+	x, labels, digits := embedderData(c, in.mnistTrain)
+	tx, tlabels, _ := embedderData(c, in.mnistTest)
 	cfg := nn.EmbedderConfig{Dim: c.Features.Dim, Epochs: c.Features.Epochs, Seed: c.Seed}
 	key := embedderKey(cfg, x, labels)
 	dir, err := os.UserCacheDir()
@@ -61,6 +62,12 @@ func cnnFeatures(c Config, in *inputs, env runEnv) (train, test *mat.Dense, info
 	stage.Add(1)
 	env.stageDone("embed images", stage.Finish())
 	return train, test, info, nil
+}
+
+// embedderData is the embedder's share of an MNIST split: every image of the
+// digits not in data.classes, labelled 0..7 in digit order.
+func embedderData(c Config, split dataset.Digits) (x *mat.Dense, labels []int, digits []int) {
+	return split.Others(c.Data.Classes...)
 }
 
 func readCachedEmbedder(path string) (*nn.Embedder, error) {

@@ -9,9 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"flipcert/dataset"
 )
 
 // writeBlobs writes a small two-class CSV data set: Gaussian blobs in 3
@@ -311,5 +314,43 @@ baseline: {enabled: true, attacks: [random, pointwise], flips: [0, 3000], points
 	}
 	if acc["pointwise3000"] > acc["pointwise0"]-0.3 {
 		t.Errorf("pointwise attack with 3000 flips: %v, want far below %v", acc["pointwise3000"], acc["pointwise0"])
+	}
+}
+
+// TestEmbedderNeverSeesTheClasses checks, image by image, that the embedder's
+// training set holds no image of either certified class: every image it gets
+// is an image of MNIST whose digit is not in data.classes.
+func TestEmbedderNeverSeesTheClasses(t *testing.T) {
+	train, _, err := dataset.LoadModuleMNIST()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, classes := range [][]int{{1, 7}, {3, 8}} {
+		c := Default()
+		c.Data.Classes = classes
+		x, labels, digits := embedderData(c, train)
+		if len(digits) != 8 || slices.Contains(digits, classes[0]) || slices.Contains(digits, classes[1]) {
+			t.Fatalf("classes %v: embedder digits %v", classes, digits)
+		}
+		// Match the returned images, in order, against the raw file.
+		row, excluded := 0, 0
+		for i, l := range train.Labels {
+			if slices.Contains(classes, int(l)) {
+				excluded++
+				continue
+			}
+			if digits[labels[row]] != int(l) {
+				t.Fatalf("classes %v: image %d has digit %d, labelled as %d", classes, i, l, digits[labels[row]])
+			}
+			for j, p := range train.Pixels[i*784 : (i+1)*784] {
+				if x.At(row, j) != float64(p)/255 {
+					t.Fatalf("classes %v: embedder image %d is not MNIST image %d", classes, row, i)
+				}
+			}
+			row++
+		}
+		if n, _ := x.Dims(); n != row || n+excluded != train.Len() {
+			t.Fatalf("classes %v: %d embedder images, %d excluded, of %d", classes, n, excluded, train.Len())
+		}
 	}
 }
