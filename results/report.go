@@ -43,7 +43,7 @@ h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
 h2 { font-size: 1.2rem; margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; }
 p.meta { color: #555; margin-top: 0; }
 figure { margin: 1.5rem 0; }
-figure img { display: block; max-width: 100%; height: auto; border: 1px solid #eee; }
+figure img { display: block; width: 100%; max-width: 44rem; height: auto; border: 1px solid #eee; }
 figcaption { font-size: 0.9rem; color: #333; margin-top: 0.5rem; max-width: 46rem; }
 table { border-collapse: collapse; font-size: 0.85rem; margin: 0.5rem 0 1rem; }
 caption { caption-side: top; text-align: left; font-size: 0.85rem; color: #333; padding-bottom: 0.4rem;
