@@ -60,14 +60,13 @@ func forEachKernel(model *ridge.Model, test *mat.Dense, workers int, stage *prog
 	return nil
 }
 
-// smoothedPoint turns a probability bound into a row: abstain when
-// log ε ≥ log ½, else both radii (SCIENCE.md §5).
-func smoothedPoint(class int, logEps, q float64, table *radius.Table) point {
-	r := table.Radius(logEps)
-	if r < 0 {
+// smoothedPoint turns a certificate into a row: both radii of its bound
+// (SCIENCE.md §5), or an abstention.
+func smoothedPoint(class int, abstain bool, logEps, q float64, table *radius.Table) point {
+	if abstain {
 		return point{prediction: -1, logEps: logEps, radius: -1, radiusKL: -1}
 	}
-	return point{prediction: class, logEps: logEps, radius: r, radiusKL: radius.KL(logEps, q, table.MaxFlips())}
+	return point{prediction: class, logEps: logEps, radius: table.Radius(logEps), radiusKL: radius.KL(logEps, q, table.MaxFlips())}
 }
 
 // usesKernel reports whether the unit's certificate reads only α.
@@ -96,7 +95,7 @@ func (p *prepared) certify(batch []Unit, c Config, stage *progress.Stage) ([][]p
 			return nil, err
 		}
 		for i, r := range res {
-			pts[0][i] = smoothedPoint(r.Class, r.LogEps, u.Q, p.tables[u.Q])
+			pts[0][i] = smoothedPoint(r.Class, r.Abstain, r.LogEps, u.Q, p.tables[u.Q])
 		}
 	case "dpa":
 		// Each part holds about n/k points, so λ/k keeps the penalty per
@@ -127,7 +126,7 @@ func (p *prepared) certifyKernel(batch []Unit, stage *progress.Stage, pts [][]po
 		for j, u := range batch {
 			if u.Method == "analytic" {
 				cert := analytic.Certify(alpha, y, u.Q)
-				pts[j][i] = smoothedPoint(cert.Class, cert.LogEps, u.Q, p.tables[u.Q])
+				pts[j][i] = smoothedPoint(cert.Class, cert.Abstain(), cert.LogEps, u.Q, p.tables[u.Q])
 				continue
 			}
 			class, r := certifiers[w].Certify(alpha, y)
