@@ -3,12 +3,14 @@ package attacks
 import (
 	"testing"
 	"time"
+
+	"flipcert/internal/mnisttest"
 )
 
 // mnist17 is the MNIST 1/7 setup with raw pixels as the pointwise features.
 func mnist17(tb testing.TB) Setup {
-	x, y := loadDigits(tb, false, 0, 1, 7)
-	tx, ty := loadDigits(tb, true, 0, 1, 7)
+	x, y := mnisttest.Digits(tb, false, 0, 1, 7)
+	tx, ty := mnisttest.Digits(tb, true, 0, 1, 7)
 	return Setup{TrainX: x, TrainY: y, TestX: tx, TestY: ty, TrainFeat: x, TestFeat: tx}
 }
 

@@ -3,12 +3,12 @@ package attacks
 import (
 	"errors"
 	"fmt"
-	"runtime"
 	"sync"
 
 	"gonum.org/v1/gonum/mat"
 
 	"flipcert/nn"
+	"flipcert/parallel"
 	"flipcert/randstream"
 )
 
@@ -162,7 +162,7 @@ func (e *Evaluator) PointwiseAccuracy(flips int, seed uint64) (float64, error) {
 	points := Random(m, min(e.s.Points, m), randstream.New(seed, "attacks pointwise points", 0))
 	correct := make([]bool, len(points))
 	errs := make([]error, len(points))
-	forEach(len(points), e.s.Net.Workers, func(k int) {
+	parallel.For(len(points), e.s.Net.Workers, func(_, k int) {
 		correct[k], errs[k] = e.attackPoint(clean, points[k], flips, seed)
 	})
 	if err := errors.Join(errs...); err != nil {
@@ -192,25 +192,4 @@ func (e *Evaluator) attackPoint(clean *nn.Classifier, t, flips int, seed uint64)
 		return false, err
 	}
 	return tuned.Predict(x)[0] == e.s.TestY[t], nil
-}
-
-// forEach runs f(0..n−1) on up to GOMAXPROCS goroutines (fewer if workers is
-// positive). Each f(i) writes only its own results, so the outcome does not
-// depend on the number of goroutines.
-func forEach(n, workers int, f func(i int)) {
-	w := min(runtime.GOMAXPROCS(0), n)
-	if workers > 0 {
-		w = min(w, workers)
-	}
-	var wg sync.WaitGroup
-	for g := range w {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := g; i < n; i += w {
-				f(i)
-			}
-		}()
-	}
-	wg.Wait()
 }

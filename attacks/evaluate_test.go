@@ -6,13 +6,14 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"flipcert/internal/mnisttest"
 	"flipcert/nn"
 )
 
 // small17 is a 1,000-image MNIST 1/7 setup with pixel features.
 func small17(t *testing.T) Setup {
-	x, y := loadDigits(t, false, 1000, 1, 7)
-	tx, ty := loadDigits(t, true, 300, 1, 7)
+	x, y := mnisttest.Digits(t, false, 1000, 1, 7)
+	tx, ty := mnisttest.Digits(t, true, 300, 1, 7)
 	return Setup{TrainX: x, TrainY: y, TestX: tx, TestY: ty, TrainFeat: x, TestFeat: tx, Points: 10, FineTuneEpochs: 5}
 }
 

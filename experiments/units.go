@@ -7,11 +7,11 @@ import (
 	"math"
 	"runtime"
 	"strconv"
-	"sync"
 
 	"flipcert/analytic"
 	"flipcert/dpa"
 	"flipcert/exact"
+	"flipcert/parallel"
 	"flipcert/progress"
 	"flipcert/radius"
 	"flipcert/ridge"
@@ -46,15 +46,7 @@ func forEachKernel(model *ridge.Model, test *mat.Dense, workers int, stage *prog
 		if err := model.Kernel(alpha, test.Slice(lo, hi, 0, d).(*mat.Dense)); err != nil {
 			return err
 		}
-		var wg sync.WaitGroup
-		for w := range workers {
-			wg.Go(func() {
-				for i := lo + w; i < hi; i += workers {
-					visit(w, i, alpha.RawRowView(i-lo))
-				}
-			})
-		}
-		wg.Wait()
+		parallel.For(hi-lo, workers, func(w, i int) { visit(w, lo+i, alpha.RawRowView(i)) })
 		stage.Add(hi - lo)
 	}
 	return nil

@@ -3,6 +3,8 @@ package nn
 import (
 	"testing"
 
+	"flipcert/internal/mnisttest"
+
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -10,8 +12,8 @@ import (
 var eightDigits = []int{0, 2, 3, 4, 5, 6, 8, 9}
 
 func benchmarkTrainEmbedder(b *testing.B, cfg EmbedderConfig) {
-	x, y := loadDigits(b, false, 0, eightDigits...)
-	tx, ty := loadDigits(b, true, 0, eightDigits...)
+	x, y := mnisttest.Digits(b, false, 0, eightDigits...)
+	tx, ty := mnisttest.Digits(b, true, 0, eightDigits...)
 	b.ReportAllocs()
 	for b.Loop() {
 		e, err := TrainEmbedder(x, y, len(eightDigits), cfg, nil)
@@ -30,8 +32,8 @@ func BenchmarkTrainEmbedderDefault(b *testing.B) { benchmarkTrainEmbedder(b, Emb
 
 // BenchmarkEmbed embeds the 15,170 images of MNIST 1/7 (train and test).
 func BenchmarkEmbed(b *testing.B) {
-	x, _ := loadDigits(b, false, 0, 1, 7)
-	tx, _ := loadDigits(b, true, 0, 1, 7)
+	x, _ := mnisttest.Digits(b, false, 0, 1, 7)
+	tx, _ := mnisttest.Digits(b, true, 0, 1, 7)
 	var all mat.Dense
 	all.Stack(x, tx)
 	nw := newEmbedderNet(50, 8)
@@ -44,8 +46,8 @@ func BenchmarkEmbed(b *testing.B) {
 }
 
 func BenchmarkTrainClassifier(b *testing.B) {
-	x, y := loadDigits(b, false, 0, 1, 7)
-	tx, ty := loadDigits(b, true, 0, 1, 7)
+	x, y := mnisttest.Digits(b, false, 0, 1, 7)
+	tx, ty := mnisttest.Digits(b, true, 0, 1, 7)
 	b.ReportAllocs()
 	for b.Loop() {
 		c, err := TrainClassifier(x, y, ClassifierConfig{})
@@ -59,7 +61,7 @@ func BenchmarkTrainClassifier(b *testing.B) {
 // BenchmarkFineTuneClassifier is one fine-tuning epoch on one goroutine, the
 // unit of work of the pointwise attack.
 func BenchmarkFineTuneClassifier(b *testing.B) {
-	x, y := loadDigits(b, false, 0, 1, 7)
+	x, y := mnisttest.Digits(b, false, 0, 1, 7)
 	c, err := TrainClassifier(x, y, ClassifierConfig{Workers: 1})
 	if err != nil {
 		b.Fatal(err)

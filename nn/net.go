@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync"
 
+	"flipcert/parallel"
 	"flipcert/randstream"
 )
 
@@ -83,34 +84,6 @@ func (nw *network) backward(t *tape, dz []float64, n int) {
 	}
 }
 
-// parallel runs f(0..n−1) on at most GOMAXPROCS goroutines (and at most
-// workers, if positive). Callers make f(i) independent of which goroutine
-// runs it.
-func parallel(n, workers int, f func(i int)) {
-	w := runtime.GOMAXPROCS(0)
-	if workers > 0 {
-		w = min(w, workers)
-	}
-	w = min(w, n)
-	if w <= 1 {
-		for i := range n {
-			f(i)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	for g := range w {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := g; i < n; i += w {
-				f(i)
-			}
-		}()
-	}
-	wg.Wait()
-}
-
 // trainSpec is a validated training schedule.
 type trainSpec struct {
 	epochs, batch int
@@ -162,7 +135,7 @@ func (nw *network) train(x []float64, labels []int, sp trainSpec) []float64 {
 			idx := perm[b*sp.batch : min((b+1)*sp.batch, n)]
 			shards := (len(idx) + nw.shard - 1) / nw.shard
 			scale := 1 / float64(len(idx))
-			parallel(shards, sp.workers, func(s int) {
+			parallel.For(shards, sp.workers, func(_, s int) {
 				t := tapes[s]
 				part := idx[s*nw.shard : min((s+1)*nw.shard, len(idx))]
 				m := len(part)
@@ -217,7 +190,7 @@ func (nw *network) apply(x []float64, n, upto, workers int) []float64 {
 	}
 	var mu sync.Mutex
 	next := 0
-	parallel(len(tapes), workers, func(g int) {
+	parallel.For(len(tapes), workers, func(_, g int) {
 		t := tapes[g]
 		for {
 			mu.Lock()

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"testing"
 
+	"flipcert/internal/mnisttest"
+
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -15,8 +17,8 @@ import (
 // loss must fall from epoch to epoch and held-out accuracy must beat chance
 // (1/8 and 1/2) by a wide margin.
 func TestTrainingSanity(t *testing.T) {
-	x, y := loadDigits(t, false, 800, eightDigits...)
-	tx, ty := loadDigits(t, true, 400, eightDigits...)
+	x, y := mnisttest.Digits(t, false, 800, eightDigits...)
+	tx, ty := mnisttest.Digits(t, true, 400, eightDigits...)
 
 	nw := newEmbedderNet(50, 8)
 	nw.init(1)
@@ -34,8 +36,8 @@ func TestTrainingSanity(t *testing.T) {
 		t.Errorf("embedder held-out accuracy %.3f after 800 images, want ≥ 0.6 (chance 0.125)", acc)
 	}
 
-	bx, by := loadDigits(t, false, 500, 1, 7)
-	btx, bty := loadDigits(t, true, 0, 1, 7)
+	bx, by := mnisttest.Digits(t, false, 500, 1, 7)
+	btx, bty := mnisttest.Digits(t, true, 0, 1, 7)
 	c, err := TrainClassifier(bx, by, ClassifierConfig{Epochs: 5, BatchSize: 32})
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +57,7 @@ func withProcs(p int, f func()) {
 // TestDeterministicAcrossProcs trains with GOMAXPROCS 1 and 2 and requires
 // bit-identical weights and embeddings; a different seed must differ.
 func TestDeterministicAcrossProcs(t *testing.T) {
-	x, y := loadDigits(t, false, 200, eightDigits...)
+	x, y := mnisttest.Digits(t, false, 200, eightDigits...)
 	train := func(procs int, seed uint64) (*Embedder, *mat.Dense, []float64) {
 		var e *Embedder
 		var emb *mat.Dense
