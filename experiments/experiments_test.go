@@ -254,6 +254,28 @@ func TestShardsMergeToTheSingleRun(t *testing.T) {
 	}
 }
 
+// TestShardsSharingOneFolder runs the shards of a cluster job that share a
+// disk: each writes its units into the same folder, and the last one to
+// finish assembles the tables.
+func TestShardsSharingOneFolder(t *testing.T) {
+	c, dir := tinySetup(t, tinyConfig)
+	whole := filepath.Join(dir, "whole")
+	if _, err := Run(c, Options{Out: whole}); err != nil {
+		t.Fatal(err)
+	}
+	shared := filepath.Join(dir, "shared")
+	first, err := Run(c, Options{Out: shared, Shard: 1, Shards: 3})
+	if err != nil || first.Assembled || first.Pending != 8 {
+		t.Fatalf("first shard: %+v %v; want 4 units done, 8 pending", first, err)
+	}
+	for _, i := range []int{2, 0} {
+		if _, err := Run(c, Options{Out: shared, Shard: i, Shards: 3}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sameOutputs(t, "shards in one folder", readOutputs(t, whole), readOutputs(t, shared))
+}
+
 func TestChangedConfigIsRefused(t *testing.T) {
 	c, dir := tinySetup(t, tinyConfig)
 	out := filepath.Join(dir, "out")
