@@ -52,7 +52,8 @@ func exitCode(stderr io.Writer, err error) int {
 	fmt.Fprintln(stderr, "flipcert:", err)
 	var ie *experiments.InputError
 	var ue *usageError
-	if errors.As(err, &ie) || errors.As(err, &ue) {
+	var pe *results.ParseError
+	if errors.As(err, &ie) || errors.As(err, &ue) || errors.As(err, &pe) {
 		return 2
 	}
 	return 1

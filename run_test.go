@@ -135,3 +135,27 @@ func TestBundledConfigsParse(t *testing.T) {
 		}
 	}
 }
+
+func TestMalformedTablesInReportExit2(t *testing.T) {
+	code, _, stderr, dir := cliCase(t, "1", goodTrain, goodTrain)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	points := filepath.Join(dir, "out", "points.csv")
+	data, err := os.ReadFile(points)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(data), "\n")
+	lines[2] = strings.Replace(lines[2], ",1,", ",x,", 1)
+	if err := os.WriteFile(points, []byte(strings.Join(lines, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var o, e bytes.Buffer
+	if code := exitCode(&e, run(&o, &e, []string{"report", "-out", filepath.Join(dir, "out")})); code != 2 {
+		t.Fatalf("exit %d, want 2: %s", code, e.String())
+	}
+	if !strings.Contains(e.String(), "points.csv:3:") {
+		t.Errorf("stderr %q does not name points.csv:3", e.String())
+	}
+}

@@ -224,9 +224,11 @@ type state struct {
 }
 
 // computeConfig is the part of a config that determines the units' content:
-// everything but the report section, which only shapes the assembled tables.
+// everything but the report section, which only shapes the assembled tables,
+// and features.retrain, since a retrained embedder is the same embedder.
 func computeConfig(c Config) ([]byte, string) {
 	c.Report = Report{}
+	c.Features.Retrain = false
 	data, err := json.Marshal(c)
 	if err != nil {
 		panic("experiments: " + err.Error())
