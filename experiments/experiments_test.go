@@ -376,3 +376,24 @@ func TestEmbedderNeverSeesTheClasses(t *testing.T) {
 		}
 	}
 }
+
+// TestFailedStartDoesNotLockTheFolder: a run that stopped before finishing
+// any unit (here: a singular λ) leaves nothing to protect, so the corrected
+// config may use the same folder.
+func TestFailedStartDoesNotLockTheFolder(t *testing.T) {
+	good, dir := tinySetup(t, tinyConfig)
+	out := filepath.Join(dir, "out")
+	c := good
+	c.Ridge.Lambda = Floats{0}
+	c.Features.Intercept = false
+	c.Data.Train = "collinear.csv"
+	if err := os.WriteFile(filepath.Join(dir, "collinear.csv"), []byte("label,a,b,c\n0,1,2,3\n1,2,4,6\n0,3,6,9\n1,4,8,12\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(c, Options{Out: out}); err == nil {
+		t.Fatal("λ = 0 on collinear features: no error")
+	}
+	if o, err := Run(good, Options{Out: out}); err != nil || o.Ran != 12 {
+		t.Fatalf("corrected config: %+v %v; want it to run in the same folder", o, err)
+	}
+}

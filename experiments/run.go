@@ -261,7 +261,9 @@ func prepareOut(c Config, opt Options) error {
 		if s.Fingerprint == fp && s.Layout == layout {
 			return nil
 		}
-		if !opt.Fresh {
+		// A folder without finished units has nothing to protect.
+		finished, _ := filepath.Glob(filepath.Join(opt.Out, unitsDir, "*.csv"))
+		if !opt.Fresh && len(finished) > 0 {
 			return inputErrorf("%s holds results of a different config (changed: %s); rerun with -fresh to discard them, or choose another -out",
 				opt.Out, changedKeys(s.Config, cfg))
 		}
