@@ -451,8 +451,8 @@ func (c Config) validate() error {
 	if !smoothed && !c.RidgeExact.Enabled && !c.DPA.Enabled && !c.Baseline.Enabled {
 		return inputErrorf("%s: every method is disabled (analytic, sampler, ridge_exact, dpa, baseline): nothing to run", c.file)
 	}
-	if c.Report.MaxFlips < 0 {
-		return c.fieldError("report.max_flips", -1, "= %d: must be ≥ 0", c.Report.MaxFlips)
+	if c.Report.MaxFlips < 1 {
+		return c.fieldError("report.max_flips", -1, "= %d: must be ≥ 1 (the curves run from 0 to it)", c.Report.MaxFlips)
 	}
 	for i, f := range c.Report.HeatmapFlips {
 		if f < 0 {

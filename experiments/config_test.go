@@ -55,6 +55,7 @@ func TestBadConfigs(t *testing.T) {
 		{"name with slash", "name: a/b\n", "name = \"a/b\""},
 		{"not a mapping", "- 1\n- 2\n", "must be a mapping"},
 		{"empty", "", "empty config"},
+		{"max flips", "report: {max_flips: 0}\n", "report.max_flips = 0: must be ≥ 1"},
 		{"syntax", "name: [x\n", "c.yaml:"},
 	} {
 		_, err := ParseConfig([]byte(tc.yaml), "c.yaml", "/")
