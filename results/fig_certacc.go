@@ -60,8 +60,8 @@ func certifiedAccuracyFigure(sets []*curveSet, base []baselineStat, m manifest) 
 	leg.cols = 2
 	smoothed, peers := figureOneCurves(sets, m.maxFlips)
 	for i, s := range smoothed {
-		np := curveLine(s, m.maxFlips, false, lineStyle(qColour(i), nil))
-		kl := curveLine(s, m.maxFlips, true, lineStyle(qColour(i), dashed))
+		np := curveLine(s, m.maxFlips, false, lineStyle(qColour(i, len(smoothed)), nil))
+		kl := curveLine(s, m.maxFlips, true, lineStyle(qColour(i, len(smoothed)), dashed))
 		p.Add(kl, np)
 		leg.entries = append(leg.entries,
 			entry{methodLabel(s), []plot.Thumbnailer{np}},

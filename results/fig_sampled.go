@@ -47,7 +47,7 @@ func sampledVsAnalyticFigure(pairs []samplingPair, maxFlips int) figure {
 	lo, hi := math.Inf(1), math.Inf(-1)
 
 	for i, pr := range pairs {
-		col := qColour(i)
+		col := qColour(i, len(pairs))
 		a := curveLine(pr.analytic, maxFlips, false, lineStyle(col, nil))
 		s := curveLine(pr.sampled, maxFlips, false, lineStyle(col, dotted))
 		curves.Add(a, s)

@@ -61,7 +61,19 @@ func rgb(hex uint32) color.Color {
 	return color.RGBA{R: uint8(hex >> 16), G: uint8(hex >> 8), B: uint8(hex), A: 0xff}
 }
 
-func qColour(i int) color.Color { return okabeIto[i%len(okabeIto)] }
+// qColour is the colour of the i-th of n q values: Okabe-Ito while they last,
+// else a sequential viridis ramp (stopping short of its faint yellow end),
+// which keeps many curves distinct and shows the order of q.
+func qColour(i, n int) color.Color {
+	if n <= len(okabeIto) {
+		return okabeIto[i]
+	}
+	c, err := viridis().At(0.85 * float64(i) / float64(n-1))
+	if err != nil {
+		panic("results: " + err.Error()) // the argument lies in [0, 0.85]
+	}
+	return c
+}
 
 func textStyle(size vg.Length) text.Style {
 	return text.Style{Color: black, Font: font.From(sansSerif, size), Handler: plot.DefaultTextHandler}
