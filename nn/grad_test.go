@@ -62,22 +62,10 @@ func TestLayerGradients(t *testing.T) {
 			g := make([]float64, len(p))
 			dx := append([]float64(nil), l.backward(p, g, &s, r, n, true)...)
 			for i := range x {
-				old := x[i]
-				x[i] = old + h
-				up := loss()
-				x[i] = old - h
-				down := loss()
-				x[i] = old
-				checkClose(t, "dx", i, dx[i], (up-down)/(2*h), tol)
+				checkClose(t, "dx", i, dx[i], centralDifference(x, i, h, loss), tol)
 			}
 			for i := range p {
-				old := p[i]
-				p[i] = old + h
-				up := loss()
-				p[i] = old - h
-				down := loss()
-				p[i] = old
-				checkClose(t, "dparam", i, g[i], (up-down)/(2*h), tol)
+				checkClose(t, "dparam", i, g[i], centralDifference(p, i, h, loss), tol)
 			}
 		})
 	}
@@ -108,13 +96,7 @@ func TestDropoutGradient(t *testing.T) {
 			return dot(r, l.apply(&s, x, n))
 		}
 		for i := range x {
-			old := x[i]
-			x[i] = old + h
-			up := loss()
-			x[i] = old - h
-			down := loss()
-			x[i] = old
-			checkClose(t, "dropout dx", i, dx[i], (up-down)/(2*h), 1e-6)
+			checkClose(t, "dropout dx", i, dx[i], centralDifference(x, i, h, loss), 1e-6)
 		}
 		var e slot
 		if y := l.forward(nil, &e, x, n, false, nil); dot(y, r) != dot(x, r) {
@@ -143,13 +125,7 @@ func TestSoftmaxXent(t *testing.T) {
 	checkClose(t, "loss", 0, loss, want, 1e-12)
 	scratch := make([]float64, len(z))
 	for i := range z {
-		old := z[i]
-		z[i] = old + h
-		up := softmaxXent(z, y, k, 1, scratch)
-		z[i] = old - h
-		down := softmaxXent(z, y, k, 1, scratch)
-		z[i] = old
-		checkClose(t, "dz", i, dz[i], (up-down)/(2*h), 1e-6)
+		checkClose(t, "dz", i, dz[i], centralDifference(z, i, h, func() float64 { return softmaxXent(z, y, k, 1, scratch) }), 1e-6)
 	}
 }
 
@@ -180,13 +156,7 @@ func TestEmbedderNetGradient(t *testing.T) {
 		lo, hi := nw.offs[li], nw.offs[li+1]
 		for k := 0; k < 5 && hi > lo; k++ {
 			i := lo + rng.IntN(hi-lo)
-			old := nw.params[i]
-			nw.params[i] = old + h
-			up := loss()
-			nw.params[i] = old - h
-			down := loss()
-			nw.params[i] = old
-			checkClose(t, "embedder param", i, grad[i], (up-down)/(2*h), 1e-5)
+			checkClose(t, "embedder param", i, grad[i], centralDifference(nw.params, i, h, loss), 1e-5)
 		}
 	}
 }
@@ -243,4 +213,16 @@ func TestConvForward(t *testing.T) {
 			}
 		}
 	}
+}
+
+// centralDifference estimates ∂f/∂v[i] as (f(v + h·eᵢ) − f(v − h·eᵢ)) / 2h and
+// leaves v as it was.
+func centralDifference(v []float64, i int, h float64, f func() float64) float64 {
+	old := v[i]
+	v[i] = old + h
+	up := f()
+	v[i] = old - h
+	down := f()
+	v[i] = old
+	return (up - down) / (2 * h)
 }
