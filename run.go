@@ -129,7 +129,6 @@ func runExperiment(stdout, stderr io.Writer, args []string) error {
 	}
 	if !*quiet {
 		opt.Progress = progress.New(stderr)
-		opt.Log = stderr
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)

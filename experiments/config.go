@@ -204,7 +204,7 @@ func ParseConfig(data []byte, name, dir string) (Config, error) {
 
 var (
 	yamlLine     = regexp.MustCompile(`^line (\d+): (.*)$`)
-	unknownField = regexp.MustCompile(`^field (\S+) not found in type experiments\.(\w+)$`)
+	unknownField = regexp.MustCompile(`^field (\S+) not found in type experiments\.\w+$`)
 	quotedValue  = regexp.MustCompile("`([^`]*)`")
 )
 
@@ -220,14 +220,16 @@ func (c Config) yamlError(err error) error {
 		return inputErrorf("%s: %s", c.file, msg)
 	}
 	line, what := m[1], m[2]
+	n, _ := strconv.Atoi(line)
 	if u := unknownField.FindStringSubmatch(what); u != nil {
-		section := strings.ToLower(u[2])
-		if section == "config" {
+		// The section comes from the document, not go-yaml's type name:
+		// analytic and ridge_exact share one Go type.
+		section, _, nested := strings.Cut(c.keyAtLine(n, ""), ".")
+		if !nested {
 			return inputErrorf("%s:%s: unknown key %q", c.file, line, u[1])
 		}
 		return inputErrorf("%s:%s: unknown key %q in %s", c.file, line, u[1], section)
 	}
-	n, _ := strconv.Atoi(line)
 	value := ""
 	if v := quotedValue.FindStringSubmatch(what); v != nil {
 		value = v[1]

@@ -31,6 +31,7 @@ func TestBadConfigs(t *testing.T) {
 	}{
 		{"unknown key", "name: x\nsmoothing:\n  qq: [0.1]\n", `c.yaml:3: unknown key "qq" in smoothing`},
 		{"unknown top key", "name: x\nsede: 3\n", `c.yaml:2: unknown key "sede"`},
+		{"unknown key in a toggle", "name: x\nridge_exact: {enable: true}\n", `c.yaml:2: unknown key "enable" in ridge_exact`},
 		{"wrong type", "name: x\nsmoothing:\n  q: [0.1, abc]\n", "c.yaml:3: smoothing.q[1]: wrong type"},
 		{"wrong type scalar", "name: x\nsampler: {n: many}\n", "c.yaml:2: sampler.n: wrong type"},
 		{"q too big", "name: x\nsmoothing:\n  q: [0.1,\n      0.7]\n", "c.yaml:4: smoothing.q[1] = 0.7: must be in (0, 0.5)"},

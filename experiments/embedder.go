@@ -2,7 +2,6 @@ package experiments
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -30,7 +29,7 @@ func cnnFeatures(c Config, in *inputs, env runEnv) (train, test *mat.Dense, info
 	x, labels, digits := embedderData(c, in.mnistTrain)
 	tx, tlabels, _ := embedderData(c, in.mnistTest)
 	cfg := nn.EmbedderConfig{Dim: c.Features.Dim, Epochs: c.Features.Epochs, Seed: c.Seed}
-	key := embedderKey(cfg, x, labels)
+	key := embedderKey(cfg, c.Data.Classes, in.mnistTrain)
 	dir, err := os.UserCacheDir()
 	if err != nil {
 		dir = os.TempDir()
@@ -79,23 +78,18 @@ func readCachedEmbedder(path string) (*nn.Embedder, error) {
 	return nn.ReadEmbedder(f)
 }
 
-// embedderKey hashes everything the trained weights depend on.
-func embedderKey(cfg nn.EmbedderConfig, x *mat.Dense, labels []int) string {
+// embedderKey hashes everything the trained weights depend on: the
+// architecture, the schedule and seed, and the training data (the MNIST
+// training split and the classes held out of it).
+func embedderKey(cfg nn.EmbedderConfig, heldOut []int, train dataset.Digits) string {
 	h := sha256.New()
 	meta, _ := json.Marshal(struct {
-		Arch string
-		Cfg  nn.EmbedderConfig
-	}{embedderArch, cfg})
+		Arch    string
+		Cfg     nn.EmbedderConfig
+		HeldOut []int
+	}{embedderArch, cfg, heldOut})
 	h.Write(meta)
-	var buf [8]byte
-	r, cols := x.Dims()
-	for i := range r {
-		for _, v := range x.RawRowView(i)[:cols] {
-			binary.LittleEndian.PutUint64(buf[:], uint64(v*255+0.5))
-			h.Write(buf[:1])
-		}
-		binary.LittleEndian.PutUint64(buf[:], uint64(labels[i]))
-		h.Write(buf[:])
-	}
+	h.Write(train.Pixels)
+	h.Write(train.Labels)
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }

@@ -102,6 +102,17 @@ func readCSV(t *testing.T, path string) [][]string {
 	return rows
 }
 
+// uninterrupted runs c in one go into dir/whole and returns its tables, the
+// reference that resumed, sharded and merged runs must reproduce.
+func uninterrupted(t *testing.T, c Config, dir string) map[string][]byte {
+	t.Helper()
+	whole := filepath.Join(dir, "whole")
+	if _, err := Run(c, Options{Out: whole}); err != nil {
+		t.Fatal(err)
+	}
+	return readOutputs(t, whole)
+}
+
 func TestPipelineOnTinyCSV(t *testing.T) {
 	c, dir := tinySetup(t, tinyConfig)
 	out := filepath.Join(dir, "out")
@@ -195,10 +206,7 @@ func TestSameBytesForAnyGOMAXPROCS(t *testing.T) {
 
 func TestResumeAfterInterruption(t *testing.T) {
 	c, dir := tinySetup(t, tinyConfig)
-	whole := filepath.Join(dir, "whole")
-	if _, err := Run(c, Options{Out: whole}); err != nil {
-		t.Fatal(err)
-	}
+	want := uninterrupted(t, c, dir)
 	crash := errors.New("simulated crash")
 	for _, after := range []int{1, 5, 11} {
 		out := filepath.Join(dir, fmt.Sprintf("crash%d", after))
@@ -219,16 +227,13 @@ func TestResumeAfterInterruption(t *testing.T) {
 		if o.Skipped != after || o.Ran != 12-after {
 			t.Errorf("resume after %d: %+v", after, o)
 		}
-		sameOutputs(t, fmt.Sprintf("resumed after %d units", after), readOutputs(t, whole), readOutputs(t, out))
+		sameOutputs(t, fmt.Sprintf("resumed after %d units", after), want, readOutputs(t, out))
 	}
 }
 
 func TestShardsMergeToTheSingleRun(t *testing.T) {
 	c, dir := tinySetup(t, tinyConfig)
-	whole := filepath.Join(dir, "whole")
-	if _, err := Run(c, Options{Out: whole}); err != nil {
-		t.Fatal(err)
-	}
+	want := uninterrupted(t, c, dir)
 	for _, n := range []int{1, 2, 3} {
 		var shardDirs []string
 		for i := range n {
@@ -250,7 +255,7 @@ func TestShardsMergeToTheSingleRun(t *testing.T) {
 		if err != nil || o.Ran != 0 || !o.Assembled {
 			t.Fatalf("merged %d: %+v %v; want assembled without recomputing", n, o, err)
 		}
-		sameOutputs(t, fmt.Sprintf("%d shards merged", n), readOutputs(t, whole), readOutputs(t, merged))
+		sameOutputs(t, fmt.Sprintf("%d shards merged", n), want, readOutputs(t, merged))
 	}
 }
 
@@ -259,10 +264,7 @@ func TestShardsMergeToTheSingleRun(t *testing.T) {
 // finish assembles the tables.
 func TestShardsSharingOneFolder(t *testing.T) {
 	c, dir := tinySetup(t, tinyConfig)
-	whole := filepath.Join(dir, "whole")
-	if _, err := Run(c, Options{Out: whole}); err != nil {
-		t.Fatal(err)
-	}
+	want := uninterrupted(t, c, dir)
 	shared := filepath.Join(dir, "shared")
 	first, err := Run(c, Options{Out: shared, Shard: 1, Shards: 3})
 	if err != nil || first.Assembled || first.Pending != 8 {
@@ -273,7 +275,7 @@ func TestShardsSharingOneFolder(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sameOutputs(t, "shards in one folder", readOutputs(t, whole), readOutputs(t, shared))
+	sameOutputs(t, "shards in one folder", want, readOutputs(t, shared))
 }
 
 func TestChangedConfigIsRefused(t *testing.T) {

@@ -93,17 +93,19 @@ type EmbedderInfo struct {
 // singular λ is reported at once rather than after hours of work.
 func prepare(c Config, in *inputs, env runEnv) (*prepared, error) {
 	p := &prepared{inputs: in, models: make(map[float64]*ridge.Model), tables: make(map[float64]*radius.Table)}
-	stage := env.progress.Start("features "+c.Features.Kind, 1)
 	switch c.Features.Kind {
 	case "pixels", "none":
 		p.trainF, p.testF = in.train.X, in.test.X
 	case "pca":
+		stage := env.progress.Start("features pca", 1)
 		pca, err := features.FitPCA(in.train.X, c.Features.Dim)
 		if err != nil {
 			return nil, inputErrorf("features: %v", err)
 		}
 		p.trainF, p.testF = pca.Transform(in.train.X), pca.Transform(in.test.X)
-	case "cnn":
+		stage.Add(1)
+		env.stageDone("features pca", stage.Finish())
+	case "cnn": // cnnFeatures reports its own stages: training and embedding
 		var info *EmbedderInfo
 		var err error
 		if p.trainF, p.testF, info, err = cnnFeatures(c, in, env); err != nil {
@@ -113,8 +115,6 @@ func prepare(c Config, in *inputs, env runEnv) (*prepared, error) {
 			return nil, err
 		}
 	}
-	stage.Add(1)
-	env.stageDone("features", stage.Finish())
 	if c.Features.Intercept {
 		p.trainF, p.testF = features.WithIntercept(p.trainF), features.WithIntercept(p.testF)
 	}

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -29,7 +28,6 @@ type Options struct {
 	Shards   int    // number of shards; 0 or 1 runs every unit
 	Fresh    bool   // discard the units a previous run of another config left in Out
 	Progress *progress.Reporter
-	Log      io.Writer // one-line status messages; nil = silent
 	// Interrupt, when set, is called after each finished unit; a non-nil error
 	// stops the run there (tests use it to simulate a crash).
 	Interrupt func(u Unit) error
