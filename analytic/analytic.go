@@ -54,7 +54,7 @@ type Certificate struct {
 func (c Certificate) Abstain() bool { return c.LogEps >= logHalf }
 
 // Certify returns the certificate for kernel vector alpha, training labels
-// y (0 or 1) and noise level q ∈ (0, ½) (SCIENCE.md §4). Σα ≈ 1 is not
+// y (0 or 1) and noise level q ∈ (0, ½) (docs/science.md §4). Σα ≈ 1 is not
 // assumed. It does not allocate and is safe for concurrent use. It panics if
 // the lengths differ, a label is not 0 or 1, an αᵢ is not finite or q is
 // outside (0, ½): those are bugs of the caller, which validates its

@@ -143,7 +143,7 @@ func TestSoundAndTight(t *testing.T) {
 		if math.Log(wrong) > c.LogEps+1e-9 {
 			t.Errorf("trial %d (n=%d q=%v): bound exp(%v) below exact %v", trial, len(alpha), q, c.LogEps, wrong)
 		}
-		// The search certifies a gap ≤ 1e−9; log 1.01 is the brief's bar.
+		// The search certifies a gap ≤ 1e−9; the grid search is coarser, hence 1e−7.
 		if g := gridPsi(alpha, y, q, c.Class); c.LogEps > g+1e-7 {
 			t.Errorf("trial %d (n=%d q=%v): LogEps %v, grid finds %v", trial, len(alpha), q, c.LogEps, g)
 		}

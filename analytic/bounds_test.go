@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// naivePsi evaluates ψ(t) term by term as written in SCIENCE.md §4:
+// naivePsi evaluates ψ(t) term by term as written in docs/science.md §4:
 // −s·t/2 + Σ log(1 − πᵢ + πᵢe^{s·t·αᵢ}), with plain exp and log.
 func naivePsi(alpha []float64, y []int, q, s, t float64) float64 {
 	v := -s * t / 2

@@ -1,5 +1,5 @@
 // Package analytic computes the deterministic Chernoff certificate of a
-// randomized-smoothing ridge classifier under label-flip noise (SCIENCE.md §4).
+// randomized-smoothing ridge classifier under label-flip noise (docs/science.md §4).
 //
 // For one test point with ridge kernel vector α, the smoothed score is
 // S = Σ αᵢ y′ᵢ with independent y′ᵢ ~ Bernoulli(πᵢ), πᵢ = 1−q if yᵢ = 1 else q.

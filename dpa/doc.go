@@ -6,7 +6,7 @@
 // position, so flipping labels cannot move a point between parts. A flipped
 // label then changes the training data of exactly one part, hence at most one
 // vote, and a plurality with a margin of votes is certified against about
-// half that many flips (SCIENCE.md §9).
+// half that many flips (docs/science.md §9).
 //
 // Empty parts abstain: they cast no vote, and since they hold no labels no
 // flip can make them vote. Every non-empty part is fitted with the same

@@ -8,7 +8,7 @@ import (
 	"flipcert/randstream"
 )
 
-// baselineRunner trains and attacks the undefended network (SCIENCE.md §6):
+// baselineRunner trains and attacks the undefended network (docs/science.md §6):
 // an MLP on the pixels, trained on the attacked labels. Pointwise attacks
 // choose the nearest training images in pixel space, which is label-free.
 type baselineRunner struct {

@@ -68,7 +68,7 @@ type Toggle struct {
 	Enabled bool `yaml:"enabled" json:"enabled"`
 }
 
-// Sampler configures the Monte Carlo certificate (SCIENCE.md §3).
+// Sampler configures the Monte Carlo certificate (docs/science.md §3).
 type Sampler struct {
 	Enabled bool    `yaml:"enabled" json:"enabled"`
 	N0      int     `yaml:"n0" json:"n0"`
@@ -76,13 +76,13 @@ type Sampler struct {
 	Alpha   float64 `yaml:"alpha" json:"alpha"`
 }
 
-// DPA configures Deep Partition Aggregation (SCIENCE.md §9).
+// DPA configures Deep Partition Aggregation (docs/science.md §9).
 type DPA struct {
 	Enabled bool `yaml:"enabled" json:"enabled"`
 	K       Ints `yaml:"k" json:"k"`
 }
 
-// Baseline configures the undefended network under attack (SCIENCE.md §6).
+// Baseline configures the undefended network under attack (docs/science.md §6).
 type Baseline struct {
 	Enabled bool     `yaml:"enabled" json:"enabled"`
 	Attacks []string `yaml:"attacks" json:"attacks"` // random | pointwise

@@ -22,7 +22,7 @@ const embedderArch = "pytorch-mnist-example-cnn/v1"
 
 // cnnFeatures embeds the train and test images with the paper's CNN, trained
 // on the MNIST digits that are not in data.classes (so it never sees a label
-// of the two classes being certified, SCIENCE.md §2). The trained weights are
+// of the two classes being certified, docs/science.md §2). The trained weights are
 // cached under the user cache directory, keyed by architecture, schedule,
 // seed and training data.
 func cnnFeatures(c Config, in *inputs, env runEnv) (train, test *mat.Dense, info *EmbedderInfo, err error) {

@@ -53,7 +53,7 @@ func forEachKernel(model *ridge.Model, test *mat.Dense, workers int, stage *prog
 }
 
 // smoothedPoint turns a certificate into a row: both radii of its bound
-// (SCIENCE.md §5), or an abstention.
+// (docs/science.md §5), or an abstention.
 func smoothedPoint(class int, abstain bool, logEps, q float64, table *radius.Table) point {
 	if abstain {
 		return point{prediction: -1, logEps: logEps, radius: -1, radiusKL: -1}

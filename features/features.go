@@ -1,5 +1,5 @@
 // Package features maps inputs to the fixed, label-free feature vectors that
-// the ridge base learner works on (SCIENCE.md §2): raw pixels, principal
+// the ridge base learner works on (docs/science.md §2): raw pixels, principal
 // components of the training inputs, or a CNN embedding.
 //
 // Nothing here may look at training labels: an attacker controls them, and a
@@ -82,7 +82,7 @@ func (pca *PCA) Transform(x *mat.Dense) *mat.Dense {
 }
 
 // WithIntercept returns x with a constant 1 appended to every row, the
-// unpenalised intercept column of SCIENCE.md §2.
+// unpenalised intercept column of docs/science.md §2.
 func WithIntercept(x *mat.Dense) *mat.Dense {
 	n, d := x.Dims()
 	out := mat.NewDense(n, d+1, nil)

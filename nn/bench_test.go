@@ -8,7 +8,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// eightDigits are the digits the MNIST 1/7 embedder is trained on (SCIENCE.md §7).
+// eightDigits are the digits the MNIST 1/7 embedder is trained on (docs/science.md §7).
 var eightDigits = []int{0, 2, 3, 4, 5, 6, 8, 9}
 
 func benchmarkTrainEmbedder(b *testing.B, cfg EmbedderConfig) {

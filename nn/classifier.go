@@ -42,7 +42,7 @@ func (c ClassifierConfig) validate() error {
 	return nil
 }
 
-// Classifier is the undefended baseline of SCIENCE.md §6: a one-hidden-layer
+// Classifier is the undefended baseline of docs/science.md §6: a one-hidden-layer
 // perceptron 784 → Hidden → ReLU → 2 with a softmax cross-entropy loss,
 // trained end-to-end on the raw pixels with Adam. An MLP is the standard
 // network that trains fastest on 28×28 digits: gonum's GEMM skips zero

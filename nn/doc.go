@@ -1,7 +1,7 @@
 // Package nn trains the two small neural networks flipcert needs: the CNN
 // embedder whose 50-d layer is the label-free feature space of the MNIST 1/7
-// experiment (SCIENCE.md §2, §7), and the undefended baseline classifier
-// attacked in SCIENCE.md §6.
+// experiment (docs/science.md §2, §7), and the undefended baseline classifier
+// attacked in docs/science.md §6.
 //
 // Everything is pure Go on gonum's BLAS: convolutions are im2col patches times
 // a weight matrix over a whole shard of images, activations are stored NHWC.

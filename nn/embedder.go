@@ -18,7 +18,7 @@ const (
 // of eight MNIST digits reaches ≥ 97% test accuracy in under three minutes on
 // two cores.
 type EmbedderConfig struct {
-	Dim          int     // embedding width; 0 means 50 (SCIENCE.md §7)
+	Dim          int     // embedding width; 0 means 50 (docs/science.md §7)
 	Epochs       int     // passes over the training set; 0 means 3
 	BatchSize    int     // mini-batch size; 0 means 64
 	LearningRate float64 // Adam step size; 0 means 1e-3
@@ -41,7 +41,7 @@ func (c EmbedderConfig) withDefaults() EmbedderConfig {
 	return c
 }
 
-// Embedder is the PyTorch MNIST example CNN of SCIENCE.md §7:
+// Embedder is the PyTorch MNIST example CNN of docs/science.md §7:
 //
 //	conv 1→10 k5, max-pool 2, ReLU; conv 10→20 k5, channel dropout, max-pool 2, ReLU;
 //	320 → 50, ReLU, dropout; 50 → Dim (the embedding); Dim → classes (softmax).

@@ -1,5 +1,5 @@
 // Package radius turns a bound on the wrong class into a certified number of
-// label flips (SCIENCE.md §5).
+// label flips (docs/science.md §5).
 //
 // The input is log ε, the natural log of an upper bound ε on the probability
 // of the class other than the predicted one under clean labels (from package

@@ -15,7 +15,7 @@ var ErrNoise = errors.New("radius: noise level q must be in (0, 1/2)")
 const logHalf = -math.Ln2
 
 // Table is the tight Neyman-Pearson radius certificate for one noise level q
-// (SCIENCE.md §5).
+// (docs/science.md §5).
 //
 // Flipping r labels changes the law of the noisy labels only on those r
 // coordinates. With K the number of them on which the noisy label agrees with
@@ -111,7 +111,7 @@ func (t *Table) Radius(logEps float64) int {
 //
 //	r(1−2q)·ln((1−q)/q) < −½ ln(4ε(1−ε)),
 //
-// capped at maxFlips, or −1 when ε ≥ ½ (SCIENCE.md §5). ln(4ε(1−ε)) is formed
+// capped at maxFlips, or −1 when ε ≥ ½ (docs/science.md §5). ln(4ε(1−ε)) is formed
 // as ln 4 + log ε + log1p(−ε), so logEps may be far below −745 or −Inf. It
 // panics on a q outside (0, ½), a negative maxFlips or a NaN logEps.
 func KL(logEps, q float64, maxFlips int) int {

@@ -56,7 +56,7 @@ func mustTable(t testing.TB, q float64, maxFlips int) *Table {
 	return tab
 }
 
-// TestScienceExamples checks the worked examples of SCIENCE.md §5.
+// TestScienceExamples checks the worked examples of docs/science.md §5.
 func TestScienceExamples(t *testing.T) {
 	const n = 13007
 	for _, tc := range []struct {

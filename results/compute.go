@@ -66,7 +66,7 @@ func groupPoints(rows []pointRow) []*curveSet {
 	return sets
 }
 
-// certAcc is the certified accuracy at r flips: #{correct, radius ≥ r} / n (SCIENCE.md §5), with
+// certAcc is the certified accuracy at r flips: #{correct, radius ≥ r} / n (docs/science.md §5), with
 // radius_kl in place of radius when kl is set.
 func (s *curveSet) certAcc(r int, kl bool) float64 {
 	ok := s.okNP

@@ -4,7 +4,7 @@
 // It reads only the files of the directory — points.csv, certified_accuracy.csv, the optional
 // baseline.csv and manifest.json — and knows nothing of how their numbers were made. Certified
 // accuracy at r is the share of test points that are predicted correctly with a radius ≥ r;
-// abstentions and wrong predictions never count (SCIENCE.md §5).
+// abstentions and wrong predictions never count (docs/science.md §5).
 //
 // Render writes, each atomically (temporary file in the same directory, then rename):
 //

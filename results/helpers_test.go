@@ -150,7 +150,7 @@ func synthetic(seed uint64, nTest, nTrain, maxFlips int, qs, lambdas []float64, 
 		labels[i] = rng.IntN(2)
 		hardness[i] = rng.Float64()
 	}
-	// λ's effect: radius scale and clean error, best in the middle of the sweep (SCIENCE.md §7).
+	// λ's effect: radius scale and clean error, best in the middle of the sweep (docs/science.md §7).
 	lamScale := func(l float64) (float64, float64) {
 		d := math.Log10(l) - 4.5
 		return math.Exp(-d * d / 2), 0.02 + 0.03*d*d

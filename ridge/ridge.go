@@ -3,7 +3,7 @@
 //
 // For training features Φ (n×d) and a penalty λ, β(y) = (ΦᵀΦ + λD)⁻¹Φᵀy and a
 // test point x is scored s = φ(x)ᵀβ(y) = αᵀy with α = Φ(ΦᵀΦ + λD)⁻¹φ(x)
-// (SCIENCE.md §2). D is the identity except for an unpenalised intercept column.
+// (docs/science.md §2). D is the identity except for an unpenalised intercept column.
 // The d×d matrix is factored once per λ (Cholesky) and never inverted.
 package ridge
 

@@ -79,7 +79,7 @@ func TestKernelMatchesDirectSolve(t *testing.T) {
 				t.Errorf("%+v point %d: αᵀy = %v, φᵀβ = %v", tc, j, got, want)
 			}
 			if tc.intercept {
-				// An unpenalised intercept makes the kernel sum to one (SCIENCE §2).
+				// An unpenalised intercept makes the kernel sum to one (docs/science.md §2).
 				if s := mat.Sum(alpha.RowView(j)); math.Abs(s-1) > 1e-9 {
 					t.Errorf("%+v point %d: Σα = %v, want 1", tc, j, s)
 				}

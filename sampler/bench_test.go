@@ -8,7 +8,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// MNIST 1/7 sizes (SCIENCE.md §7): 13,007 training points, 50 features plus the
+// MNIST 1/7 sizes (docs/science.md §7): 13,007 training points, 50 features plus the
 // intercept, 2,163 test points; random features stand in for the embedding.
 const (
 	benchN    = 13007

@@ -11,7 +11,7 @@ import (
 //
 // p̲ is the alpha-quantile of Beta(k, n−k+1): I_p̲(k, n−k+1) = P(Bin(n, p̲) ≥ k)
 // = alpha, with the closed forms p̲ = 0 at k = 0 and p̲ = alpha^{1/n} at k = n
-// (SCIENCE.md §3). Elsewhere the equation is solved by safeguarded Newton in
+// (docs/science.md §3). Elsewhere the equation is solved by safeguarded Newton in
 // log p̲ (when p̲ ≤ ½) or in log(1−p̲) (when p̲ > ½) on a binomial tail that is
 // accurate to about 1e-13 relative for any n (see logUpperTail); gonum's
 // RegIncBeta degrades to ~1e-6 relative at n = 1e9 and its Beta quantile is

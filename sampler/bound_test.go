@@ -142,7 +142,7 @@ func TestLowerBoundClosedForms(t *testing.T) {
 		{0, 10, 0.05, 0, 0},
 		{0, 1e9, 1e-12, 0, 0},
 		{1, 1, 0.05, 0.05, math.Log(0.95)},
-		// SCIENCE.md §3: Beta(1e6, 1) at 5e-7 is 0.9999855 (distuv says 0.875).
+		// docs/science.md §3: Beta(1e6, 1) at 5e-7 is 0.9999855 (distuv says 0.875).
 		// By hand: x = ln(5e-7)/1e6 = −1.4508657738524219e-5, e^x = 1 + x + x²/2
 		// + O(5e-16) = 0.999985491447512.
 		{1e6, 1e6, 5e-7, 0.999985491447512, math.NaN()},

@@ -20,7 +20,7 @@ import (
 // Purpose+"/estimate", c); changing ChunkSize changes every result.
 const ChunkSize = 256
 
-// Config sets up CERTIFY (SCIENCE.md §3).
+// Config sets up CERTIFY (docs/science.md §3).
 type Config struct {
 	// N0 is the number of selection samples that pick each point's class; N0 ≥ 1.
 	N0 int

@@ -69,7 +69,7 @@ func blockWidth(n int, q float64, chunk int) int {
 
 // flipper draws label-noise samples and returns Φᵀy′ for each, where y′ is y
 // with each label flipped independently with probability q:
-// Φᵀy′ = Φᵀy + Σ_{i flipped} ψᵢ, ψᵢ = (1−2yᵢ)φᵢ (SCIENCE.md §3).
+// Φᵀy′ = Φᵀy + Σ_{i flipped} ψᵢ, ψᵢ = (1−2yᵢ)φᵢ (docs/science.md §3).
 type flipper struct {
 	psi    []float64 // n×d row-major, row i = ψᵢ
 	base   []float64 // Φᵀy
