@@ -26,6 +26,7 @@ import (
 	"flipcert/experiments"
 	"flipcert/progress"
 	"flipcert/results"
+	"flipcert/tables"
 )
 
 //go:embed configs/*.yaml
@@ -52,7 +53,7 @@ func exitCode(stderr io.Writer, err error) int {
 	fmt.Fprintln(stderr, "flipcert:", err)
 	var ie *experiments.InputError
 	var ue *usageError
-	var pe *results.ParseError
+	var pe *tables.ParseError
 	if errors.As(err, &ie) || errors.As(err, &ue) || errors.As(err, &pe) {
 		return 2
 	}
@@ -101,7 +102,7 @@ func runExperiment(stdout, stderr io.Writer, args []string) error {
 	shards := fl.Int("shards", 0, "number of shards when the index comes from the environment")
 	fresh := fl.Bool("fresh", false, "discard results that a different config left in the output dir")
 	quiet := fl.Bool("quiet", false, "no progress output")
-	noReport := fl.Bool("no-report", false, "write the tables only, no figures or report page")
+	noReport := fl.Bool("no-report", false, "write the tables only (points, certified accuracy, summary), no figures or report page")
 	cpuProfile := fl.String("cpuprofile", "", "write a CPU profile of the run to `file` (for go tool pprof)")
 	fl.Usage = func() {
 		fmt.Fprint(stderr, usageText)
@@ -150,10 +151,12 @@ func runExperiment(stdout, stderr io.Writer, args []string) error {
 			opt.Shard, opt.Shards, o.Ran, o.Skipped, o.Pending)
 		return nil
 	}
-	if !*noReport {
-		if err := results.Render(opt.Out); err != nil {
-			return err
-		}
+	render := results.Render
+	if *noReport {
+		render = results.WriteTables
+	}
+	if err := render(opt.Out); err != nil {
+		return err
 	}
 	fmt.Fprintf(stdout, "%s: %d units computed, %d resumed; results in %s\n", cfg.Name, o.Ran, o.Skipped, opt.Out)
 	return nil
@@ -247,8 +250,9 @@ func runMerge(stdout, stderr io.Writer, args []string) error {
 	configPath := fl.String("config", defaultConfig, "the config `file` every shard ran")
 	out := fl.String("out", "", "output `dir` to merge into (default out/<config name>)")
 	quiet := fl.Bool("quiet", false, "no progress output")
+	computeMissing := fl.Bool("compute-missing", false, "compute here the units no shard folder holds (without it they are listed and merge exits 2)")
 	fl.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: flipcert merge -config C -out DIR SHARD_DIR...\n\nCopies the finished units of each shard's output folder into DIR and assembles\nthe tables, figures and report exactly as a single run would.\n\nFlags:")
+		fmt.Fprintln(stderr, "Usage: flipcert merge -config C -out DIR SHARD_DIR...\n\nCopies the finished units of each shard's output folder into DIR and assembles\nthe tables, figures and report exactly as a single run would. Every unit must\nbe in some shard folder, unless -compute-missing is given.\n\nFlags:")
 		fl.PrintDefaults()
 	}
 	if err := fl.Parse(args); err != nil {
@@ -268,7 +272,7 @@ func runMerge(stdout, stderr io.Writer, args []string) error {
 	if dir == "" {
 		dir = filepath.Join("out", cfg.Name)
 	}
-	copied, err := experiments.Merge(cfg, dir, fl.Args())
+	copied, err := experiments.Merge(cfg, dir, fl.Args(), *computeMissing)
 	if err != nil {
 		return err
 	}

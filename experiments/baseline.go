@@ -1,11 +1,10 @@
 package experiments
 
 import (
-	"fmt"
-
 	"flipcert/attacks"
 	"flipcert/nn"
 	"flipcert/randstream"
+	"flipcert/tables"
 )
 
 // baselineRunner trains and attacks the undefended network (docs/science.md §6):
@@ -43,5 +42,5 @@ func (b *baselineRunner) accuracy(u Unit) (float64, error) {
 
 // encodeBaseline writes one row of baseline.csv (no header).
 func encodeBaseline(u Unit, accuracy float64) []byte {
-	return fmt.Appendf(nil, "%s,%d,%d,%s\n", u.Attack, u.Flips, u.Seed, formatFloat(accuracy))
+	return tables.AppendBaseline(nil, tables.BaselineRow{Attack: u.Attack, Flips: u.Flips, Seed: u.Seed, Accuracy: accuracy})
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"flipcert/progress"
+	"flipcert/tables"
 )
 
 // benchPrepared is MNIST 1/7 with PCA-50 features and an intercept (n =
@@ -14,7 +15,7 @@ func benchPrepared(b *testing.B, c Config) *prepared {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var stages []Stage
+	var stages []tables.Stage
 	p, err := prepare(c, in, runEnv{stages: &stages})
 	if err != nil {
 		b.Fatal(err)

@@ -3,6 +3,7 @@ package experiments
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -64,7 +65,7 @@ func tinySetup(t *testing.T, config string) (Config, string) {
 	return c, dir
 }
 
-var outputs = []string{"points.csv", "certified_accuracy.csv"}
+var outputs = []string{"points.csv"}
 
 func readOutputs(t *testing.T, dir string) map[string][]byte {
 	t.Helper()
@@ -131,51 +132,14 @@ func TestPipelineOnTinyCSV(t *testing.T) {
 	if len(points) != 1+12*30 {
 		t.Fatalf("%d point rows, want %d", len(points)-1, 12*30)
 	}
-	// Recompute certified accuracy from the points, plainly.
-	type key struct{ method, kind, q, lambda string }
-	certified := map[key][]int{}
-	correctAt := func(row []string, col, r int) bool {
-		rad, _ := strconv.Atoi(row[col])
-		return row[9] == "1" && rad >= r
-	}
 	for _, row := range points[1:] {
 		pred, _ := strconv.Atoi(row[5])
 		label, _ := strconv.Atoi(row[4])
 		if (row[9] == "1") != (pred == label) {
 			t.Fatalf("row %v: correct disagrees with prediction and label", row)
 		}
-		kinds := map[string]int{"np": 7, "kl": 8}
-		if row[1] == "" {
-			kinds = map[string]int{"exact": 7}
-			if row[6] != "" || row[7] != row[8] {
-				t.Fatalf("exact row %v: want empty log_eps and equal radii", row)
-			}
-		}
-		for kind, col := range kinds {
-			k := key{row[0], kind, row[1], row[2]}
-			if certified[k] == nil {
-				certified[k] = make([]int, c.Report.MaxFlips+1)
-			}
-			for r := 0; r <= c.Report.MaxFlips; r++ {
-				if correctAt(row, col, r) {
-					certified[k][r]++
-				}
-			}
-		}
-	}
-	acc := readCSV(t, filepath.Join(out, "certified_accuracy.csv"))
-	if got := strings.Join(acc[0], ","); got != "method,radius_kind,q,lambda,flips,certified_accuracy" {
-		t.Fatalf("certified_accuracy header %q", got)
-	}
-	if want := len(certified) * (c.Report.MaxFlips + 1); len(acc)-1 != want {
-		t.Fatalf("%d certified-accuracy rows, want %d", len(acc)-1, want)
-	}
-	for _, row := range acc[1:] {
-		r, _ := strconv.Atoi(row[4])
-		got, _ := strconv.ParseFloat(row[5], 64)
-		want := float64(certified[key{row[0], row[1], row[2], row[3]}][r]) / 30
-		if got != want {
-			t.Fatalf("row %v: certified accuracy %v, recomputed %v", row, got, want)
+		if row[1] == "" && (row[6] != "" || row[7] != row[8]) {
+			t.Fatalf("exact row %v: want empty log_eps and equal radii", row)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(out, "manifest.json")); err != nil {
@@ -248,7 +212,7 @@ func TestShardsMergeToTheSingleRun(t *testing.T) {
 			shardDirs = append(shardDirs, sd)
 		}
 		merged := filepath.Join(dir, fmt.Sprintf("merged%d", n))
-		if _, err := Merge(c, merged, shardDirs); err != nil {
+		if _, err := Merge(c, merged, shardDirs, false); err != nil {
 			t.Fatal(err)
 		}
 		o, err := Run(c, Options{Out: merged})
@@ -257,6 +221,33 @@ func TestShardsMergeToTheSingleRun(t *testing.T) {
 		}
 		sameOutputs(t, fmt.Sprintf("%d shards merged", n), want, readOutputs(t, merged))
 	}
+}
+
+// TestMergeListsMissingUnits checks that merge never computes quietly: units
+// no shard folder holds are listed (an input error) unless computing them is
+// allowed.
+func TestMergeListsMissingUnits(t *testing.T) {
+	c, dir := tinySetup(t, tinyConfig)
+	want := uninterrupted(t, c, dir)
+	shard := filepath.Join(dir, "shard0")
+	if _, err := Run(c, Options{Out: shard, Shard: 0, Shards: 3}); err != nil {
+		t.Fatal(err)
+	}
+	merged := filepath.Join(dir, "merged")
+	_, err := Merge(c, merged, []string{shard}, false)
+	var ie *InputError
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "8 of 12 units are in no shard folder") ||
+		!strings.Contains(err.Error(), "sampled_q0.1_lambda1") || !strings.Contains(err.Error(), "-compute-missing") {
+		t.Fatalf("err = %v, want an InputError listing the 8 missing units", err)
+	}
+	if _, err := Merge(c, merged, []string{shard}, true); err != nil {
+		t.Fatal(err)
+	}
+	o, err := Run(c, Options{Out: merged})
+	if err != nil || o.Ran != 8 || !o.Assembled {
+		t.Fatalf("after -compute-missing: %+v %v; want the 8 missing units computed", o, err)
+	}
+	sameOutputs(t, "merged with computed units", want, readOutputs(t, merged))
 }
 
 // TestShardsSharingOneFolder runs the shards of a cluster job that share a
@@ -301,6 +292,35 @@ func TestChangedConfigIsRefused(t *testing.T) {
 	wider.Smoothing = changed.Smoothing
 	if o, err := Run(wider, Options{Out: out}); err != nil || o.Ran != 0 {
 		t.Fatalf("report change: %+v %v; want units reused", o, err)
+	}
+}
+
+// TestOtherCodeVersionIsRefused checks that units of another version of the
+// code are not assembled with this one's, in a folder or in a merge.
+func TestOtherCodeVersionIsRefused(t *testing.T) {
+	c, dir := tinySetup(t, tinyConfig)
+	out := filepath.Join(dir, "out")
+	if _, err := Run(c, Options{Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := readState(out)
+	if err != nil || s.CodeVersion == "" {
+		t.Fatalf("state %+v, %v: want a code version", s, err)
+	}
+	s.CodeVersion = "0123abc"
+	data, _ := json.Marshal(s)
+	if err := os.WriteFile(filepath.Join(out, "state.json"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var ie *InputError
+	if _, err := Run(c, Options{Out: out}); !errors.As(err, &ie) || !strings.Contains(err.Error(), "another version of the code (0123abc") {
+		t.Fatalf("run: err = %v, want an InputError naming the other code version", err)
+	}
+	if _, err := Merge(c, filepath.Join(dir, "merged"), []string{out}, true); !errors.As(err, &ie) || !strings.Contains(err.Error(), "0123abc") {
+		t.Fatalf("merge: err = %v, want an InputError naming the other code version", err)
+	}
+	if o, err := Run(c, Options{Out: out, Fresh: true}); err != nil || o.Ran != 12 {
+		t.Fatalf("-fresh: %+v %v; want every unit recomputed", o, err)
 	}
 }
 

@@ -2,7 +2,8 @@ package experiments
 
 import (
 	"fmt"
-	"strconv"
+
+	"flipcert/tables"
 )
 
 // Unit is one independent piece of work; its results depend on nothing but
@@ -17,23 +18,30 @@ type Unit struct {
 	Seed   uint64  // baseline: network and attack seed
 }
 
-// Label is the method name written in points.csv (dpa-k100 for DPA with k = 100).
-func (u Unit) Label() string {
-	if u.Method == "dpa" {
-		return "dpa-k" + strconv.Itoa(u.K)
+// tableMethod is the unit's method as the tables name it.
+func (u Unit) tableMethod() tables.Method {
+	switch u.Method {
+	case "analytic":
+		return tables.Method{Kind: tables.Analytic}
+	case "sampled":
+		return tables.Method{Kind: tables.Sampled}
+	case "ridge-exact":
+		return tables.Method{Kind: tables.RidgeExact}
+	case "dpa":
+		return tables.Method{Kind: tables.DPA, Parts: u.K}
 	}
-	return u.Method
+	panic("experiments: unit " + u.Method + " has no table method")
 }
 
 // Name identifies the unit in messages, file names and random-stream keys.
 func (u Unit) Name() string {
 	switch u.Method {
 	case "analytic", "sampled":
-		return fmt.Sprintf("%s_q%s_lambda%s", u.Method, formatFloat(u.Q), formatFloat(u.Lambda))
+		return fmt.Sprintf("%s_q%s_lambda%s", u.Method, tables.FormatFloat(u.Q), tables.FormatFloat(u.Lambda))
 	case "baseline":
 		return fmt.Sprintf("baseline_%s_flips%d_seed%d", u.Attack, u.Flips, u.Seed)
 	default:
-		return fmt.Sprintf("%s_lambda%s", u.Label(), formatFloat(u.Lambda))
+		return fmt.Sprintf("%s_lambda%s", u.tableMethod(), tables.FormatFloat(u.Lambda))
 	}
 }
 
@@ -90,6 +98,3 @@ func Shard(units []Unit, i, n int) []Unit {
 	}
 	return mine
 }
-
-// formatFloat writes the shortest decimal that reads back as x.
-func formatFloat(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"flipcert/atomicfile"
+	"flipcert/tables"
 
 	"flipcert/dataset"
 	"flipcert/features"
@@ -149,11 +150,11 @@ func writeEmbedderInfo(out string, info *EmbedderInfo) error {
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteBytes(filepath.Join(out, unitsDir, embedderFile), append(data, '\n'))
+	return atomicfile.WriteBytes(filepath.Join(out, tables.UnitsDir, embedderFile), append(data, '\n'))
 }
 
 func readEmbedderInfo(out string) *EmbedderInfo {
-	data, err := os.ReadFile(filepath.Join(out, unitsDir, embedderFile))
+	data, err := os.ReadFile(filepath.Join(out, tables.UnitsDir, embedderFile))
 	if err != nil {
 		return nil
 	}

@@ -3,7 +3,6 @@ package experiments
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -13,12 +12,12 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"flipcert/atomicfile"
 	"flipcert/progress"
+	"flipcert/tables"
 )
 
 // Options says where and how a config runs.
@@ -43,33 +42,23 @@ type Outcome struct {
 // runEnv is what the stages of one run share for reporting.
 type runEnv struct {
 	progress *progress.Reporter
-	stages   *[]Stage
+	stages   *[]tables.Stage
 	out      string
 }
 
-// Stage is the wall time of one stage, for the manifest.
-type Stage struct {
-	Name    string  `json:"name"`
-	Seconds float64 `json:"seconds"`
-}
-
 func (e runEnv) stageDone(name string, d time.Duration) {
-	*e.stages = append(*e.stages, Stage{Name: name, Seconds: d.Seconds()})
+	*e.stages = append(*e.stages, tables.Stage{Name: name, Seconds: d.Seconds()})
 }
 
-const (
-	unitsDir  = "units"
-	stateFile = "state.json"
-	// layout versions the on-disk unit format: a change refuses old folders.
-	layout = 1
-)
+// layout versions the on-disk unit format: a change refuses old folders.
+const layout = 2
 
 // Run executes the config's units that Out does not hold yet (this shard's
 // share of them), then, if every unit of the plan is present, writes
 // points.csv, certified_accuracy.csv, baseline.csv and manifest.json.
 func Run(c Config, opt Options) (Outcome, error) {
 	start := time.Now()
-	var stages []Stage
+	var stages []tables.Stage
 	env := runEnv{progress: opt.Progress, stages: &stages, out: opt.Out}
 	shards := max(opt.Shards, 1)
 	if opt.Shard < 0 || opt.Shard >= shards {
@@ -198,12 +187,12 @@ func batchName(batch []Unit) string {
 	exact := ""
 	for _, u := range batch {
 		if u.Method == "analytic" {
-			qs = append(qs, formatFloat(u.Q))
+			qs = append(qs, tables.FormatFloat(u.Q))
 		} else {
 			exact = " + ridge-exact"
 		}
 	}
-	name := "lambda=" + formatFloat(batch[0].Lambda) + ": "
+	name := "lambda=" + tables.FormatFloat(batch[0].Lambda) + ": "
 	if len(qs) > 0 {
 		return name + "analytic q=" + strings.Join(qs, ",") + exact
 	}
@@ -211,14 +200,48 @@ func batchName(batch []Unit) string {
 }
 
 func unitPath(out string, u Unit) string {
-	return filepath.Join(out, unitsDir, u.Name()+".csv")
+	return filepath.Join(out, tables.UnitsDir, u.Name()+".csv")
 }
 
-// state is what state.json records of the config whose units a folder holds.
+// state is what state.json records of the config and code whose units a
+// folder holds.
 type state struct {
 	Layout      int             `json:"layout"`
 	Fingerprint string          `json:"fingerprint"`
+	CodeVersion string          `json:"code_version"`
 	Config      json.RawMessage `json:"config"`
+}
+
+// newState is the state of a folder that holds c's units computed by this code.
+func newState(c Config) state {
+	cfg, fp := computeConfig(c)
+	return state{Layout: layout, Fingerprint: fp, CodeVersion: codeVersion(), Config: cfg}
+}
+
+// differs says how a folder's state differs from want, or "" when its units
+// may be mixed with want's.
+func (s state) differs(want state) string {
+	var what []string
+	if s.Fingerprint != want.Fingerprint || s.Layout != want.Layout {
+		what = append(what, "a different config (changed: "+changedKeys(s.Config, want.Config)+")")
+	}
+	if s.CodeVersion != want.CodeVersion {
+		what = append(what, fmt.Sprintf("another version of the code (%s; this is %s)", s.CodeVersion, want.CodeVersion))
+	}
+	return strings.Join(what, " and ")
+}
+
+// readState reads a folder's state.json.
+func readState(dir string) (state, error) {
+	var s state
+	data, err := os.ReadFile(filepath.Join(dir, tables.StateFile))
+	if err != nil {
+		return s, err
+	}
+	if err := json.Unmarshal(data, &s); err != nil {
+		return s, inputErrorf("%s: not a flipcert state file (%v); remove it or choose another -out", filepath.Join(dir, tables.StateFile), err)
+	}
+	return s, nil
 }
 
 // computeConfig is the part of a config that determines the units' content:
@@ -236,44 +259,40 @@ func computeConfig(c Config) ([]byte, string) {
 }
 
 // prepareOut creates the output folder and checks that units already in it
-// come from the same config; they are never mixed with another config's.
+// come from the same config and code; they are never mixed with another's.
 func prepareOut(c Config, opt Options) error {
-	if err := os.MkdirAll(filepath.Join(opt.Out, unitsDir), 0o755); err != nil {
+	units := filepath.Join(opt.Out, tables.UnitsDir)
+	if err := os.MkdirAll(units, 0o755); err != nil {
 		return inputErrorf("output: %v", err)
 	}
-	if err := atomicfile.Clean(filepath.Join(opt.Out, unitsDir)); err != nil {
+	if err := atomicfile.Clean(units); err != nil {
 		return inputErrorf("output: %v", err)
 	}
-	cfg, fp := computeConfig(c)
-	path := filepath.Join(opt.Out, stateFile)
-	old, err := os.ReadFile(path)
+	want := newState(c)
+	old, err := readState(opt.Out)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
-		return inputErrorf("output: %v", err)
+		return err
 	default:
-		var s state
-		if err := json.Unmarshal(old, &s); err != nil {
-			return inputErrorf("%s: not a flipcert state file (%v); remove it or choose another -out", path, err)
-		}
-		if s.Fingerprint == fp && s.Layout == layout {
+		diff := old.differs(want)
+		if diff == "" {
 			return nil
 		}
 		// A folder without finished units has nothing to protect.
-		finished, _ := filepath.Glob(filepath.Join(opt.Out, unitsDir, "*.csv"))
+		finished, _ := filepath.Glob(filepath.Join(units, "*.csv"))
 		if !opt.Fresh && len(finished) > 0 {
-			return inputErrorf("%s holds results of a different config (changed: %s); rerun with -fresh to discard them, or choose another -out",
-				opt.Out, changedKeys(s.Config, cfg))
+			return inputErrorf("%s holds results of %s; rerun with -fresh to discard them, or choose another -out", opt.Out, diff)
 		}
-		if err := os.RemoveAll(filepath.Join(opt.Out, unitsDir)); err != nil {
+		if err := os.RemoveAll(units); err != nil {
 			return inputErrorf("output: %v", err)
 		}
-		if err := os.MkdirAll(filepath.Join(opt.Out, unitsDir), 0o755); err != nil {
+		if err := os.MkdirAll(units, 0o755); err != nil {
 			return inputErrorf("output: %v", err)
 		}
 	}
-	data, _ := json.MarshalIndent(state{Layout: layout, Fingerprint: fp, Config: cfg}, "", "  ")
-	if err := atomicfile.WriteBytes(path, append(data, '\n')); err != nil {
+	data, _ := json.MarshalIndent(want, "", "  ")
+	if err := atomicfile.WriteBytes(filepath.Join(opt.Out, tables.StateFile), append(data, '\n')); err != nil {
 		return inputErrorf("output: cannot write to %s: %v", opt.Out, err)
 	}
 	return nil
@@ -297,19 +316,17 @@ func changedKeys(old, cur []byte) string {
 		}
 	}
 	if len(keys) == 0 {
-		return "file layout"
+		return "unit file layout"
 	}
 	sort.Strings(keys)
 	return strings.Join(keys, ", ")
 }
 
-// assemble concatenates the unit files in plan order into the output tables
-// and derives certified accuracy from the points.
+// assemble concatenates the unit files in plan order into points.csv and
+// baseline.csv. Everything derived from them is the results stage's.
 func assemble(c Config, out string, in *inputs) error {
-	var points, certAcc, baseline bytes.Buffer
-	points.WriteString(strings.Join(pointsHeader, ",") + "\n")
-	certAcc.WriteString("method,radius_kind,q,lambda,flips,certified_accuracy\n")
-	baseline.WriteString("attack,flips,seed,accuracy\n")
+	points := tables.AppendHeader(nil, tables.PointsHeader)
+	baseline := tables.AppendHeader(nil, tables.BaselineHeader)
 	m := in.test.Len()
 	for _, u := range Plan(c) {
 		data, err := os.ReadFile(unitPath(out, u))
@@ -317,80 +334,44 @@ func assemble(c Config, out string, in *inputs) error {
 			return err
 		}
 		if u.Method == "baseline" {
-			baseline.Write(data)
+			baseline = append(baseline, data...)
 			continue
 		}
-		points.Write(data)
-		rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
-		if err != nil || len(rows) != m {
-			return fmt.Errorf("%s: %d rows (%v), want %d: remove the file to recompute it", unitPath(out, u), len(rows), err, m)
+		if rows := bytes.Count(data, []byte{'\n'}); rows != m {
+			return fmt.Errorf("%s: %d rows, want %d: remove the file to recompute it", unitPath(out, u), rows, m)
 		}
-		kinds := []struct {
-			name string
-			col  int
-		}{{"np", 7}, {"kl", 8}}
-		if u.Method == "ridge-exact" || u.Method == "dpa" {
-			kinds = kinds[:1]
-			kinds[0].name = "exact"
-		}
-		for _, k := range kinds {
-			// counts[r] = points correct and certified for exactly r flips.
-			counts := make([]int, c.Report.MaxFlips+2)
-			for _, row := range rows {
-				r, err := strconv.Atoi(row[k.col])
-				if err != nil {
-					return fmt.Errorf("%s: %v", unitPath(out, u), err)
-				}
-				if row[9] == "1" && r >= 0 {
-					counts[min(r, c.Report.MaxFlips+1)]++
-				}
-			}
-			// Certified accuracy at r counts radii ≥ r: a suffix sum.
-			acc := make([]int, c.Report.MaxFlips+1)
-			atLeast := counts[c.Report.MaxFlips+1]
-			for r := c.Report.MaxFlips; r >= 0; r-- {
-				atLeast += counts[r]
-				acc[r] = atLeast
-			}
-			q := rows[0][1]
-			for r, a := range acc {
-				fmt.Fprintf(&certAcc, "%s,%s,%s,%s,%d,%s\n", u.Label(), k.name, q, formatFloat(u.Lambda), r,
-					formatFloat(float64(a)/float64(m)))
-			}
-		}
+		points = append(points, data...)
 	}
-	if err := atomicfile.WriteBytes(filepath.Join(out, "points.csv"), points.Bytes()); err != nil {
-		return err
-	}
-	if err := atomicfile.WriteBytes(filepath.Join(out, "certified_accuracy.csv"), certAcc.Bytes()); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(out, tables.PointsFile), points); err != nil {
 		return err
 	}
 	if c.Baseline.Enabled {
-		return atomicfile.WriteBytes(filepath.Join(out, "baseline.csv"), baseline.Bytes())
+		return atomicfile.WriteBytes(filepath.Join(out, tables.BaselineFile), baseline)
 	}
 	// A baseline.csv left by an earlier config would contradict this one.
-	if err := os.Remove(filepath.Join(out, "baseline.csv")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := os.Remove(filepath.Join(out, tables.BaselineFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	return nil
 }
 
 // Merge copies the finished units of shard folders (runs of the same config
-// with -shard on machines without a shared disk) into out. Run then assembles
-// them as if one machine had done all the work.
-func Merge(c Config, out string, shardDirs []string) (copied int, err error) {
+// and code with -shard, on machines without a shared disk) into out. Units
+// that no shard folder holds are an input error listing them, unless
+// computeMissing is set; Run then computes them and assembles the tables as
+// if one machine had done all the work.
+func Merge(c Config, out string, shardDirs []string, computeMissing bool) (copied int, err error) {
 	if err := prepareOut(c, Options{Out: out}); err != nil {
 		return 0, err
 	}
-	_, fp := computeConfig(c)
+	want := newState(c)
 	for _, dir := range shardDirs {
-		data, err := os.ReadFile(filepath.Join(dir, stateFile))
+		s, err := readState(dir)
 		if err != nil {
 			return copied, inputErrorf("merge: %s is not a flipcert output folder: %v", dir, err)
 		}
-		var s state
-		if err := json.Unmarshal(data, &s); err != nil || s.Fingerprint != fp || s.Layout != layout {
-			return copied, inputErrorf("merge: %s holds results of a different config than %s", dir, c.file)
+		if diff := s.differs(want); diff != "" {
+			return copied, inputErrorf("merge: %s holds results of %s; every shard must run %s with this code", dir, diff, c.file)
 		}
 		for _, u := range Plan(c) {
 			src, err := os.ReadFile(unitPath(dir, u))
@@ -417,6 +398,21 @@ func Merge(c Config, out string, shardDirs []string) (copied int, err error) {
 				return copied, err
 			}
 		}
+	}
+	var missing []string
+	for _, u := range Plan(c) {
+		if _, err := os.Stat(unitPath(out, u)); err != nil {
+			missing = append(missing, u.Name())
+		}
+	}
+	if len(missing) > 0 && !computeMissing {
+		shown := missing[:min(len(missing), 10)]
+		more := ""
+		if len(missing) > len(shown) {
+			more = fmt.Sprintf(" and %d more", len(missing)-len(shown))
+		}
+		return copied, inputErrorf("merge: %d of %d units are in no shard folder: %s%s; run the shards that hold them, or pass -compute-missing to compute them here",
+			len(missing), len(Plan(c)), strings.Join(shown, ", "), more)
 	}
 	return copied, nil
 }

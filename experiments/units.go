@@ -1,12 +1,9 @@
 package experiments
 
 import (
-	"bytes"
-	"encoding/csv"
 	"fmt"
 	"math"
 	"runtime"
-	"strconv"
 
 	"flipcert/analytic"
 	"flipcert/dpa"
@@ -16,6 +13,7 @@ import (
 	"flipcert/radius"
 	"flipcert/ridge"
 	"flipcert/sampler"
+	"flipcert/tables"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -127,31 +125,18 @@ func (p *prepared) certifyKernel(batch []Unit, stage *progress.Stage, pts [][]po
 	})
 }
 
-// pointsHeader is the contract of points.csv.
-var pointsHeader = []string{"method", "q", "lambda", "index", "label", "prediction", "log_eps", "radius", "radius_kl", "correct"}
-
-// encodePoints writes the rows of one unit (no header): floats in shortest
-// round-trip form, empty cells where a method has no q or log ε.
+// encodePoints writes the rows of one unit (points.csv without its header).
 func encodePoints(u Unit, labels []int, pts []point) []byte {
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	q := ""
+	q := math.NaN()
 	if u.Method == "analytic" || u.Method == "sampled" {
-		q = formatFloat(u.Q)
+		q = u.Q
 	}
-	lambda := formatFloat(u.Lambda)
+	var out []byte
 	for i, pt := range pts {
-		logEps := ""
-		if !math.IsNaN(pt.logEps) {
-			logEps = formatFloat(pt.logEps)
-		}
-		correct := "0"
-		if pt.prediction == labels[i] {
-			correct = "1"
-		}
-		_ = w.Write([]string{u.Label(), q, lambda, strconv.Itoa(i), strconv.Itoa(labels[i]),
-			strconv.Itoa(pt.prediction), logEps, strconv.Itoa(pt.radius), strconv.Itoa(pt.radiusKL), correct})
+		out = tables.AppendPoint(out, tables.Point{
+			Method: u.tableMethod(), Q: q, Lambda: u.Lambda, Index: i, Label: labels[i],
+			Prediction: pt.prediction, LogEps: pt.logEps, Radius: pt.radius, RadiusKL: pt.radiusKL,
+		})
 	}
-	w.Flush()
-	return buf.Bytes()
+	return out
 }

@@ -2,15 +2,17 @@ package results
 
 import (
 	"cmp"
-	"fmt"
 	"math"
 	"slices"
 	"sort"
+	"strconv"
+
+	"flipcert/tables"
 )
 
 // curveSet holds what the figures and tables need from the test points of one setting.
 type curveSet struct {
-	setting
+	tables.Setting
 	n        int   // test points
 	abstain  int   // predictions of -1
 	radii    []int // radius of every point, ascending; -1 for abstentions and uncertified points
@@ -21,47 +23,51 @@ type curveSet struct {
 }
 
 // groupPoints splits the rows by setting, in setting order.
-func groupPoints(rows []pointRow) []*curveSet {
-	bySetting := map[setting]*curveSet{}
+func groupPoints(rows []tables.Point) []*curveSet {
+	type key struct {
+		method    tables.Method
+		q, lambda string // exact, and comparable where q is NaN
+	}
+	bySetting := map[key]*curveSet{}
 	var sets []*curveSet
 	for _, p := range rows {
-		s := bySetting[p.setting]
+		k := key{p.Method, tables.FormatFloat(p.Q), tables.FormatFloat(p.Lambda)}
+		s := bySetting[k]
 		if s == nil {
-			s = &curveSet{setting: p.setting, byIndex: map[int]int{}}
-			bySetting[p.setting] = s
+			s = &curveSet{Setting: p.Setting(), byIndex: map[int]int{}}
+			bySetting[k] = s
 			sets = append(sets, s)
 		}
 		s.n++
-		if p.prediction == -1 {
+		if p.Prediction == -1 {
 			s.abstain++
 		}
-		s.radii = append(s.radii, p.radius)
-		s.byIndex[p.index] = p.radius
-		if p.correct {
-			s.okNP = append(s.okNP, p.radius)
-			s.okKL = append(s.okKL, p.radiusKL)
+		s.radii = append(s.radii, p.Radius)
+		s.byIndex[p.Index] = p.Radius
+		if p.Correct() {
+			s.okNP = append(s.okNP, p.Radius)
+			s.okKL = append(s.okKL, p.RadiusKL)
 		}
 	}
 	slices.SortFunc(sets, func(a, b *curveSet) int {
-		if a.less(b.setting) {
+		if a.Less(b.Setting) {
 			return -1
 		}
 		return 1
 	})
 	type family struct {
-		kind methodKind
-		k    int
-		q    float64
+		method tables.Method
+		q      string
 	}
 	nLambdas := map[family]int{}
 	for _, s := range sets {
 		slices.Sort(s.radii)
 		slices.Sort(s.okNP)
 		slices.Sort(s.okKL)
-		nLambdas[family{s.kind, s.k, s.q}]++
+		nLambdas[family{s.Method, tables.FormatFloat(s.Q)}]++
 	}
 	for _, s := range sets {
-		s.nLambdas = nLambdas[family{s.kind, s.k, s.q}]
+		s.nLambdas = nLambdas[family{s.Method, tables.FormatFloat(s.Q)}]
 	}
 	return sets
 }
@@ -141,13 +147,15 @@ func best(sets []*curveSet, maxFlips int, keep func(*curveSet) bool) []*curveSet
 	return out
 }
 
-func sameFamily(a, b *curveSet) bool { return a.kind == b.kind && a.k == b.k && a.q == b.q }
+func sameFamily(a, b *curveSet) bool {
+	return a.Method == b.Method && (a.Q == b.Q || math.IsNaN(a.Q) && math.IsNaN(b.Q))
+}
 
 // smoothedMethod returns the smoothed method to headline: analytic if present, else sampled.
-func smoothedMethod(sets []*curveSet) (methodKind, bool) {
-	for _, k := range []methodKind{kindAnalytic, kindSampled} {
+func smoothedMethod(sets []*curveSet) (tables.Kind, bool) {
+	for _, k := range []tables.Kind{tables.Analytic, tables.Sampled} {
 		for _, s := range sets {
-			if s.kind == k {
+			if s.Method.Kind == k {
 				return k, true
 			}
 		}
@@ -156,9 +164,9 @@ func smoothedMethod(sets []*curveSet) (methodKind, bool) {
 }
 
 // find returns the set with the given method, q and λ, or nil.
-func find(sets []*curveSet, kind methodKind, q, lambda float64) *curveSet {
+func find(sets []*curveSet, kind tables.Kind, q, lambda float64) *curveSet {
 	for _, s := range sets {
-		if s.kind == kind && s.q == q && s.hasLambda && s.lambda == lambda {
+		if s.Method.Kind == kind && s.Q == q && s.Lambda == lambda {
 			return s
 		}
 	}
@@ -170,7 +178,7 @@ var summaryFlips = []int{100, 250, 500, 1000, 2000}
 
 // summaryRow is one row of summary.csv.
 type summaryRow struct {
-	setting
+	tables.Setting
 	clean       float64
 	certAcc     []float64 // at summaryFlips
 	medRadius   float64
@@ -181,7 +189,7 @@ func summarize(sets []*curveSet) []summaryRow {
 	rows := make([]summaryRow, len(sets))
 	for i, s := range sets {
 		r := summaryRow{
-			setting:     s.setting,
+			Setting:     s.Setting,
 			clean:       s.certAcc(0, false),
 			medRadius:   s.medianRadius(),
 			abstainRate: float64(s.abstain) / float64(s.n),
@@ -204,15 +212,15 @@ type baselineStat struct {
 
 // aggregateBaseline returns one stat per (attack, flips), attacks in baselineAttacks order and
 // flips ascending. The mean sums accuracies in ascending order, so row order cannot change it.
-func aggregateBaseline(rows []baselineRow) []baselineStat {
+func aggregateBaseline(rows []tables.BaselineRow) []baselineStat {
 	type key struct {
 		attack string
 		flips  int
 	}
 	acc := map[key][]float64{}
 	for _, b := range rows {
-		k := key{b.attack, b.flips}
-		acc[k] = append(acc[k], b.accuracy)
+		k := key{b.Attack, b.Flips}
+		acc[k] = append(acc[k], b.Accuracy)
 	}
 	var out []baselineStat
 	for k, v := range acc {
@@ -225,53 +233,32 @@ func aggregateBaseline(rows []baselineRow) []baselineStat {
 			mean: sum / float64(len(v)), min: v[0], max: v[len(v)-1]})
 	}
 	slices.SortFunc(out, func(a, b baselineStat) int {
-		return cmp.Or(cmp.Compare(slices.Index(baselineAttacks, a.attack), slices.Index(baselineAttacks, b.attack)),
+		return cmp.Or(cmp.Compare(slices.Index(tables.BaselineAttacks, a.attack), slices.Index(tables.BaselineAttacks, b.attack)),
 			cmp.Compare(a.flips, b.flips))
 	})
 	return out
 }
 
-// checkCertAcc verifies that certified_accuracy.csv agrees with the curves recomputed from
-// points.csv and holds every flips value 0..maxFlips exactly once per curve.
-func checkCertAcc(path string, rows []certAccRow, sets []*curveSet, maxFlips int) error {
-	bySetting := map[setting]*curveSet{}
+// certifiedAccuracyCSV renders certified_accuracy.csv: every curve of every setting, in setting
+// order, at every flips value 0..maxFlips (docs/science.md §5).
+func certifiedAccuracyCSV(sets []*curveSet, maxFlips int) []byte {
+	out := tables.AppendHeader(nil, tables.CertifiedAccHeader)
 	for _, s := range sets {
-		bySetting[s.setting] = s
-	}
-	type key struct {
-		setting
-		kind string
-	}
-	seen := map[key][]int{} // line of each flips value; 0 when absent
-	var order []key
-	for _, r := range rows {
-		fail := func(col, format string, args ...any) error {
-			return &ParseError{File: path, Line: r.line, Column: col, Err: fmt.Errorf(format, args...)}
+		q := ""
+		if s.Method.Kind.Smoothed() {
+			q = tables.FormatFloat(s.Q)
 		}
-		s := bySetting[r.setting]
-		if s == nil {
-			return fail("", "no rows in %s for this method, q and lambda", pointsFile)
-		}
-		k := key{r.setting, r.kind}
-		lines := seen[k]
-		if lines == nil {
-			lines = make([]int, maxFlips+1)
-			seen[k] = lines
-			order = append(order, k)
-		}
-		if first := lines[r.flips]; first != 0 {
-			return fail("flips", "%d repeats line %d", r.flips, first)
-		}
-		lines[r.flips] = r.line
-		want := s.certAcc(r.flips, r.kind == "kl")
-		if math.Abs(r.value-want) > 1e-9 {
-			return fail("certified_accuracy", "%v, but %s gives %v", r.value, pointsFile, want)
+		prefix := s.Method.String() + ","
+		for _, kind := range s.Method.Kind.RadiusKinds() {
+			head := prefix + kind + "," + q + "," + tables.FormatFloat(s.Lambda) + ","
+			for r := 0; r <= maxFlips; r++ {
+				out = append(out, head...)
+				out = strconv.AppendInt(out, int64(r), 10)
+				out = append(out, ',')
+				out = append(out, tables.FormatFloat(s.certAcc(r, kind == tables.RadiusKL))...)
+				out = append(out, '\n')
+			}
 		}
 	}
-	for _, k := range order {
-		if i := slices.Index(seen[k], 0); i >= 0 {
-			return &ParseError{File: path, Err: fmt.Errorf("%v, %s: no row for flips %d", k.setting, k.kind, i)}
-		}
-	}
-	return nil
+	return out
 }

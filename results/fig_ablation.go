@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 
+	"flipcert/tables"
+
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
 	"gonum.org/v1/plot/palette/moreland"
@@ -55,19 +57,19 @@ type ablationGrid struct {
 // ablation returns the grid of the first smoothed method (analytic, then sampled) that sweeps at
 // least two q and two λ, and false when none does.
 func ablation(sets []*curveSet) (ablationGrid, string, bool) {
-	for _, kind := range []methodKind{kindAnalytic, kindSampled} {
+	for _, kind := range []tables.Kind{tables.Analytic, tables.Sampled} {
 		var g ablationGrid
 		var name string
 		for _, s := range sets {
-			if s.kind != kind {
+			if s.Method.Kind != kind {
 				continue
 			}
-			name = s.method
-			if !slices.Contains(g.qs, s.q) {
-				g.qs = append(g.qs, s.q)
+			name = s.Method.String()
+			if !slices.Contains(g.qs, s.Q) {
+				g.qs = append(g.qs, s.Q)
 			}
-			if !slices.Contains(g.lambdas, s.lambda) {
-				g.lambdas = append(g.lambdas, s.lambda)
+			if !slices.Contains(g.lambdas, s.Lambda) {
+				g.lambdas = append(g.lambdas, s.Lambda)
 			}
 		}
 		if len(g.qs) < 2 || len(g.lambdas) < 2 {

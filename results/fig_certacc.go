@@ -4,6 +4,8 @@ import (
 	"image/color"
 	"strconv"
 
+	"flipcert/tables"
+
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -19,20 +21,20 @@ const (
 // methodLabel names a curve in a legend; λ is named when the method was run at several λ.
 func methodLabel(s *curveSet) string {
 	var name string
-	switch s.kind {
-	case kindAnalytic, kindSampled:
-		name = "q=" + fmtParam(s.q)
+	switch s.Method.Kind {
+	case tables.Analytic, tables.Sampled:
+		name = "q=" + fmtParam(s.Q)
 		if s.nLambdas > 1 {
-			name += ", λ=" + fmtParam(s.lambda)
+			name += ", λ=" + fmtParam(s.Lambda)
 		}
 		return name
-	case kindRidgeExact:
+	case tables.RidgeExact:
 		name = "ridge (exact)"
-	case kindDPA:
-		name = "DPA, k=" + strconv.Itoa(s.k)
+	case tables.DPA:
+		name = "DPA, k=" + strconv.Itoa(s.Method.Parts)
 	}
-	if s.nLambdas > 1 && s.hasLambda {
-		name += ", λ=" + fmtParam(s.lambda)
+	if s.nLambdas > 1 {
+		name += ", λ=" + fmtParam(s.Lambda)
 	}
 	return name
 }
@@ -41,9 +43,9 @@ func methodLabel(s *curveSet) string {
 // (ridge-exact, each DPA), each at its best λ.
 func figureOneCurves(sets []*curveSet, maxFlips int) (smoothed, peers []*curveSet) {
 	if kind, ok := smoothedMethod(sets); ok {
-		smoothed = best(sets, maxFlips, func(s *curveSet) bool { return s.kind == kind })
+		smoothed = best(sets, maxFlips, func(s *curveSet) bool { return s.Method.Kind == kind })
 	}
-	peers = best(sets, maxFlips, func(s *curveSet) bool { return !s.kind.smoothed() })
+	peers = best(sets, maxFlips, func(s *curveSet) bool { return !s.Method.Kind.Smoothed() })
 	return smoothed, peers
 }
 
@@ -65,12 +67,12 @@ func certifiedAccuracyFigure(sets []*curveSet, base []baselineStat, m manifest) 
 		p.Add(kl, np)
 		leg.entries = append(leg.entries,
 			entry{methodLabel(s), []plot.Thumbnailer{np}},
-			entry{"q=" + fmtParam(s.q) + ", KL radius", []plot.Thumbnailer{kl}})
+			entry{"q=" + fmtParam(s.Q) + ", KL radius", []plot.Thumbnailer{kl}})
 	}
 	dpa := 0
 	for _, s := range peers {
 		sty := lineStyle(black, nil)
-		if s.kind == kindDPA {
+		if s.Method.Kind == tables.DPA {
 			sty = lineStyle(purple, dpaDashes[dpa%len(dpaDashes)])
 			dpa++
 		} else {
@@ -121,7 +123,7 @@ func baselinePlotters(base []baselineStat, maxFlips int) []baselineSeries {
 		"pointwise": {"undefended, pointwise", darkGrey, draw.TriangleGlyph{}},
 	}
 	var out []baselineSeries
-	for _, attack := range baselineAttacks {
+	for _, attack := range tables.BaselineAttacks {
 		var d meanMinMax
 		multi := false
 		for _, b := range base {

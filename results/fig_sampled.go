@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 
+	"flipcert/tables"
+
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -21,11 +23,11 @@ type samplingPair struct {
 // one with the largest area under analytic's curve (the λ of Figure 1 when sampled ran there too).
 func samplingPairs(sets []*curveSet, maxFlips int) []samplingPair {
 	both := func(s *curveSet) bool {
-		return s.kind == kindAnalytic && find(sets, kindSampled, s.q, s.lambda) != nil
+		return s.Method.Kind == tables.Analytic && find(sets, tables.Sampled, s.Q, s.Lambda) != nil
 	}
 	var out []samplingPair
 	for _, a := range best(sets, maxFlips, both) {
-		out = append(out, samplingPair{a, find(sets, kindSampled, a.q, a.lambda)})
+		out = append(out, samplingPair{a, find(sets, tables.Sampled, a.Q, a.Lambda)})
 	}
 	return out
 }
@@ -51,7 +53,7 @@ func sampledVsAnalyticFigure(pairs []samplingPair, maxFlips int) figure {
 		a := curveLine(pr.analytic, maxFlips, false, lineStyle(col, nil))
 		s := curveLine(pr.sampled, maxFlips, false, lineStyle(col, dotted))
 		curves.Add(a, s)
-		label := "q=" + fmtParam(pr.analytic.q) + ", λ=" + fmtParam(pr.analytic.lambda)
+		label := "q=" + fmtParam(pr.analytic.Q) + ", λ=" + fmtParam(pr.analytic.Lambda)
 		curvesLeg.entries = append(curvesLeg.entries,
 			entry{label + ", analytic", []plot.Thumbnailer{a}},
 			entry{label + ", sampled", []plot.Thumbnailer{s}})

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"flipcert/tables"
+
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
@@ -230,7 +232,7 @@ func fmtParam(x float64) string {
 			return ms + "·10" + superscript(exp)
 		}
 	}
-	return fmtFloat(x)
+	return tables.FormatFloat(x)
 }
 
 // fmtPercent writes flips as a percentage of n with two significant digits.

@@ -2,6 +2,7 @@ package results
 
 import (
 	"encoding/json"
+
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -10,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"flipcert/tables"
 )
 
 // tPoint is one row of points.csv as a test writes it.
@@ -100,14 +103,13 @@ func (f fixture) write(t testing.TB, dir string) {
 		pts = append(pts, fmt.Sprintf("%s,%s,%s,%d,%d,%d,%s,%d,%d,%d", p.method, p.q, p.lambda, p.index, p.label,
 			p.pred, p.logEps, p.radius, p.radKL, b2i(p.pred == p.label)))
 	}
-	writeLines(t, filepath.Join(dir, "points.csv"), strings.Join(pointsHeader, ","), pts)
-	writeLines(t, filepath.Join(dir, "certified_accuracy.csv"), strings.Join(certAccHeader, ","), f.certAccRows())
+	writeLines(t, filepath.Join(dir, "points.csv"), strings.Join(tables.PointsHeader, ","), pts)
 	if f.baseline != nil {
 		var bs []string
 		for _, b := range f.baseline {
 			bs = append(bs, fmt.Sprintf("%s,%d,%d,%s", b.attack, b.flips, b.seed, ff(b.accuracy)))
 		}
-		writeLines(t, filepath.Join(dir, "baseline.csv"), strings.Join(baselineHeader, ","), bs)
+		writeLines(t, filepath.Join(dir, "baseline.csv"), strings.Join(tables.BaselineHeader, ","), bs)
 	}
 	report := map[string]any{"max_flips": f.maxFlips}
 	if f.heatmapFlips != nil {
@@ -115,8 +117,9 @@ func (f fixture) write(t testing.TB, dir string) {
 	}
 	man := map[string]any{
 		"name":   f.name,
-		"data":   map[string]any{"n_train": f.nTrain, "n_test": f.nTest, "dataset": "synthetic"},
-		"config": map[string]any{"report": report, "seed": 7},
+		"data":   map[string]any{"n_train": f.nTrain, "n_test": f.nTest, "classes": 2, "source": "synthetic"},
+		"report": report,
+		"config": map[string]any{"seed": 7},
 	}
 	raw, err := json.Marshal(man)
 	if err != nil {
@@ -205,7 +208,7 @@ func synthetic(seed uint64, nTest, nTrain, maxFlips int, qs, lambdas []float64, 
 		}
 	}
 	for i := range nTest {
-		p := tPoint{method: "dpa-k1200", index: i, label: labels[i], pred: labels[i]}
+		p := tPoint{method: "dpa-k1200", lambda: ff(lambdas[0]), index: i, label: labels[i], pred: labels[i]}
 		if hardness[i] < 0.044 {
 			p.pred = 1 - labels[i]
 		}

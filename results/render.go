@@ -2,12 +2,15 @@ package results
 
 import (
 	"errors"
+
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+
+	"flipcert/tables"
 )
 
 // Names of the figures Render may write, each as .svg and .png.
@@ -17,7 +20,7 @@ const (
 	ablationName = "ablation"
 )
 
-// inputs are the parsed, cross-checked contents of an output directory.
+// inputs are the parsed, checked contents of an output directory.
 type inputs struct {
 	manifest manifest
 	sets     []*curveSet
@@ -26,38 +29,53 @@ type inputs struct {
 
 // readInputs reads and validates every input file of dir.
 func readInputs(dir string) (inputs, error) {
-	m, err := readManifest(filepath.Join(dir, manifestFile))
+	m, err := readManifest(filepath.Join(dir, tables.ManifestFile))
 	if err != nil {
 		return inputs{}, err
 	}
-	points, err := readPoints(filepath.Join(dir, pointsFile))
+	points, err := tables.ReadPoints(filepath.Join(dir, tables.PointsFile), m.classes)
 	if err != nil {
 		return inputs{}, err
 	}
-	sets := groupPoints(points)
-	certPath := filepath.Join(dir, certAccFile)
-	cert, err := readCertAcc(certPath, m.maxFlips)
+	base, err := readBaseline(dir)
 	if err != nil {
 		return inputs{}, err
 	}
-	if err := checkCertAcc(certPath, cert, sets, m.maxFlips); err != nil {
-		return inputs{}, err
-	}
-	base, err := readBaseline(filepath.Join(dir, baselineFile))
-	if err != nil {
-		return inputs{}, err
-	}
-	return inputs{manifest: m, sets: sets, baseline: aggregateBaseline(base)}, nil
+	return inputs{manifest: m, sets: groupPoints(points), baseline: aggregateBaseline(base)}, nil
 }
 
-// Render reads the experiment outputs in dir (points.csv, certified_accuracy.csv, manifest.json
-// and, if present, baseline.csv) and writes beside them the figures (SVG and PNG), summary.csv,
-// summary.md and report.html. Every file is written atomically. Figures that do not apply to the
-// data (no sampled run, no q × λ sweep) are not drawn, and a stale copy from an earlier render is
-// removed. Malformed or inconsistent input yields a *ParseError naming the file and line.
+// WriteTables reads the experiment outputs in dir (points.csv, manifest.json and, if present,
+// baseline.csv) and writes the tables derived from them: certified_accuracy.csv, summary.csv and
+// summary.md. Malformed or inconsistent input yields a *tables.ParseError naming the file and line.
+func WriteTables(dir string) error {
+	in, err := readInputs(dir)
+	if err != nil {
+		return err
+	}
+	return writeTables(dir, in)
+}
+
+func writeTables(dir string, in inputs) error {
+	if err := writeAtomic(filepath.Join(dir, tables.CertifiedAccFile), certifiedAccuracyCSV(in.sets, in.manifest.maxFlips)); err != nil {
+		return err
+	}
+	rows := summarize(in.sets)
+	if err := writeAtomic(filepath.Join(dir, tables.SummaryCSVFile), summaryCSV(rows)); err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(dir, tables.SummaryMDFile), summaryMarkdown(rows))
+}
+
+// Render writes the derived tables (see WriteTables) and, beside them, the figures (SVG and PNG)
+// and report.html. Every file is written atomically. Figures that do not apply to the data (no
+// sampled run, no q × λ sweep) are not drawn, and a stale copy from an earlier render is removed.
+// Malformed or inconsistent input yields a *tables.ParseError naming the file and line.
 func Render(dir string) error {
 	in, err := readInputs(dir)
 	if err != nil {
+		return err
+	}
+	if err := writeTables(dir, in); err != nil {
 		return err
 	}
 	m := in.manifest
@@ -112,16 +130,6 @@ func Render(dir string) error {
 	}
 
 	rows := summarize(in.sets)
-	csv, err := summaryCSV(rows)
-	if err != nil {
-		return err
-	}
-	if err := writeAtomic(filepath.Join(dir, "summary.csv"), csv); err != nil {
-		return err
-	}
-	if err := writeAtomic(filepath.Join(dir, "summary.md"), summaryMarkdown(rows)); err != nil {
-		return err
-	}
 	html, err := renderReport(reportData{
 		Name:     m.name,
 		NTrain:   m.nTrain,
@@ -134,7 +142,7 @@ func Render(dir string) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(dir, "report.html"), html)
+	return writeAtomic(filepath.Join(dir, tables.ReportFile), html)
 }
 
 const samplingCaption = "Left: certified accuracy (tight radius) of the analytic (solid) and Monte " +
@@ -150,14 +158,14 @@ func certAccCaption(in inputs) string {
 		"percentage of the training set). ")
 	if len(smoothed) > 0 {
 		fmt.Fprintf(&b, "Randomized smoothing with the %s certificate, one colour per label-flip "+
-			"probability q: tight Neyman-Pearson radius solid, KL radius dashed. ", smoothed[0].method)
+			"probability q: tight Neyman-Pearson radius solid, KL radius dashed. ", smoothed[0].Method.String())
 	}
 	for _, s := range peers {
-		if s.kind == kindRidgeExact {
+		if s.Method.Kind == tables.RidgeExact {
 			b.WriteString("Black: exact certificate of the unsmoothed ridge classifier. ")
 		}
 	}
-	if slices.ContainsFunc(peers, func(s *curveSet) bool { return s.kind == kindDPA }) {
+	if slices.ContainsFunc(peers, func(s *curveSet) bool { return s.Method.Kind == tables.DPA }) {
 		b.WriteString("Purple: Deep Partition Aggregation. ")
 	}
 	if len(in.baseline) > 0 {

@@ -88,7 +88,7 @@ pre { background: #f7f7f7; border: 1px solid #e3e3e3; padding: 0.8rem; overflow-
 
 // summaryTable is the summary as shown in the report, with the Markdown's rounding.
 func summaryTable(rows []summaryRow) reportTable {
-	recs := summaryFrame(rows, fmtShort).Records()
+	recs := summaryRecords(rows, fmtShort)
 	t := reportTable{Caption: summaryCaption, Header: recs[0], Rows: recs[1:], Numeric: make([]bool, len(recs[0]))}
 	for i := 1; i < len(t.Numeric); i++ {
 		t.Numeric[i] = true

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 
+	"flipcert/tables"
+
 	"gonum.org/v1/gonum/floats/scalar"
 )
 
@@ -174,7 +176,7 @@ func TestCurveSteps(t *testing.T) {
 	f := small()
 	dir := t.TempDir()
 	f.write(t, dir)
-	rows, err := readPoints(filepath.Join(dir, "points.csv"))
+	rows, err := tables.ReadPoints(filepath.Join(dir, "points.csv"), 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,16 +190,16 @@ func TestCurveSteps(t *testing.T) {
 				}
 				c := 0
 				for _, p := range rows {
-					rad := p.radius
+					rad := p.Radius
 					if kl {
-						rad = p.radiusKL
+						rad = p.RadiusKL
 					}
-					if p.setting == s.setting && p.correct && rad >= r {
+					if p.Method == s.Method && (p.Q == s.Q || !p.Method.Kind.Smoothed()) && p.Lambda == s.Lambda && p.Correct() && rad >= r {
 						c++
 					}
 				}
 				if want := float64(c) / float64(s.n); ys[i] != want {
-					t.Fatalf("%s q=%v λ=%v kl=%v: curve at %d is %v, want %v", s.method, s.q, s.lambda, kl, r, ys[i], want)
+					t.Fatalf("%s q=%v λ=%v kl=%v: curve at %d is %v, want %v", s.Method, s.Q, s.Lambda, kl, r, ys[i], want)
 				}
 			}
 		}
@@ -404,26 +406,11 @@ func setField(i int, v string) func(string) string {
 	}
 }
 
+// TestMalformedInput checks that Render reports bad tables as a *tables.ParseError at the file and
+// line (package tables tests every rule) and writes no report.
 func TestMalformedInput(t *testing.T) {
-	const pts, cert, base, man = "points.csv", "certified_accuracy.csv", "baseline.csv", "manifest.json"
-	var copyLine2 func(string) string // nil: the line becomes a copy of line 2 (the same key)
+	const pts, base = "points.csv", "baseline.csv"
 	f := small()
-	// Line 2 of points.csv is the first analytic row; find a ridge-exact and an abstaining row.
-	ridgeLine, abstainLine, wrongLine := 0, 0, 0
-	for i, p := range f.points {
-		switch {
-		case ridgeLine == 0 && p.method == "ridge-exact":
-			ridgeLine = i + 2
-		case abstainLine == 0 && p.pred == -1:
-			abstainLine = i + 2
-		case wrongLine == 0 && p.method == "analytic" && p.pred != -1 && p.pred != p.label:
-			wrongLine = i + 2
-		}
-	}
-	if ridgeLine == 0 || abstainLine == 0 || wrongLine == 0 {
-		t.Fatal("fixture lacks a ridge-exact, an abstaining or a wrong row")
-	}
-
 	for _, tc := range []struct {
 		name string
 		file string
@@ -433,88 +420,60 @@ func TestMalformedInput(t *testing.T) {
 	}{
 		{"bad header", pts, 1, func(string) string { return "method,q,lambda,index,label,prediction,log_eps,radius,correct" }, "header"},
 		{"non-numeric radius", pts, 5, setField(7, "12x"), `radius: "12x" is not an integer`},
-		{"fractional radius", pts, 5, setField(7, "3.5"), `radius: "3.5" is not an integer`},
-		{"ragged row", pts, 7, func(l string) string { return l + ",1" }, "11 fields, want 10"},
-		{"short row", pts, 7, func(string) string { return "analytic,0.05" }, "2 fields, want 10"},
-		{"unknown method", pts, 3, setField(0, "dpa-k07"), "method: unknown method"},
-		{"q out of range", pts, 3, setField(1, "0.5"), "q: 0.5 is outside (0, 0.5)"},
-		{"q for ridge", pts, ridgeLine, setField(1, "0.1"), `q: "0.1" must be empty`},
-		{"log_eps for ridge", pts, ridgeLine, setField(6, "-3"), "log_eps"},
-		{"kl differs for ridge", pts, ridgeLine, setField(8, "99999"), "radius_kl: 99999 differs"},
-		{"correct inconsistent", pts, wrongLine, setField(9, "1"), "correct: 1 but prediction"},
-		{"certified abstention", pts, abstainLine, setField(7, "4"), "radius: 4 for an abstention"},
-		{"duplicate index", pts, 3, copyLine2, "index: index 0 repeats line 2"},
-		{"nan lambda", pts, 4, setField(2, "NaN"), "lambda: NaN is outside"},
-		{"cert value mismatch", cert, 2, setField(5, "0.123"), "certified_accuracy: 0.123, but points.csv"},
-		{"cert kind", cert, 2, setField(1, "exact"), `radius_kind: "exact", want np or kl`},
-		{"cert flips past max", cert, 2, setField(4, "61"), "flips: 61 exceeds max_flips"},
+		{"label past the classes", pts, 5, setField(4, "2"), "label: 2 is not a class of 2"},
 		{"baseline attack", base, 3, setField(0, "clever"), `attack: "clever"`},
-		{"baseline accuracy", base, 4, setField(3, "1.5"), "accuracy: 1.5 is outside [0, 1]"},
-		{"baseline seed", base, 4, setField(2, "-1"), `seed: "-1" is not an unsigned integer`},
-		{"quote", pts, 6, func(l string) string { return `"` + l }, "extraneous or missing"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			f.write(t, dir)
 			path := filepath.Join(dir, tc.file)
-			if tc.edit == nil {
-				raw, _ := os.ReadFile(path)
-				line2 := strings.SplitN(string(raw), "\n", 3)[1]
-				editLine(t, path, tc.line, func(string) string { return line2 })
-			} else {
-				editLine(t, path, tc.line, tc.edit)
-			}
+			editLine(t, path, tc.line, tc.edit)
 			err := Render(dir)
-			if err == nil {
-				t.Fatal("Render accepted malformed input")
-			}
 			prefix := fmt.Sprintf("%s:%d: ", path, tc.line)
-			if !strings.HasPrefix(err.Error(), prefix) || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error %q, want prefix %q and %q", err, prefix, tc.want)
-			}
-			var pe *ParseError
-			if !errors.As(err, &pe) || pe.Line != tc.line {
-				t.Errorf("error %v is not a *ParseError at line %d", err, tc.line)
+			var pe *tables.ParseError
+			if !errors.As(err, &pe) || !strings.HasPrefix(err.Error(), prefix) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want a *tables.ParseError with prefix %q and %q", err, prefix, tc.want)
 			}
 			if _, err := os.Stat(filepath.Join(dir, "report.html")); !errors.Is(err, os.ErrNotExist) {
 				t.Error("report.html written despite bad input")
 			}
 		})
 	}
-
-	// Whole-file problems name the file without a line.
-	for _, tc := range []struct {
-		name, file, content, want string
-	}{
-		{"empty points", pts, "", "points.csv: empty file"},
-		{"header only", pts, strings.Join(pointsHeader, ",") + "\n", "points.csv: no data rows"},
-		{"manifest without max_flips", man, `{"name":"x","data":{"n_train":5,"n_test":3},"config":{"report":{}}}`, "manifest.json: config.report.max_flips: missing"},
-		{"manifest syntax", man, "{\n\"name\": \"x\",\n}", "manifest.json:3: "},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			f.write(t, dir)
-			if err := os.WriteFile(filepath.Join(dir, tc.file), []byte(tc.content), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			err := Render(dir)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error %v, want it to contain %q", err, tc.want)
-			}
-		})
-	}
-
-	t.Run("missing certified flips", func(t *testing.T) {
+	t.Run("manifest without max_flips", func(t *testing.T) {
 		dir := t.TempDir()
 		f.write(t, dir)
-		editLine(t, filepath.Join(dir, cert), 3, func(string) string { return "" }) // drop flips=1 of the first curve
-		raw, _ := os.ReadFile(filepath.Join(dir, cert))
-		os.WriteFile(filepath.Join(dir, cert), bytes.Replace(raw, []byte("\n\n"), []byte("\n"), 1), 0o644)
-		err := Render(dir)
-		if err == nil || !strings.Contains(err.Error(), "no row for flips 1") {
-			t.Errorf("error %v, want a missing flips 1", err)
+		os.WriteFile(filepath.Join(dir, "manifest.json"), []byte(`{"name":"x","data":{"n_train":5,"n_test":3,"classes":2},"report":{}}`), 0o644)
+		if err := Render(dir); err == nil || !strings.Contains(err.Error(), "manifest.json: report.max_flips: missing") {
+			t.Errorf("error %v, want a missing max_flips", err)
 		}
 	})
+}
+
+// TestCertifiedAccuracyMatchesRecomputation compares certified_accuracy.csv with a plain count over
+// the fixture's rows at every budget.
+func TestCertifiedAccuracyMatchesRecomputation(t *testing.T) {
+	f := small()
+	dir := render(t, f)
+	raw, err := os.ReadFile(filepath.Join(dir, "certified_accuracy.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Split(strings.TrimSuffix(string(raw), "\n"), "\n")
+	if got[0] != strings.Join(tables.CertifiedAccHeader, ",") {
+		t.Fatalf("header %q", got[0])
+	}
+	want := f.certAccRows()
+	slices.SortStableFunc(want, func(a, b string) int {
+		return methodOrder(strings.Split(a, ",")[0]) - methodOrder(strings.Split(b, ",")[0])
+	})
+	if len(got)-1 != len(want) {
+		t.Fatalf("%d rows, want %d", len(got)-1, len(want))
+	}
+	for i, w := range want {
+		if got[i+1] != w {
+			t.Fatalf("row %d: %q, want %q", i+1, got[i+1], w)
+		}
+	}
 }
 
 func TestFmtParam(t *testing.T) {

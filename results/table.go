@@ -2,12 +2,12 @@ package results
 
 import (
 	"bytes"
+	"encoding/csv"
 	"math"
 	"strconv"
 	"strings"
 
-	"github.com/go-gota/gota/dataframe"
-	"github.com/go-gota/gota/series"
+	"flipcert/tables"
 )
 
 // summaryColumns is the header of summary.csv.
@@ -27,9 +27,6 @@ const summaryCaption = "One row per method, q and λ over all test points. clean
 	"test points, abstentions and uncertified points counting as -1 (mean of the two middle values " +
 	"for an even count). abstain_rate is the share of test points with prediction -1."
 
-// fmtFloat is the shortest text that parses back to x: every float in a CSV is written this way.
-func fmtFloat(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
-
 // fmtShort shows a measurement with about 4 significant digits for reading, not parsing:
 // integers as integers, |x| ≥ 1000 rounded to an integer, anything else to 4 significant digits.
 func fmtShort(x float64) string {
@@ -43,47 +40,36 @@ func fmtShort(x float64) string {
 	}
 }
 
-// summaryFrame lays out the summary rows as a table of text, measurements formatted by format;
-// q and λ are parameters and always written exactly, q empty for unsmoothed methods.
-func summaryFrame(rows []summaryRow, format func(float64) string) dataframe.DataFrame {
-	cols := make([][]string, len(summaryColumns))
+// summaryRecords lays out the summary as text records, header first, measurements formatted by
+// format; q and λ are parameters and always written exactly, q empty for unsmoothed methods.
+func summaryRecords(rows []summaryRow, format func(float64) string) [][]string {
+	recs := [][]string{summaryColumns}
 	for _, r := range rows {
-		var q, lambda string
-		if r.kind.smoothed() {
-			q = fmtFloat(r.q)
+		q := ""
+		if r.Method.Kind.Smoothed() {
+			q = tables.FormatFloat(r.Q)
 		}
-		if r.hasLambda {
-			lambda = fmtFloat(r.lambda)
-		}
-		vals := []string{r.method, q, lambda, format(r.clean)}
+		rec := []string{r.Method.String(), q, tables.FormatFloat(r.Lambda), format(r.clean)}
 		for _, a := range r.certAcc {
-			vals = append(vals, format(a))
+			rec = append(rec, format(a))
 		}
-		vals = append(vals, format(r.medRadius), format(r.abstainRate))
-		for i, v := range vals {
-			cols[i] = append(cols[i], v)
-		}
+		recs = append(recs, append(rec, format(r.medRadius), format(r.abstainRate)))
 	}
-	ss := make([]series.Series, len(summaryColumns))
-	for i, name := range summaryColumns {
-		ss[i] = series.New(cols[i], series.String, name)
-	}
-	return dataframe.New(ss...)
+	return recs
 }
 
 // summaryCSV renders summary.csv with every float at full precision.
-func summaryCSV(rows []summaryRow) ([]byte, error) {
+func summaryCSV(rows []summaryRow) []byte {
 	var buf bytes.Buffer
-	if err := summaryFrame(rows, fmtFloat).WriteCSV(&buf); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	w := csv.NewWriter(&buf)
+	_ = w.WriteAll(summaryRecords(rows, tables.FormatFloat)) // a bytes.Buffer does not fail
+	return buf.Bytes()
 }
 
 // summaryMarkdown renders summary.md: a caption and a Markdown table, text columns left-aligned
 // and numbers right-aligned.
 func summaryMarkdown(rows []summaryRow) []byte {
-	recs := summaryFrame(rows, fmtShort).Records()
+	recs := summaryRecords(rows, fmtShort)
 	var b strings.Builder
 	b.WriteString("**Summary.** " + summaryCaption + "\n\n")
 	writeRow := func(cells []string) {
