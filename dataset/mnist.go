@@ -33,10 +33,15 @@ func (d Digits) Len() int { return len(d.Labels) }
 // Pixel count of one MNIST image.
 const imageSize = 28 * 28
 
-// Pair returns the images of two digits as a binary Set: digit a becomes label
-// 0 and digit b label 1; pixels are scaled to [0,1]. Order is file order.
-func (d Digits) Pair(a, b int) Set {
-	x, y := d.Select(0, a, b)
+// Slice returns the images lo..hi−1 (file order), sharing memory with d.
+func (d Digits) Slice(lo, hi int) Digits {
+	return Digits{Pixels: d.Pixels[lo*imageSize : hi*imageSize], Labels: d.Labels[lo:hi]}
+}
+
+// Set returns the images of the given digits as a Set labelled by each
+// digit's position in digits, pixels scaled to [0,1], in file order.
+func (d Digits) Set(digits ...int) Set {
+	x, y := d.Select(0, digits...)
 	return Set{X: x, Y: y}
 }
 
@@ -94,6 +99,13 @@ func LoadModuleMNIST() (train, test Digits, err error) {
 		return Digits{}, Digits{}, err
 	}
 	return LoadMNIST(dir)
+}
+
+// LoadMNISTTrain reads the training split alone (train-images-idx3-ubyte.gz
+// and train-labels-idx1-ubyte.gz) from dir: runs that must never read the
+// test images use it.
+func LoadMNISTTrain(dir string) (Digits, error) {
+	return loadDigits(dir, "train")
 }
 
 // LoadMNIST reads the gzipped IDX files train-images-idx3-ubyte.gz,

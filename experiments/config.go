@@ -36,12 +36,34 @@ type Config struct {
 
 // Data says where the training and test sets come from.
 type Data struct {
-	Source    string `yaml:"source" json:"source"`         // mnist | csv
-	Classes   []int  `yaml:"classes" json:"classes"`       // mnist: two digits, the first is label 0
-	Train     string `yaml:"train" json:"train"`           // csv: training file
-	Test      string `yaml:"test" json:"test"`             // csv: test file
-	MNISTDir  string `yaml:"mnist_dir" json:"mnist_dir"`   // mnist: folder of the IDX files; empty = the GoMNIST module's
+	Source  string `yaml:"source" json:"source"`   // mnist | csv
+	Classes Digits `yaml:"classes" json:"classes"` // mnist: K ≥ 2 distinct digits, label = position; `all` = 0..9
+	Train   string `yaml:"train" json:"train"`     // csv: training file
+	Test    string `yaml:"test" json:"test"`       // csv: test file
+	// MNISTDir is the folder of the four IDX files; empty means the
+	// FLIPCERT_MNIST_DIR environment variable, else the GoMNIST module's.
+	MNISTDir  string `yaml:"mnist_dir" json:"mnist_dir"`
 	TestLimit int    `yaml:"test_limit" json:"test_limit"` // certify only the first N test points; 0 = all
+	// Holdout keeps the last N MNIST training images out of the attacked
+	// training set: the CNN embedder trains on them (0 = it trains on the
+	// digits not in Classes instead).
+	Holdout int `yaml:"holdout" json:"holdout"`
+	// Validation certifies the last N images of the attacked training set
+	// against a ridge fitted on the rest, instead of the test set, which is
+	// then never read (0 = certify the test set).
+	Validation int `yaml:"validation" json:"validation"`
+}
+
+// Digits is data.classes: a list of digits, or `all` for 0..9.
+type Digits []int
+
+// UnmarshalYAML accepts `all`, one digit or a list.
+func (d *Digits) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode && n.Value == "all" {
+		*d = Digits{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
+		return nil
+	}
+	return unmarshalScalarOrList(n, (*[]int)(d))
 }
 
 // Features chooses the label-free feature map.
@@ -70,10 +92,12 @@ type Toggle struct {
 
 // Sampler configures the Monte Carlo certificate (docs/science.md §3).
 type Sampler struct {
-	Enabled bool    `yaml:"enabled" json:"enabled"`
-	N0      int     `yaml:"n0" json:"n0"`
-	N       int     `yaml:"n" json:"n"`
-	Alpha   float64 `yaml:"alpha" json:"alpha"`
+	Enabled bool `yaml:"enabled" json:"enabled"`
+	N0      int  `yaml:"n0" json:"n0"`
+	// N is the number of estimation samples, or an increasing list of them:
+	// the samples are nested, so the list costs what its largest N costs.
+	N     Ints    `yaml:"n" json:"n"`
+	Alpha float64 `yaml:"alpha" json:"alpha"`
 }
 
 // DPA configures Deep Partition Aggregation (docs/science.md §9).
@@ -131,12 +155,12 @@ func Default() Config {
 	return Config{
 		Name:       "flipcert",
 		Seed:       1,
-		Data:       Data{Source: "mnist", Classes: []int{1, 7}},
+		Data:       Data{Source: "mnist", Classes: Digits{1, 7}},
 		Features:   Features{Kind: "pca", Dim: 50, Intercept: true, Epochs: 3},
 		Ridge:      Ridge{Lambda: Floats{3e4}},
 		Smoothing:  Smoothing{Q: Floats{0.05, 0.1, 0.2, 0.4}},
 		Analytic:   Toggle{Enabled: true},
-		Sampler:    Sampler{Enabled: true, N0: 100, N: 10000, Alpha: 0.001},
+		Sampler:    Sampler{Enabled: true, N0: 100, N: Ints{10000}, Alpha: 0.001},
 		RidgeExact: Toggle{Enabled: true},
 		DPA:        DPA{Enabled: false, K: Ints{50, 200, 1000}},
 		Baseline: Baseline{
@@ -206,7 +230,16 @@ var (
 	yamlLine     = regexp.MustCompile(`^line (\d+): (.*)$`)
 	unknownField = regexp.MustCompile(`^field (\S+) not found in type experiments\.\w+$`)
 	quotedValue  = regexp.MustCompile("`([^`]*)`")
+	yamlTag      = regexp.MustCompile(`cannot unmarshal (!!\w+)`)
 )
+
+// valueMatch picks a value node on a line: by its text, by its tag, or
+// (both empty) the first.
+type valueMatch struct{ value, tag string }
+
+func (m valueMatch) matches(n *yaml.Node) bool {
+	return (m.value == "" || n.Kind == yaml.ScalarNode && n.Value == m.value) && (m.tag == "" || n.ShortTag() == m.tag)
+}
 
 // yamlError turns go-yaml's messages into one line "file:line: what".
 func (c Config) yamlError(err error) error {
@@ -224,25 +257,31 @@ func (c Config) yamlError(err error) error {
 	if u := unknownField.FindStringSubmatch(what); u != nil {
 		// The section comes from the document, not go-yaml's type name:
 		// analytic and ridge_exact share one Go type.
-		section, _, nested := strings.Cut(c.keyAtLine(n, ""), ".")
+		section, _, nested := strings.Cut(c.keyAtLine(n, valueMatch{}), ".")
 		if !nested {
 			return inputErrorf("%s:%s: unknown key %q", c.file, line, u[1])
 		}
 		return inputErrorf("%s:%s: unknown key %q in %s", c.file, line, u[1], section)
 	}
-	value := ""
+	// Several keys can share a line (a flow mapping such as {enabled: true,
+	// n0: [1, 2]}): the culprit is the one whose value go-yaml quotes, or
+	// else whose value has the node tag it names (!!seq, !!map, …).
+	var want valueMatch
 	if v := quotedValue.FindStringSubmatch(what); v != nil {
-		value = v[1]
+		want.value = v[1]
 	}
-	if key := c.keyAtLine(n, value); key != "" {
+	if t := yamlTag.FindStringSubmatch(what); t != nil {
+		want.tag = t[1]
+	}
+	if key := c.keyAtLine(n, want); key != "" {
 		return inputErrorf("%s:%s: %s: wrong type: %s", c.file, line, key, what)
 	}
 	return inputErrorf("%s:%s: %s", c.file, line, what)
 }
 
 // keyAtLine returns the dotted key whose value sits on line n; among several
-// on one line (a flow list), the one whose value is value.
-func (c Config) keyAtLine(n int, value string) string {
+// on one line (a flow list or mapping), the one whose value matches want.
+func (c Config) keyAtLine(n int, want valueMatch) string {
 	var walk func(node *yaml.Node, path string) string
 	walk = func(node *yaml.Node, path string) string {
 		switch node.Kind {
@@ -259,7 +298,7 @@ func (c Config) keyAtLine(n int, value string) string {
 				if k := walk(val, p); k != "" {
 					return k
 				}
-				if (val.Line == n || key.Line == n) && (value == "" || val.Kind != yaml.ScalarNode || val.Value == value) {
+				if (val.Line == n || key.Line == n) && want.matches(val) {
 					return p
 				}
 			}
@@ -270,7 +309,7 @@ func (c Config) keyAtLine(n int, value string) string {
 				}
 			}
 		case yaml.ScalarNode:
-			if node.Line == n && (value == "" || node.Value == value) {
+			if node.Line == n && want.matches(node) {
 				return path
 			}
 		}
@@ -328,48 +367,92 @@ func (c Config) fieldError(key string, index int, format string, args ...any) er
 	return inputErrorf("%s: %s %s", c.file, name, msg)
 }
 
+// validate checks every section, in file order, and returns the first problem.
 func (c Config) validate() error {
+	for _, check := range []func() error{
+		c.validateName, c.validateData, c.validateFeatures, c.validateRidge, c.validateSmoothing,
+		c.validateSampler, c.validateDPA, c.validateBaseline, c.validateMethods, c.validateReport,
+	} {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c Config) validateName() error {
 	if c.Name == "" || strings.ContainsAny(c.Name, `/\`) || c.Name == "." || c.Name == ".." {
 		return c.fieldError("name", -1, "= %q: must be a non-empty name without slashes (it names the output folder)", c.Name)
 	}
-	switch c.Data.Source {
+	return nil
+}
+
+func (c Config) validateData() error {
+	d := c.Data
+	switch d.Source {
 	case "mnist":
-		if len(c.Data.Classes) != 2 || c.Data.Classes[0] == c.Data.Classes[1] {
-			return c.fieldError("data.classes", -1, "= %v: must be two distinct digits 0–9", c.Data.Classes)
+		if len(d.Classes) < 2 {
+			return c.fieldError("data.classes", -1, "= %v: must be at least two distinct digits 0–9, or all", d.Classes)
 		}
-		for i, d := range c.Data.Classes {
-			if d < 0 || d > 9 {
-				return c.fieldError("data.classes", i, "= %d: must be a digit 0–9", d)
+		for i, digit := range d.Classes {
+			if digit < 0 || digit > 9 {
+				return c.fieldError("data.classes", i, "= %d: must be a digit 0–9", digit)
 			}
+		}
+		if err := checkDistinct(c, "data.classes", d.Classes); err != nil {
+			return err
 		}
 		if c.Features.Kind == "none" {
 			return c.fieldError("features.kind", -1, "= none needs data.source: csv (MNIST pixels are not features of their own; use pixels)")
 		}
 	case "csv":
-		if c.Data.Train == "" || c.Data.Test == "" {
+		if d.Train == "" || d.Test == "" {
 			return c.fieldError("data", -1, "with source csv needs both train: and test: files")
 		}
 		if c.Features.Kind == "cnn" {
-			return c.fieldError("features.kind", -1, "= cnn needs data.source: mnist (the embedder trains on the other digits)")
+			return c.fieldError("features.kind", -1, "= cnn needs data.source: mnist (the embedder trains on MNIST images)")
+		}
+		if d.Holdout != 0 {
+			return c.fieldError("data.holdout", -1, "= %d needs data.source: mnist (csv features come ready-made)", d.Holdout)
 		}
 	default:
-		return c.fieldError("data.source", -1, "= %q: must be mnist or csv", c.Data.Source)
+		return c.fieldError("data.source", -1, "= %q: must be mnist or csv", d.Source)
 	}
-	if c.Data.TestLimit < 0 {
-		return c.fieldError("data.test_limit", -1, "= %d: must be ≥ 0 (0 = every test point)", c.Data.TestLimit)
+	for _, f := range []struct {
+		key string
+		v   int
+	}{{"data.test_limit", d.TestLimit}, {"data.holdout", d.Holdout}, {"data.validation", d.Validation}} {
+		if f.v < 0 {
+			return c.fieldError(f.key, -1, "= %d: must be ≥ 0", f.v)
+		}
 	}
-	switch c.Features.Kind {
+	return nil
+}
+
+func (c Config) validateFeatures() error {
+	f := c.Features
+	switch f.Kind {
 	case "pixels", "none":
 	case "pca", "cnn":
-		if c.Features.Dim < 1 {
-			return c.fieldError("features.dim", -1, "= %d: must be ≥ 1", c.Features.Dim)
-		}
-		if c.Features.Kind == "cnn" && c.Features.Epochs < 1 {
-			return c.fieldError("features.epochs", -1, "= %d: must be ≥ 1", c.Features.Epochs)
+		if f.Dim < 1 {
+			return c.fieldError("features.dim", -1, "= %d: must be ≥ 1", f.Dim)
 		}
 	default:
-		return c.fieldError("features.kind", -1, "= %q: must be pixels, pca, cnn or none", c.Features.Kind)
+		return c.fieldError("features.kind", -1, "= %q: must be pixels, pca, cnn or none", f.Kind)
 	}
+	if f.Kind != "cnn" {
+		return nil
+	}
+	if f.Epochs < 1 {
+		return c.fieldError("features.epochs", -1, "= %d: must be ≥ 1", f.Epochs)
+	}
+	if c.Data.Holdout == 0 && len(c.Data.Classes) == 10 {
+		return c.fieldError("features.kind", -1, "= cnn with all ten digits needs data.holdout: the embedder must train on images the attacker does not control, and no digit is left over")
+	}
+	return nil
+}
+
+func (c Config) validateRidge() error {
 	if len(c.Ridge.Lambda) == 0 {
 		return c.fieldError("ridge.lambda", -1, "is empty: give at least one λ")
 	}
@@ -378,81 +461,122 @@ func (c Config) validate() error {
 			return c.fieldError("ridge.lambda", i, "= %v: must be a finite number ≥ 0", l)
 		}
 	}
-	if err := checkDistinct(c, "ridge.lambda", c.Ridge.Lambda); err != nil {
-		return err
+	return checkDistinct(c, "ridge.lambda", c.Ridge.Lambda)
+}
+
+// maxQ is the largest noise level the config's classes allow, (K−1)/K
+// (docs/science.md §8); csv data, whose K is known only once read, is checked
+// again after loading.
+func (c Config) maxQ() (float64, string) {
+	if c.Data.Source == "mnist" {
+		k := len(c.Data.Classes)
+		return float64(k-1) / float64(k), fmt.Sprintf("(0, %d/%d) for %d classes", k-1, k, k)
 	}
-	smoothed := c.Analytic.Enabled || c.Sampler.Enabled
-	if smoothed && len(c.Smoothing.Q) == 0 {
-		return c.fieldError("smoothing.q", -1, "is empty: give at least one q in (0, 0.5)")
+	return 1, "(0, (K−1)/K) for K classes"
+}
+
+func (c Config) validateSmoothing() error {
+	if (c.Analytic.Enabled || c.Sampler.Enabled) && len(c.Smoothing.Q) == 0 {
+		return c.fieldError("smoothing.q", -1, "is empty: give at least one q")
 	}
+	hi, interval := c.maxQ()
 	for i, q := range c.Smoothing.Q {
-		if !(q > 0 && q < 0.5) {
-			return c.fieldError("smoothing.q", i, "= %v: must be in (0, 0.5)", q)
+		if !(q > 0 && q < hi) {
+			return c.fieldError("smoothing.q", i, "= %v: must be in %s", q, interval)
 		}
 	}
-	if err := checkDistinct(c, "smoothing.q", c.Smoothing.Q); err != nil {
+	return checkDistinct(c, "smoothing.q", c.Smoothing.Q)
+}
+
+func (c Config) validateSampler() error {
+	s := c.Sampler
+	if !s.Enabled {
+		return nil
+	}
+	if s.N0 < 1 {
+		return c.fieldError("sampler.n0", -1, "= %d: must be ≥ 1", s.N0)
+	}
+	if len(s.N) == 0 {
+		return c.fieldError("sampler.n", -1, "is empty: give a number of samples or an increasing list of them")
+	}
+	for i, n := range s.N {
+		if n < 1 {
+			if len(s.N) == 1 {
+				i = -1
+			}
+			return c.fieldError("sampler.n", i, "= %d: must be ≥ 1", n)
+		}
+		if i > 0 && n <= s.N[i-1] {
+			return c.fieldError("sampler.n", i, "= %d: the list must increase (the samples of a smaller N are the first of a larger one's)", n)
+		}
+	}
+	if !(s.Alpha > 0 && s.Alpha < 1) {
+		return c.fieldError("sampler.alpha", -1, "= %v: must be in (0, 1)", s.Alpha)
+	}
+	return nil
+}
+
+func (c Config) validateDPA() error {
+	if !c.DPA.Enabled {
+		return nil
+	}
+	if len(c.DPA.K) == 0 {
+		return c.fieldError("dpa.k", -1, "is empty: give at least one number of partitions")
+	}
+	for i, k := range c.DPA.K {
+		if k < 1 {
+			return c.fieldError("dpa.k", i, "= %d: must be ≥ 1", k)
+		}
+	}
+	return checkDistinct(c, "dpa.k", c.DPA.K)
+}
+
+func (c Config) validateBaseline() error {
+	b := c.Baseline
+	if !b.Enabled {
+		return nil
+	}
+	if c.Data.Source != "mnist" {
+		return c.fieldError("baseline.enabled", -1, "= true needs data.source: mnist (the undefended network reads 28×28 images)")
+	}
+	if len(b.Attacks) == 0 {
+		return c.fieldError("baseline.attacks", -1, "is empty: give random, pointwise or both")
+	}
+	for i, a := range b.Attacks {
+		if a != "random" && a != "pointwise" {
+			return c.fieldError("baseline.attacks", i, "= %q: must be random or pointwise", a)
+		}
+	}
+	if err := checkDistinct(c, "baseline.attacks", b.Attacks); err != nil {
 		return err
 	}
-	if c.Sampler.Enabled {
-		if c.Sampler.N0 < 1 {
-			return c.fieldError("sampler.n0", -1, "= %d: must be ≥ 1", c.Sampler.N0)
-		}
-		if c.Sampler.N < 1 {
-			return c.fieldError("sampler.n", -1, "= %d: must be ≥ 1", c.Sampler.N)
-		}
-		if !(c.Sampler.Alpha > 0 && c.Sampler.Alpha < 1) {
-			return c.fieldError("sampler.alpha", -1, "= %v: must be in (0, 1)", c.Sampler.Alpha)
+	for i, f := range b.Flips {
+		if f < 0 {
+			return c.fieldError("baseline.flips", i, "= %d: must be ≥ 0", f)
 		}
 	}
-	if c.DPA.Enabled {
-		if len(c.DPA.K) == 0 {
-			return c.fieldError("dpa.k", -1, "is empty: give at least one number of partitions")
-		}
-		for i, k := range c.DPA.K {
-			if k < 1 {
-				return c.fieldError("dpa.k", i, "= %d: must be ≥ 1", k)
-			}
-		}
-		if err := checkDistinct(c, "dpa.k", c.DPA.K); err != nil {
-			return err
+	if err := checkDistinct(c, "baseline.flips", b.Flips); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		key string
+		v   int
+	}{{"baseline.points", b.Points}, {"baseline.epochs", b.Epochs}, {"baseline.seeds", b.Seeds}} {
+		if f.v < 1 {
+			return c.fieldError(f.key, -1, "= %d: must be ≥ 1", f.v)
 		}
 	}
-	if c.Baseline.Enabled {
-		if c.Data.Source != "mnist" {
-			return c.fieldError("baseline.enabled", -1, "= true needs data.source: mnist (the undefended network reads 28×28 images)")
-		}
-		if len(c.Baseline.Attacks) == 0 {
-			return c.fieldError("baseline.attacks", -1, "is empty: give random, pointwise or both")
-		}
-		for i, a := range c.Baseline.Attacks {
-			if a != "random" && a != "pointwise" {
-				return c.fieldError("baseline.attacks", i, "= %q: must be random or pointwise", a)
-			}
-		}
-		if err := checkDistinct(c, "baseline.attacks", c.Baseline.Attacks); err != nil {
-			return err
-		}
-		for i, f := range c.Baseline.Flips {
-			if f < 0 {
-				return c.fieldError("baseline.flips", i, "= %d: must be ≥ 0", f)
-			}
-		}
-		if err := checkDistinct(c, "baseline.flips", c.Baseline.Flips); err != nil {
-			return err
-		}
-		if c.Baseline.Points < 1 {
-			return c.fieldError("baseline.points", -1, "= %d: must be ≥ 1", c.Baseline.Points)
-		}
-		if c.Baseline.Epochs < 1 {
-			return c.fieldError("baseline.epochs", -1, "= %d: must be ≥ 1", c.Baseline.Epochs)
-		}
-		if c.Baseline.Seeds < 1 {
-			return c.fieldError("baseline.seeds", -1, "= %d: must be ≥ 1", c.Baseline.Seeds)
-		}
-	}
-	if !smoothed && !c.RidgeExact.Enabled && !c.DPA.Enabled && !c.Baseline.Enabled {
+	return nil
+}
+
+func (c Config) validateMethods() error {
+	if !c.Analytic.Enabled && !c.Sampler.Enabled && !c.RidgeExact.Enabled && !c.DPA.Enabled && !c.Baseline.Enabled {
 		return inputErrorf("%s: every method is disabled (analytic, sampler, ridge_exact, dpa, baseline): nothing to run", c.file)
 	}
+	return nil
+}
+
+func (c Config) validateReport() error {
 	if c.Report.MaxFlips < 1 {
 		return c.fieldError("report.max_flips", -1, "= %d: must be ≥ 1 (the curves run from 0 to it)", c.Report.MaxFlips)
 	}

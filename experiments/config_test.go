@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -14,7 +15,7 @@ func TestParseConfigDefaultsAndLists(t *testing.T) {
 	if len(c.Ridge.Lambda) != 1 || c.Ridge.Lambda[0] != 5 {
 		t.Errorf("lambda %v, want [5]", c.Ridge.Lambda)
 	}
-	if len(c.Smoothing.Q) != 2 || c.Sampler.N != Default().Sampler.N || c.Data.Source != "mnist" {
+	if len(c.Smoothing.Q) != 2 || !slices.Equal(c.Sampler.N, Default().Sampler.N) || c.Data.Source != "mnist" {
 		t.Errorf("defaults not applied: %+v", c)
 	}
 	if got := c.Path("data/train.csv"); got != "/cfg/data/train.csv" {
@@ -34,17 +35,23 @@ func TestBadConfigs(t *testing.T) {
 		{"unknown key in a toggle", "name: x\nridge_exact: {enable: true}\n", `c.yaml:2: unknown key "enable" in ridge_exact`},
 		{"wrong type", "name: x\nsmoothing:\n  q: [0.1, abc]\n", "c.yaml:3: smoothing.q[1]: wrong type"},
 		{"wrong type scalar", "name: x\nsampler: {n: many}\n", "c.yaml:2: sampler.n: wrong type"},
-		{"q too big", "name: x\nsmoothing:\n  q: [0.1,\n      0.7]\n", "c.yaml:4: smoothing.q[1] = 0.7: must be in (0, 0.5)"},
-		{"q zero", "name: x\nsmoothing: {q: 0}\n", "smoothing.q[0] = 0: must be in (0, 0.5)"},
-		{"q half", "smoothing: {q: 0.5}\n", "must be in (0, 0.5)"},
+		{"q too big", "name: x\nsmoothing:\n  q: [0.1,\n      0.7]\n", "c.yaml:4: smoothing.q[1] = 0.7: must be in (0, 1/2) for 2 classes"},
+		{"q zero", "name: x\nsmoothing: {q: 0}\n", "smoothing.q[0] = 0: must be in (0, 1/2)"},
+		{"q half", "smoothing: {q: 0.5}\n", "must be in (0, 1/2)"},
+		{"q for three classes", "data: {classes: [3, 5, 8]}\nsmoothing: {q: [0.5, 0.7]}\n", "c.yaml:2: smoothing.q[1] = 0.7: must be in (0, 2/3) for 3 classes"},
+		{"n not increasing", "sampler: {n: [1000, 100]}\n", "sampler.n[1] = 100: the list must increase"},
+		{"flow mapping culprit", "sampler: {enabled: true, n0: [1, 2]}\n", "c.yaml:1: sampler.n0: wrong type"},
+		{"all digits cnn", "data: {classes: all}\nfeatures: {kind: cnn}\n", "features.kind = cnn with all ten digits needs data.holdout"},
+		{"holdout csv", "data: {source: csv, train: a, test: b, holdout: 5}\nfeatures: {kind: none}\n", "data.holdout = 5 needs data.source: mnist"},
+		{"validation negative", "data: {validation: -1}\n", "data.validation = -1: must be ≥ 0"},
 		{"lambda negative", "ridge:\n  lambda: [1, -2]\n", "c.yaml:2: ridge.lambda[1] = -2: must be a finite number ≥ 0"},
 		{"lambda repeated", "ridge:\n  lambda: [1, 1]\n", "ridge.lambda[1] = 1 repeats ridge.lambda[0]"},
 		{"n zero", "sampler: {n: 0}\n", "c.yaml:1: sampler.n = 0: must be ≥ 1"},
 		{"n0 negative", "sampler: {n0: -5}\n", "sampler.n0 = -5: must be ≥ 1"},
 		{"alpha one", "sampler: {alpha: 1}\n", "sampler.alpha = 1: must be in (0, 1)"},
 		{"alpha zero", "sampler: {alpha: 0}\n", "sampler.alpha = 0: must be in (0, 1)"},
-		{"one class", "data: {classes: [1]}\n", "data.classes = [1]: must be two distinct digits"},
-		{"same classes", "data: {classes: [7, 7]}\n", "two distinct digits"},
+		{"one class", "data: {classes: [1]}\n", "data.classes = [1]: must be at least two distinct digits"},
+		{"same classes", "data: {classes: [7, 7]}\n", "data.classes[1] = 7 repeats data.classes[0]"},
 		{"class 12", "data: {classes: [1, 12]}\n", "data.classes[1] = 12: must be a digit"},
 		{"source", "data: {source: imagenet}\n", `data.source = "imagenet": must be mnist or csv`},
 		{"csv without files", "data: {source: csv}\nfeatures: {kind: none}\n", "needs both train: and test:"},

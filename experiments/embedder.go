@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"flipcert/atomicfile"
 	"flipcert/dataset"
@@ -21,25 +22,24 @@ import (
 const embedderArch = "pytorch-mnist-example-cnn/v1"
 
 // cnnFeatures embeds the train and test images with the paper's CNN, trained
-// on the MNIST digits that are not in data.classes (so it never sees a label
-// of the two classes being certified, docs/science.md §2). The trained weights are
-// cached under the user cache directory, keyed by architecture, schedule,
-// seed and training data.
+// on images the attacker does not control (docs/science.md §2): the held-out
+// split when data.holdout is set, else the MNIST digits that are not in
+// data.classes. The trained weights are cached under the user cache
+// directory, keyed by architecture, schedule, seed and training images.
 func cnnFeatures(c Config, in *inputs, env runEnv) (train, test *mat.Dense, info *EmbedderInfo, err error) {
-	x, labels, digits := embedderData(c, in.mnistTrain)
-	tx, tlabels, _ := embedderData(c, in.mnistTest)
+	x, labels := in.embedTrain.Select(0, in.embedDigits...)
 	cfg := nn.EmbedderConfig{Dim: c.Features.Dim, Epochs: c.Features.Epochs, Seed: c.Seed}
-	key := embedderKey(cfg, c.Data.Classes, in.mnistTrain)
+	key := embedderKey(cfg, in.embedDigits, in.embedTrain)
 	dir, err := os.UserCacheDir()
 	if err != nil {
 		dir = os.TempDir()
 	}
 	path := filepath.Join(dir, "flipcert", "embedder-"+key+".bin")
-	info = &EmbedderInfo{Digits: digits, Epochs: cfg.Epochs, Cache: path}
+	info = &EmbedderInfo{Digits: in.embedDigits, Holdout: c.Data.Holdout, Images: len(labels), Epochs: cfg.Epochs, Cache: path}
 	emb, err := readCachedEmbedder(path)
 	if c.Features.Retrain || err != nil {
-		stage := env.progress.Start(fmt.Sprintf("train embedder on digits %v", digits), 1)
-		emb, err = nn.TrainEmbedder(x, labels, len(digits), cfg, stage.Callback())
+		stage := env.progress.Start(fmt.Sprintf("train embedder on %d images of digits %v", len(labels), in.embedDigits), 1)
+		emb, err = nn.TrainEmbedder(x, labels, len(in.embedDigits), cfg, stage.Callback())
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -56,17 +56,33 @@ func cnnFeatures(c Config, in *inputs, env runEnv) (train, test *mat.Dense, info
 		}
 	}
 	stage := env.progress.Start("embed images", 1)
-	info.TestAccuracy = emb.Accuracy(tx, tlabels)
+	if in.embedTest.Len() > 0 {
+		tx, tlabels := in.embedTest.Select(0, in.embedDigits...)
+		acc := emb.Accuracy(tx, tlabels)
+		info.TestAccuracy = &acc
+	}
 	train, test = emb.Embed(in.train.X), emb.Embed(in.test.X)
 	stage.Add(1)
 	env.stageDone("embed images", stage.Finish())
 	return train, test, info, nil
 }
 
-// embedderData is the embedder's share of an MNIST split: every image of the
-// digits not in data.classes, labelled 0..7 in digit order.
-func embedderData(c Config, split dataset.Digits) (x *mat.Dense, labels []int, digits []int) {
-	return split.Others(c.Data.Classes...)
+// embedderSplits returns the MNIST images the embedder trains on and is
+// scored on, and the digits it learns (labelled by position): with a
+// held-out split, its images of data.classes, scored on the test split's
+// images of the same digits; without one, every training image of the digits
+// not in data.classes, scored on the test split's images of those. test is
+// empty in validation mode.
+func embedderSplits(c Config, train, test dataset.Digits) (embedTrain, embedTest dataset.Digits, digits []int) {
+	if h := c.Data.Holdout; h > 0 {
+		return train.Slice(train.Len()-h, train.Len()), test, c.Data.Classes
+	}
+	for d := range 10 {
+		if !slices.Contains(c.Data.Classes, d) {
+			digits = append(digits, d)
+		}
+	}
+	return train, test, digits
 }
 
 func readCachedEmbedder(path string) (*nn.Embedder, error) {
@@ -79,17 +95,17 @@ func readCachedEmbedder(path string) (*nn.Embedder, error) {
 }
 
 // embedderKey hashes everything the trained weights depend on: the
-// architecture, the schedule and seed, and the training data (the MNIST
-// training split and the classes held out of it).
-func embedderKey(cfg nn.EmbedderConfig, heldOut []int, train dataset.Digits) string {
+// architecture, the schedule and seed, the digits learnt and the images they
+// are drawn from.
+func embedderKey(cfg nn.EmbedderConfig, digits []int, images dataset.Digits) string {
 	h := sha256.New()
 	meta, _ := json.Marshal(struct {
-		Arch    string
-		Cfg     nn.EmbedderConfig
-		HeldOut []int
-	}{embedderArch, cfg, heldOut})
+		Arch   string
+		Cfg    nn.EmbedderConfig
+		Digits []int
+	}{embedderArch, cfg, digits})
 	h.Write(meta)
-	h.Write(train.Pixels)
-	h.Write(train.Labels)
+	h.Write(images.Pixels)
+	h.Write(images.Labels)
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }

@@ -361,41 +361,79 @@ baseline: {enabled: true, attacks: [random, pointwise], flips: [0, 3000], points
 	}
 }
 
-// TestEmbedderNeverSeesTheClasses checks, image by image, that the embedder's
-// training set holds no image of either certified class: every image it gets
-// is an image of MNIST whose digit is not in data.classes.
-func TestEmbedderNeverSeesTheClasses(t *testing.T) {
+// TestEmbedderNeverSeesAttackedImages checks, image by image against the raw
+// file, that the embedder trains on no image of the attacked training set:
+// without a held-out split it gets exactly the training images whose digit is
+// not certified; with one, exactly the held-out images of the certified
+// digits, all past the attacked range.
+func TestEmbedderNeverSeesAttackedImages(t *testing.T) {
 	train, _, err := dataset.LoadModuleMNIST()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, classes := range [][]int{{1, 7}, {3, 8}} {
+	all := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
+	for _, tc := range []struct {
+		classes []int
+		holdout int
+	}{{[]int{1, 7}, 0}, {[]int{3, 8}, 0}, {all, 10000}, {[]int{1, 7}, 5000}} {
 		c := Default()
-		c.Data.Classes = classes
-		x, labels, digits := embedderData(c, train)
-		if len(digits) != 8 || slices.Contains(digits, classes[0]) || slices.Contains(digits, classes[1]) {
-			t.Fatalf("classes %v: embedder digits %v", classes, digits)
-		}
-		// Match the returned images, in order, against the raw file.
-		row, excluded := 0, 0
+		c.Data.Classes, c.Data.Holdout = tc.classes, tc.holdout
+		embedTrain, _, digits := embedderSplits(c, train, dataset.Digits{})
+		x, labels := embedTrain.Select(0, digits...)
+		attackedEnd := train.Len() - tc.holdout
+		row := 0
 		for i, l := range train.Labels {
-			if slices.Contains(classes, int(l)) {
-				excluded++
+			certified := slices.Contains(tc.classes, int(l))
+			if certified && i < attackedEnd {
+				continue // an attacked image: the embedder must not get it
+			}
+			if tc.holdout > 0 && i < attackedEnd || tc.holdout == 0 && certified {
+				continue // not the embedder's either, but harmless
+			}
+			if tc.holdout > 0 && !certified {
 				continue
 			}
-			if digits[labels[row]] != int(l) {
-				t.Fatalf("classes %v: image %d has digit %d, labelled as %d", classes, i, l, digits[labels[row]])
+			if row >= len(labels) || digits[labels[row]] != int(l) {
+				t.Fatalf("%+v: embedder image %d is not MNIST training image %d (digit %d)", tc, row, i, l)
 			}
 			for j, p := range train.Pixels[i*784 : (i+1)*784] {
 				if x.At(row, j) != float64(p)/255 {
-					t.Fatalf("classes %v: embedder image %d is not MNIST image %d", classes, row, i)
+					t.Fatalf("%+v: embedder image %d is not MNIST training image %d", tc, row, i)
 				}
 			}
 			row++
 		}
-		if n, _ := x.Dims(); n != row || n+excluded != train.Len() {
-			t.Fatalf("classes %v: %d embedder images, %d excluded, of %d", classes, n, excluded, train.Len())
+		if len(labels) != row {
+			t.Fatalf("%+v: the embedder has %d images, the raw file gives %d", tc, len(labels), row)
 		}
+	}
+}
+
+// TestValidationNeverReadsTheTestSplit runs validation mode on a folder that
+// holds only MNIST's training files.
+func TestValidationNeverReadsTheTestSplit(t *testing.T) {
+	src, err := dataset.MNISTDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, f := range []string{"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"} {
+		if err := os.Symlink(filepath.Join(src, f), filepath.Join(dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := Default()
+	c.Data.MNISTDir, c.Data.Validation = dir, 500
+	in, err := loadInputs(c)
+	if err != nil {
+		t.Fatalf("validation run without the test files: %v", err)
+	}
+	if in.test.Len() != 500 || in.train.Len() != 13007-500 {
+		t.Fatalf("validation split %d, training %d; want 500 and %d", in.test.Len(), in.train.Len(), 13007-500)
+	}
+	c.Data.Validation = 0
+	if _, err := loadInputs(c); err == nil {
+		t.Fatal("a test-set run found the test files in a folder without them")
 	}
 }
 

@@ -20,7 +20,7 @@ func writeManifest(c Config, out string, in *inputs, start time.Time, stages []t
 		Name:        c.Name,
 		Seed:        c.Seed,
 		Config:      cfg,
-		Data:        tables.DataInfo{Source: c.Data.Source, NTrain: in.train.Len(), NTest: in.test.Len(), Classes: 2},
+		Data:        tables.DataInfo{Source: c.Data.Source, NTrain: in.train.Len(), NTest: in.test.Len(), Classes: in.classes},
 		Report:      tables.ReportInfo{MaxFlips: c.Report.MaxFlips, HeatmapFlips: c.Report.HeatmapFlips},
 		CodeVersion: codeVersion(),
 		GoVersion:   runtime.Version(),

@@ -246,10 +246,13 @@ func readState(dir string) (state, error) {
 
 // computeConfig is the part of a config that determines the units' content:
 // everything but the report section, which only shapes the assembled tables,
-// and features.retrain, since a retrained embedder is the same embedder.
+// features.retrain, since a retrained embedder is the same embedder, and
+// data.mnist_dir, since shards on different machines find the same files in
+// different places.
 func computeConfig(c Config) ([]byte, string) {
 	c.Report = Report{}
 	c.Features.Retrain = false
+	c.Data.MNISTDir = "" // where the files are, not what they hold
 	data, err := json.Marshal(c)
 	if err != nil {
 		panic("experiments: " + err.Error())

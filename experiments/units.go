@@ -78,7 +78,7 @@ func (p *prepared) certify(batch []Unit, c Config, stage *progress.Stage) ([][]p
 	switch u.Method {
 	case "sampled":
 		res, err := sampler.Certify(p.models[u.Lambda], y, p.testF, sampler.Config{
-			N0: c.Sampler.N0, N: c.Sampler.N, Alpha: c.Sampler.Alpha, Q: u.Q,
+			N0: c.Sampler.N0, N: c.Sampler.N[len(c.Sampler.N)-1], Alpha: c.Sampler.Alpha, Q: u.Q,
 			Seed: c.Seed, Purpose: u.Name(),
 		}, stage.Callback())
 		if err != nil {
