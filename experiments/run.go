@@ -85,6 +85,7 @@ func Run(c Config, opt Options) (Outcome, error) {
 		}
 	}
 	if len(todo) > 0 {
+		opt.Progress.SetUnits(len(todo))
 		if err := runUnits(c, in, todo, opt, env, &out); err != nil {
 			return out, err
 		}
@@ -123,7 +124,7 @@ func runUnits(c Config, in *inputs, todo []Unit, opt Options, env runEnv, out *O
 		var data [][]byte
 		var stage *progress.Stage
 		if u := batch[0]; u.Method == "baseline" {
-			stage = env.progress.Start(name, 1)
+			stage = env.progress.StartUnits(name, 1, 1)
 			acc, err := b.accuracy(u)
 			if err != nil {
 				return err
@@ -131,7 +132,7 @@ func runUnits(c Config, in *inputs, todo []Unit, opt Options, env runEnv, out *O
 			stage.Add(1)
 			data = [][]byte{encodeBaseline(u, acc)}
 		} else {
-			stage = env.progress.Start(name, in.test.Len())
+			stage = env.progress.StartUnits(name, in.test.Len(), len(batch))
 			pts, err := p.certify(batch, c, stage)
 			if err != nil {
 				return err
