@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"errors"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -75,5 +76,21 @@ func TestBadConfigs(t *testing.T) {
 		if !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%s: err = %q, want one line containing %q", tc.name, err, tc.want)
 		}
+	}
+}
+
+// TestHopelessSamplerIsRefused: sampler.n = 1e15 would sample for years; it is
+// refused after loading the data, with the estimate, before any unit runs.
+func TestHopelessSamplerIsRefused(t *testing.T) {
+	c, dir := tinySetup(t, tinyConfig)
+	c.Sampler.N = Ints{1000, 1e15}
+	out := filepath.Join(dir, "out")
+	_, err := Run(c, Options{Out: out})
+	var ie *InputError
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "sampler.n asks for about") || !strings.Contains(err.Error(), "days of sampling") {
+		t.Fatalf("err = %v, want an InputError with a time estimate", err)
+	}
+	if n, _ := filepath.Glob(filepath.Join(out, "units", "*.csv")); len(n) > 0 {
+		t.Fatalf("%d units written before the refusal", len(n))
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 
 	"flipcert/atomicfile"
 	"flipcert/tables"
@@ -181,6 +182,9 @@ func (c Config) checkData(in *inputs) error {
 			return inputErrorf("data: class %d has no training point", class)
 		}
 	}
+	if err := c.checkSamplerCost(in); err != nil {
+		return err
+	}
 	if c.Baseline.Enabled {
 		for i, f := range c.Baseline.Flips {
 			if f > in.train.Len() {
@@ -262,6 +266,52 @@ func prepare(c Config, in *inputs, env runEnv) (*prepared, error) {
 		p.tables[q] = t
 	}
 	return p, nil
+}
+
+// maxSamplerDays is the longest sampling a config may ask for: beyond it the
+// run is almost surely a typo (sampler.n = 1e12), refused with the estimate.
+const maxSamplerDays = 7
+
+// nsPerSampleOp is the measured cost of one operation of a label sample
+// (flip update, solve, scores) on one core, rounded up.
+const nsPerSampleOp = 0.5
+
+// checkSamplerCost estimates the sampled certificate's time from the sizes
+// (docs/science.md §3: a sample costs about q·n·d + d² + m·d·K operations)
+// and refuses a config that would sample for more than maxSamplerDays.
+func (c Config) checkSamplerCost(in *inputs) error {
+	if !c.Sampler.Enabled {
+		return nil
+	}
+	n, m := float64(in.train.Len()), float64(in.test.Len())
+	d := float64(c.featureDim(in) + 1)
+	scores := float64(in.classes)
+	if in.classes == 2 {
+		scores = 1 // one score decides two classes
+	}
+	samples := float64(c.Sampler.N0) + float64(c.Sampler.N[len(c.Sampler.N)-1])
+	var ops float64
+	for _, q := range c.Smoothing.Q {
+		ops += samples * (q*n*d + d*d + m*d*scores)
+	}
+	ops *= float64(len(c.Ridge.Lambda))
+	cores := runtime.GOMAXPROCS(0)
+	days := ops * nsPerSampleOp * 1e-9 / float64(cores) / 86400
+	if days > maxSamplerDays {
+		return c.fieldError("sampler.n", -1, "asks for about %.2g days of sampling on %d cores (%.3g samples × %d q × %d λ on n = %d, m = %d, d = %d); lower it",
+			days, cores, samples, len(c.Smoothing.Q), len(c.Ridge.Lambda), in.train.Len(), in.test.Len(), int(d))
+	}
+	return nil
+}
+
+// featureDim is the width of the features the learners see, before the
+// intercept.
+func (c Config) featureDim(in *inputs) int {
+	switch c.Features.Kind {
+	case "pca", "cnn":
+		return c.Features.Dim
+	}
+	return in.train.X.RawMatrix().Cols
 }
 
 // embedderFile keeps the embedder's description beside the units, so that a
