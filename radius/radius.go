@@ -234,7 +234,7 @@ const (
 	// allow four.
 	libErr = 8 * u
 	// tiny is the attacked mass below which a level is dropped from the
-	// window, its mass added to the builder's deficit bound: ~11 standard
+	// window, its mass added to the builder's deficit bound: ~10 standard
 	// deviations from the mode, so the window stays a few thousand levels.
 	tiny = 0x1p-80
 	// underflow is the size below which a lower-bounded partial sum is
