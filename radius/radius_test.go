@@ -179,6 +179,24 @@ func TestMulticlassAgainstEnumeration(t *testing.T) {
 	}
 }
 
+// TestMulticlassAgainstConvolution holds the K-class table to thresholds from
+// the whole attacked law of Z in 320 bits, for radii where the table keeps
+// only a narrow window of it.
+func TestMulticlassAgainstConvolution(t *testing.T) {
+	const maxR = 300
+	for _, tc := range []struct {
+		q       float64
+		classes int
+	}{{0.66, 3}, {0.5, 10}} {
+		tab := mustTable(t, tc.q, tc.classes, maxR)
+		convolvedLevels(tc.q, tc.classes, maxR, func(r int, ls levels) {
+			if r%100 == 0 {
+				checkThreshold(t, tab, r, refLogThreshold(ls), fmt.Sprintf("K=%d q=%v", tc.classes, tc.q))
+			}
+		})
+	}
+}
+
 // TestTwoClassesIsBinomial checks that the K-class levels of §8 at K = 2 are
 // the binomial levels of §5: the two references agree.
 func TestTwoClassesIsBinomial(t *testing.T) {

@@ -189,5 +189,44 @@ func multinomialLevels(q float64, classes, r int) levels {
 	}
 }
 
+// convolvedLevels returns the levels of §8 for r = 1..maxR, computed the
+// other way: the attacked law of Z over its whole support [−r, r], advanced
+// one change at a time (Z+1, Z, Z−1 w.p. 1−q, (K−2)p, p), with the clean mass
+// of level z as ρ^{−z} times the attacked one; each gets every r's levels.
+func convolvedLevels(q float64, classes, maxR int, each func(r int, ls levels)) {
+	bq := bigF(q)
+	keep := newF().Sub(bigInt(1), bq)
+	p := newF().Quo(bq, bigInt(classes-1))
+	other := newF().Mul(p, bigInt(classes-2))
+	rho := newF().Quo(keep, p)
+	att := []*big.Float{bigInt(1)} // att[i] is level z = i − r
+	for r := 1; r <= maxR; r++ {
+		next := make([]*big.Float, 2*r+1)
+		for i := range next {
+			v := newF()
+			for _, from := range []struct {
+				j    int
+				prob *big.Float
+			}{{i - 2, keep}, {i - 1, other}, {i, p}} {
+				if from.j >= 0 && from.j < len(att) {
+					v.Add(v, newF().Mul(att[from.j], from.prob))
+				}
+			}
+			next[i] = v
+		}
+		att = next
+		each(r, func(yield func(level) bool) {
+			for i := len(att) - 1; i >= 0; i-- {
+				z := i - r
+				clean := newF().Quo(att[i], bigPow(rho, max(z, 0)))
+				clean.Mul(clean, bigPow(rho, max(-z, 0)))
+				if !yield(level{att[i], clean}) {
+					return
+				}
+			}
+		})
+	}
+}
+
 // refLogThreshold returns log ε* in 320-bit precision.
 func refLogThreshold(ls levels) *big.Float { return bigLog(refThreshold(ls)) }
