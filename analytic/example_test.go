@@ -22,12 +22,12 @@ func Example() {
 		}
 	}
 	cert := analytic.Certify(alpha, y, q)
-	tab, err := radius.NewTable(q, n)
+	tab, err := radius.NewTable(q, 2, n)
 	if err != nil {
 		panic(err)
 	}
 	fmt.Printf("class %d, log ε = %.2f, abstain %v\n", cert.Class, cert.LogEps, cert.Abstain())
-	fmt.Printf("certified flips: %d (KL form %d)\n", tab.Radius(cert.LogEps), radius.KL(cert.LogEps, q, n))
+	fmt.Printf("certified flips: %d (KL form %d)\n", tab.Radius(cert.LogEps), tab.RadiusKL(cert.LogEps))
 
 	// A kernel that ignores the labels entirely cannot be swayed by them.
 	zero := analytic.Certify(make([]float64, n), y, q)

@@ -52,11 +52,11 @@ func forEachKernel(model *ridge.Model, test *mat.Dense, workers int, stage *prog
 
 // smoothedPoint turns a certificate into a row: both radii of its bound
 // (docs/science.md §5), or an abstention.
-func smoothedPoint(class int, abstain bool, logEps, q float64, table *radius.Table) point {
+func smoothedPoint(class int, abstain bool, logEps float64, table *radius.Table) point {
 	if abstain {
 		return point{prediction: -1, logEps: logEps, radius: -1, radiusKL: -1}
 	}
-	return point{prediction: class, logEps: logEps, radius: table.Radius(logEps), radiusKL: radius.KL(logEps, q, table.MaxFlips())}
+	return point{prediction: class, logEps: logEps, radius: table.Radius(logEps), radiusKL: table.RadiusKL(logEps)}
 }
 
 // usesKernel reports whether the unit's certificate reads only α.
@@ -85,7 +85,7 @@ func (p *prepared) certify(batch []Unit, c Config, stage *progress.Stage) ([][]p
 			return nil, err
 		}
 		for i, r := range res {
-			pts[0][i] = smoothedPoint(r.Class, r.Abstain, r.LogEps, u.Q, p.tables[u.Q])
+			pts[0][i] = smoothedPoint(r.Class, r.Abstain, r.LogEps, p.tables[u.Q])
 		}
 	case "dpa":
 		// Each part holds about n/k points, so λ/k keeps the penalty per
@@ -116,7 +116,7 @@ func (p *prepared) certifyKernel(batch []Unit, stage *progress.Stage, pts [][]po
 		for j, u := range batch {
 			if u.Method == "analytic" {
 				cert := analytic.Certify(alpha, y, u.Q)
-				pts[j][i] = smoothedPoint(cert.Class, cert.Abstain(), cert.LogEps, u.Q, p.tables[u.Q])
+				pts[j][i] = smoothedPoint(cert.Class, cert.Abstain(), cert.LogEps, p.tables[u.Q])
 				continue
 			}
 			class, r := certifiers[w].Certify(alpha, y)
