@@ -117,8 +117,8 @@ var ErrBadLabels = errors.New("sampler: labels must be in 0, …, K−1")
 // A sample costs O(q·n·d) to update the right-hand sides, O(K·d²) to solve
 // and O(K·m·d) to score every test point; samples run in chunks of ChunkSize
 // on min(GOMAXPROCS, chunks) goroutines, and the results do not depend on
-// GOMAXPROCS. Memory is O(n·d + m·d + m·K·len(N)) shared plus O(K·d·ChunkSize
-// + 2^w·d) per goroutine, never O(n·N) or O(m·N).
+// GOMAXPROCS. Memory is O(n·d + m·d + m·K·len(N)) shared plus O(K·d·ChunkSize)
+// per goroutine, never O(n·N) or O(m·N).
 //
 // If progress is not nil it is called from Certify's goroutine after each chunk
 // with the samples done so far and N0 + max N. Errors report a bad Config or
@@ -217,11 +217,12 @@ type run struct {
 // votes draws ends[len(ends)−1] label samples in chunks and returns the votes
 // of the first ends[s] of them, laid out [s][test point][class].
 func (r *run) votes(seed uint64, purpose string, ends []int) ([]int, error) {
-	k := r.flip.k
 	samples := ends[len(ends)-1]
 	chunks := (samples + ChunkSize - 1) / ChunkSize
 	workers := min(runtime.GOMAXPROCS(0), chunks)
-	counts := make([][]int, workers)
+	// Votes per segment [ends[s−1], ends[s]), shared by the goroutines: integer
+	// sums, so the split of chunks among goroutines cannot change the totals.
+	counts := make([]int64, len(ends)*r.m*r.flip.k)
 	errs := make([]error, workers)
 	var next atomic.Int64
 	var failed atomic.Bool
@@ -229,9 +230,6 @@ func (r *run) votes(seed uint64, purpose string, ends []int) ([]int, error) {
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			// Votes per segment [ends[s−1], ends[s]); integer sums, so the
-			// split of chunks among goroutines cannot change the totals.
-			counts[w] = make([]int, len(ends)*r.m*k)
 			c := newChunkState(r)
 			for !failed.Load() {
 				chunk := int(next.Add(1) - 1)
@@ -240,7 +238,7 @@ func (r *run) votes(seed uint64, purpose string, ends []int) ([]int, error) {
 				}
 				first := chunk * ChunkSize
 				size := min(ChunkSize, samples-first)
-				if err := c.run(randstream.Source(seed, purpose, uint64(chunk)), first, size, ends, counts[w]); err != nil {
+				if err := c.run(randstream.Source(seed, purpose, uint64(chunk)), first, size, ends, counts); err != nil {
 					errs[w] = err
 					failed.Store(true)
 					return
@@ -262,23 +260,16 @@ func (r *run) votes(seed uint64, purpose string, ends []int) ([]int, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	total := make([]int, len(ends)*r.m*k)
-	for _, cw := range counts {
-		addInts(total, cw)
-	}
 	// Segments to prefixes: the votes of the first ends[s] samples.
-	seg := r.m * k
-	for s := 1; s < len(ends); s++ {
-		addInts(total[s*seg:(s+1)*seg], total[(s-1)*seg:s*seg])
+	total := make([]int, len(counts))
+	seg := r.m * r.flip.k
+	for i, v := range counts {
+		total[i] = int(v)
+		if i >= seg {
+			total[i] += total[i-seg]
+		}
 	}
 	return total, nil
-}
-
-// floatsFree adds src to dst element by element (integers).
-func addInts(dst, src []int) {
-	for i, v := range src {
-		dst[i] += v
-	}
 }
 
 // chunkState is one goroutine's buffers: right-hand sides (ChunkSize·cols×d),
@@ -290,6 +281,7 @@ type chunkState struct {
 	rhs     []float64
 	coef    []float64
 	scores  []float64
+	votes   []int // one test point's votes in one span
 	spans   []span
 }
 
@@ -297,8 +289,9 @@ type chunkState struct {
 type span struct{ seg, lo, hi int }
 
 // scoreBlock is the number of score columns computed per test point at a
-// time: the coefficient block it reads (d×scoreBlock) stays in cache for every
-// test point, even when K·ChunkSize columns would not.
+// time (at least one sample's K): the coefficient block it reads
+// (d×scoreBlock) stays in cache for every test point, even when K·ChunkSize
+// columns would not.
 const scoreBlock = ChunkSize
 
 func newChunkState(r *run) *chunkState {
@@ -308,13 +301,14 @@ func newChunkState(r *run) *chunkState {
 		scratch: f.newScratch(),
 		rhs:     make([]float64, ChunkSize*f.cols*f.d),
 		coef:    make([]float64, f.d*ChunkSize*f.cols),
-		scores:  make([]float64, scoreBlock),
+		scores:  make([]float64, max(scoreBlock, f.cols)),
+		votes:   make([]int, f.k),
 	}
 }
 
 // run draws the chunk whose first sample is first, and adds the votes of its
-// first size samples to counts, by segment of ends.
-func (c *chunkState) run(rng *rand.PCG, first, size int, ends []int, counts []int) error {
+// first size samples to counts (atomically), by segment of ends.
+func (c *chunkState) run(rng *rand.PCG, first, size int, ends []int, counts []int64) error {
 	f := c.r.flip
 	f.fill(c.rhs, rng, c.scratch)
 	coef, err := c.solve(size)
@@ -339,8 +333,16 @@ func (c *chunkState) run(rng *rand.PCG, first, size int, ends []int, counts []in
 			scores := c.scoreSamples(coef, i, b0, b1)
 			for _, sp := range c.spans {
 				lo, hi := max(sp.lo, b0), min(sp.hi, b1)
-				if lo < hi {
-					tally(counts[(sp.seg*c.r.m+i)*f.k:(sp.seg*c.r.m+i+1)*f.k], scores[(lo-b0)*f.cols:(hi-b0)*f.cols])
+				if lo >= hi {
+					continue
+				}
+				clear(c.votes)
+				tally(c.votes, scores[(lo-b0)*f.cols:(hi-b0)*f.cols])
+				at := (sp.seg*c.r.m + i) * f.k
+				for class, v := range c.votes {
+					if v != 0 {
+						atomic.AddInt64(&counts[at+class], int64(v))
+					}
 				}
 			}
 		}

@@ -116,7 +116,7 @@ func onGrid(phi *mat.Dense) ([]float64, error) {
 			for i := range n {
 				a := math.RoundToEven(math.Ldexp(phi.At(i, j), e))
 				out[i*d+j] = math.Ldexp(a, -e)
-				total += uint64(math.Abs(a)) // each |a| ≤ 2^53 while total is, so no overflow
+				total += uint64(math.Abs(a)) // |a| ≤ 2^52 and total stops past 2^53: no overflow
 				if total > 1<<53 {
 					break
 				}
@@ -186,6 +186,7 @@ type flipScratch struct {
 	masks [64]int   // per lane of one word: which of the block's points flipped
 }
 
+// chunkWords is the number of 64-lane flip words per training point in a chunk.
 const chunkWords = ChunkSize / 64
 
 func (f *flipper) newScratch() *flipScratch {
