@@ -78,14 +78,15 @@ func (p *prepared) certify(batch []Unit, c Config, stage *progress.Stage) ([][]p
 	switch u.Method {
 	case "sampled":
 		res, err := sampler.Certify(p.models[u.Lambda], y, p.testF, sampler.Config{
-			N0: c.Sampler.N0, N: c.Sampler.N[len(c.Sampler.N)-1], Alpha: c.Sampler.Alpha, Q: u.Q,
+			N0: c.Sampler.N0, N: c.Sampler.N[len(c.Sampler.N)-1:], Q: u.Q, Classes: 2,
 			Seed: c.Seed, Purpose: u.Name(),
 		}, stage.Callback())
 		if err != nil {
 			return nil, err
 		}
 		for i, r := range res {
-			pts[0][i] = smoothedPoint(r.Class, r.Abstain, r.LogEps, p.tables[u.Q])
+			_, logEps, abstain := r.Certificate(0, c.Sampler.Alpha)
+			pts[0][i] = smoothedPoint(r.Class, abstain, logEps, p.tables[u.Q])
 		}
 	case "dpa":
 		// Each part holds about n/k points, so λ/k keeps the penalty per

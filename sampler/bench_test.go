@@ -5,56 +5,103 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"flipcert/features"
+	"flipcert/internal/mnisttest"
+	"flipcert/ridge"
+
 	"gonum.org/v1/gonum/mat"
 )
 
 // MNIST 1/7 sizes (docs/science.md §7): 13,007 training points, 50 features plus the
-// intercept, 2,163 test points; random features stand in for the embedding.
+// intercept, 2,163 test points.
 const (
 	benchN    = 13007
 	benchD    = 51
 	benchTest = 2163
 )
 
-// BenchmarkCertifyMNISTSized times one Certify of the whole test set (N0 = 100).
-// The N = 1e5 cases take seconds each: run them with -benchtime 1x.
-func BenchmarkCertifyMNISTSized(b *testing.B) {
-	pr := newProblem(b, 1, benchN, benchD, benchTest, 3e4)
-	for _, q := range []float64{0.1, 0.4} {
-		for _, n := range []int{1e4, 1e5} {
-			b.Run(fmt.Sprintf("q=%g/N=%.0e", q, float64(n)), func(b *testing.B) {
-				cfg := Config{N0: 100, N: n, Alpha: 0.001, Q: q, Seed: 1, Purpose: "bench"}
-				b.ReportAllocs()
-				cpu := cpuSeconds()
-				for b.Loop() {
-					if _, err := Certify(pr.model, pr.y, pr.test, cfg, nil); err != nil {
-						b.Fatal(err)
-					}
+// mnist17 returns ridge on PCA-50 features of MNIST 1/7 (plus the intercept)
+// at λ = 3·10⁴, the training labels and the 2,163 test points.
+func mnist17(b *testing.B) (*ridge.Model, []int, *mat.Dense) {
+	b.Helper()
+	x, y := mnisttest.Digits(b, false, 0, 1, 7)
+	tx, _ := mnisttest.Digits(b, true, 0, 1, 7)
+	pca, err := features.FitPCA(x, benchD-1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	phi := features.WithIntercept(pca.Transform(x))
+	test := features.WithIntercept(pca.Transform(tx))
+	model, err := ridge.NewDesign(phi, true).Fit(3e4)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return model, y, test
+}
+
+// BenchmarkCertifyMNIST17 times one Certify of the whole MNIST 1/7 test set
+// (N0 = 100) and reports the seconds a million estimation samples take, scaled
+// linearly from N. The larger cases take seconds to a minute: run them with
+// -benchtime 1x, e.g. -bench 'MNIST17/q=0.05/N=\[1000000\]'.
+func BenchmarkCertifyMNIST17(b *testing.B) {
+	model, y, test := mnist17(b)
+	for _, tc := range []struct {
+		q float64
+		n []int
+	}{
+		{0.05, []int{1e4}}, {0.05, []int{1e3, 1e4, 1e5}}, {0.05, []int{1e6}}, {0.4, []int{1e4}},
+	} {
+		b.Run(fmt.Sprintf("q=%g/N=%v", tc.q, tc.n), func(b *testing.B) {
+			cfg := Config{N0: 100, N: tc.n, Q: tc.q, Seed: 1, Purpose: "bench"}
+			b.ReportAllocs()
+			cpu := cpuSeconds()
+			for b.Loop() {
+				if _, err := Certify(model, y, test, cfg, nil); err != nil {
+					b.Fatal(err)
 				}
-				// Wall time is noisy on the shared machine; CPU time is not.
-				b.ReportMetric((cpuSeconds()-cpu)/float64(b.N), "cpu-s/op")
-			})
-		}
+			}
+			samples := float64(cfg.N0 + tc.n[len(tc.n)-1])
+			// Wall time is noisy on the shared machine; CPU time is not.
+			b.ReportMetric((cpuSeconds()-cpu)/float64(b.N), "cpu-s/op")
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)*1e6/samples, "s/1e6-samples")
+		})
 	}
 }
 
-// BenchmarkRightHandSides compares ways to form Φᵀy′ for one chunk of
+// BenchmarkCertifyClasses times K-class sampling with full-MNIST shapes
+// (n = 50,000 training points, 51 features, m = 10,000 test points, random
+// features), per thousand samples.
+func BenchmarkCertifyClasses(b *testing.B) {
+	for _, k := range []int{2, 10} {
+		pr := newProblem(b, 1, 50000, benchD, 10000, k, 1e5)
+		b.Run(fmt.Sprintf("K=%d", k), func(b *testing.B) {
+			cfg := Config{N0: 256, N: []int{768}, Q: 0.05, Classes: k, Seed: 1, Purpose: "bench"}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Certify(pr.model, pr.y, pr.test, cfg, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkRightHandSides compares ways to form Φ̃ᵀy′ for one chunk of
 // ChunkSize samples: the table-driven sparse update (as Certify uses), the
 // plain sparse update (width 1), and a dense GEMM Φᵀ Y′ over an n×ChunkSize
 // 0/1 label matrix (its flips are not even drawn: a lower bound on its cost).
 func BenchmarkRightHandSides(b *testing.B) {
-	pr := newProblem(b, 1, benchN, benchD, 1, 3e4)
-	for _, q := range []float64{0.1, 0.4} {
-		f := &flipper{psi: make([]float64, benchN*benchD), base: make([]float64, benchD), n: benchN, d: benchD, digits: binaryDigits(q)}
-		for i, yi := range pr.y {
-			for j := range benchD {
-				f.psi[i*benchD+j] = float64(1-2*yi) * pr.phi.At(i, j)
-			}
-		}
-		for _, width := range []int{blockWidth(benchN, q, ChunkSize), 1} {
+	pr := newProblem(b, 1, benchN, benchD, 1, 2, 3e4)
+	grid, err := onGrid(pr.phi)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, q := range []float64{0.05, 0.4} {
+		f := newFlipper(grid, pr.y, benchD, 2, q)
+		for _, width := range []int{f.width, 1} {
 			b.Run(fmt.Sprintf("q=%g/sparse-width=%d", q, width), func(b *testing.B) {
 				f.width = width
-				s := f.newScratch(ChunkSize)
+				s := f.newScratch()
 				rhs := make([]float64, ChunkSize*benchD)
 				rng := rand.NewPCG(1, 1)
 				b.ReportAllocs()

@@ -204,3 +204,55 @@ func bd0(x, m float64) float64 {
 	}
 	return x*math.Log(x/m) + m - x
 }
+
+// Interval returns the exact two-sided Clopper-Pearson interval [lo, hi] for a
+// success probability after k successes in n trials, at confidence 1−alpha
+// (alpha/2 in each tail, docs/science.md §12):
+// P(Bin(n, lo) ≥ k) = alpha/2 and P(Bin(n, hi) ≤ k) = alpha/2, that is
+// lo = LowerBound(k, n, alpha/2) and 1−hi = LowerBound(n−k, n, alpha/2) (the
+// failures' lower bound). Closed forms: lo = 0 and hi = 1−(alpha/2)^{1/n} at
+// k = 0; lo = (alpha/2)^{1/n} and hi = 1 at k = n. Both ends are as accurate as
+// LowerBound for any n; hi is formed from log(1−hi), so it keeps its digits
+// when it is tiny.
+//
+// Interval panics unless 0 ≤ k ≤ n, n ≥ 1 and 0 < alpha < 1.
+func Interval(k, n int, alpha float64) (lo, hi float64) {
+	if n < 1 || k < 0 || k > n || !(alpha > 0 && alpha < 1) {
+		panic(fmt.Sprintf("sampler: Interval(k=%d, n=%d, alpha=%g) out of range", k, n, alpha))
+	}
+	lo, _ = LowerBound(k, n, alpha/2)
+	_, logHi := LowerBound(n-k, n, alpha/2)
+	return lo, math.Exp(logHi)
+}
+
+// Log10SamplesNeeded returns log₁₀ N* for N* = ⌈ln alpha / ln(1−ε)⌉, ε = exp(logEps):
+// the fewest estimation samples with which CERTIFY, even with every vote for
+// its class, bounds the other classes by ε at level alpha (N of N votes give
+// 1−p̲ = 1−alpha^{1/N} ≤ ε iff N ≥ ln alpha / ln(1−ε); docs/science.md §12).
+//
+// It works in logs, ln(−ln(1−ε)) = logEps + ln(1 + ε/2 + ε²/3 + …), so ε far
+// below the smallest float64 (logEps = −10⁶) is fine; +Inf for logEps = −Inf.
+// While the ratio is below 2^53 it is formed directly to a few ulps and N* is
+// its exact ceiling (barring a ratio within those ulps of an integer); above,
+// N* and the ratio agree to far better than float64 resolves log₁₀ N*.
+//
+// Log10SamplesNeeded panics unless logEps < 0 (ε < 1, else no N is needed or
+// defined) and 0 < alpha < 1.
+func Log10SamplesNeeded(logEps, alpha float64) float64 {
+	if !(logEps < 0) || !(alpha > 0 && alpha < 1) {
+		panic(fmt.Sprintf("sampler: Log10SamplesNeeded(logEps=%g, alpha=%g) out of range", logEps, alpha))
+	}
+	negLogAlpha := -math.Log(alpha)
+	// −ln(1−ε) to a few ulps while ε is representable; 0 once it underflows.
+	l := -math.Log1p(-math.Exp(logEps))
+	if ratio := negLogAlpha / l; ratio < 1<<53 {
+		return math.Log10(math.Ceil(ratio))
+	}
+	// Below ε = e^{−40} the correction ln(1 + ε/2 + …) ≈ ε/2 < 3e-18 is under
+	// half an ulp of |logEps| ≥ 40, so ln(−ln(1−ε)) = logEps.
+	logL := logEps
+	if logEps > -40 {
+		logL = math.Log(l)
+	}
+	return (math.Log(negLogAlpha) - logL) / math.Ln10
+}

@@ -228,3 +228,226 @@ func TestLowerBoundPanics(t *testing.T) {
 		}()
 	}
 }
+
+// TestIntervalSolvesEquations checks both ends of the two-sided interval
+// against the exact math/big binomial tails: P(Bin(n, lo) ≥ k) = alpha/2 and
+// P(Bin(n, hi) ≤ k) = P(Bin(n, 1−hi) ≥ n−k) = alpha/2, each evaluated at the
+// returned point from its short side (p or 1−p, whichever is ≤ ½ and exact).
+func TestIntervalSolvesEquations(t *testing.T) {
+	type kn struct{ k, n int }
+	var cases []kn
+	for _, n := range []int{2, 7, 100, 1000, 30000} {
+		for _, k := range []int{1, 2, n / 3, n / 2, n - 2, n - 1} {
+			if k >= 1 && k < n {
+				cases = append(cases, kn{k, n})
+			}
+		}
+	}
+	for _, n := range []int{1e6, 1e9} {
+		for _, k := range []int{1, 3, 500, n - 500, n - 3, n - 1} {
+			cases = append(cases, kn{k, n})
+		}
+	}
+	// lowerTail and upperTail are the two equations' left-hand sides at the
+	// float point p, exact: P(Bin(n, p) ≥ k) (increasing in p) and
+	// P(Bin(n, 1−p) ≥ n−k) = P(Bin(n, p) ≤ k) (decreasing), each summed from
+	// the short side, p or 1−p, whichever is ≤ ½ (1−p is exact for p ≥ ½).
+	lowerTail := func(k, n int, p float64) *big.Float {
+		if p <= 0.5 {
+			return refUpperTail(k, n, p, false)
+		}
+		return refUpperTail(k, n, 1-p, true)
+	}
+	upperTail := func(k, n int, p float64) *big.Float {
+		if p <= 0.5 {
+			return refUpperTail(n-k, n, p, true)
+		}
+		return refUpperTail(n-k, n, 1-p, false)
+	}
+	for _, c := range cases {
+		for _, alpha := range []float64{0.5, 0.05, 1e-3, 1e-9} {
+			lo, hi := Interval(c.k, c.n, alpha)
+			if !(lo < float64(c.k)/float64(c.n) && float64(c.k)/float64(c.n) < hi) {
+				t.Errorf("k=%d n=%d alpha=%g: [%v, %v] misses k/n", c.k, c.n, alpha, lo, hi)
+			}
+			name := fmt.Sprintf("k=%d n=%d alpha=%g", c.k, c.n, alpha)
+			checkRoot(t, name+" lo", lo, alpha/2, func(p float64) *big.Float { return lowerTail(c.k, c.n, p) })
+			checkRoot(t, name+" hi", hi, alpha/2, func(p float64) *big.Float { return upperTail(c.k, c.n, p) })
+		}
+	}
+}
+
+// checkRoot checks a root p of tail(p) = target: below ½, where p carries full
+// relative precision, the residual is 1e-10 relative; above ½, where a float64
+// p resolves 1−p only to an ulp of 1, the exact root lies within
+// δ = max(4 ulps, 1e-13·(1−p)) of p (tail changes sign across
+// [p − δ, min(1, p + δ)]): the solver's 1e-13 relative in 1−p, or the float.
+func checkRoot(t *testing.T, name string, p, target float64, tail func(p float64) *big.Float) {
+	t.Helper()
+	if p <= 0.5 {
+		if e := relErr(tail(p), target); e > 1e-10 {
+			t.Errorf("%s = %.17g: rel err of the tail %.2g", name, p, e)
+		}
+		return
+	}
+	delta := max(4*0x1p-53, 1e-13*(1-p))
+	w := new(big.Float).SetPrec(refPrec).SetFloat64(target)
+	if tail(p-delta).Cmp(w)*tail(min(1, p+delta)).Cmp(w) > 0 {
+		t.Errorf("%s = %.17g: the tail is on one side of %g within %.2g", name, p, target, delta)
+	}
+}
+
+// TestIntervalClosedForms: at k = 0 the interval is [0, 1−(alpha/2)^{1/n}], at
+// k = n it is [(alpha/2)^{1/n}, 1] (the tail P(X ≥ n) = p^n alone).
+func TestIntervalClosedForms(t *testing.T) {
+	for _, n := range []int{1, 5, 1000, 1e6, 1e12} {
+		for _, alpha := range []float64{0.9, 0.05, 1e-6} {
+			root := math.Log(alpha/2) / float64(n) // log (alpha/2)^{1/n}
+			lo, hi := Interval(0, n, alpha)
+			if want := -math.Expm1(root); lo != 0 || math.Abs(hi-want) > 1e-14*want {
+				t.Errorf("k=0 n=%d alpha=%g: [%v, %v], want [0, %v]", n, alpha, lo, hi, want)
+			}
+			lo, hi = Interval(n, n, alpha)
+			if want := math.Exp(root); hi != 1 || math.Abs(lo-want) > 1e-15 {
+				t.Errorf("k=n=%d alpha=%g: [%v, %v], want [%v, 1]", n, alpha, lo, hi, want)
+			}
+		}
+	}
+	// Symmetry: k successes bound p as n−k successes bound 1−p.
+	for _, kn := range [][2]int{{3, 10}, {40, 1000}, {999, 1000}} {
+		lo, hi := Interval(kn[0], kn[1], 0.01)
+		lo2, hi2 := Interval(kn[1]-kn[0], kn[1], 0.01)
+		if math.Abs(lo-(1-hi2)) > 1e-14 || math.Abs(hi-(1-lo2)) > 1e-14 {
+			t.Errorf("k=%d n=%d: [%v, %v] vs mirrored [%v, %v]", kn[0], kn[1], lo, hi, 1-hi2, 1-lo2)
+		}
+	}
+}
+
+func TestIntervalPanics(t *testing.T) {
+	for _, tc := range []struct {
+		k, n  int
+		alpha float64
+	}{{-1, 5, 0.1}, {6, 5, 0.1}, {0, 0, 0.1}, {1, 5, 0}, {1, 5, 1}, {1, 5, math.NaN()}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Interval(%d, %d, %v) did not panic", tc.k, tc.n, tc.alpha)
+				}
+			}()
+			Interval(tc.k, tc.n, tc.alpha)
+		}()
+	}
+}
+
+// bigLn returns ln x for x > 0 to about refPrec bits: x = m·2^e with
+// m ∈ [½, 1), ln m = 2 atanh((m−1)/(m+1)) by its series (|z| ≤ ⅓), and
+// ln 2 = 2 atanh(⅓).
+func bigLn(x *big.Float) *big.Float {
+	atanh2 := func(z *big.Float) *big.Float { // 2 Σ z^{2j+1}/(2j+1)
+		sum := new(big.Float).SetPrec(refPrec)
+		pow := new(big.Float).SetPrec(refPrec).Set(z)
+		z2 := new(big.Float).SetPrec(refPrec).Mul(z, z)
+		term := new(big.Float).SetPrec(refPrec)
+		for j := int64(0); j < 400; j++ {
+			term.Quo(pow, new(big.Float).SetInt64(2*j+1))
+			sum.Add(sum, term)
+			pow.Mul(pow, z2)
+		}
+		return sum.Mul(sum, big.NewFloat(2))
+	}
+	one := big.NewFloat(1)
+	m := new(big.Float).SetPrec(refPrec)
+	e := x.MantExp(m)
+	num := new(big.Float).SetPrec(refPrec).Sub(m, one)
+	den := new(big.Float).SetPrec(refPrec).Add(m, one)
+	ln := atanh2(num.Quo(num, den))
+	ln2 := atanh2(new(big.Float).SetPrec(refPrec).Quo(one, big.NewFloat(3)))
+	return ln.Add(ln, ln2.Mul(ln2, new(big.Float).SetInt64(int64(e))))
+}
+
+// bigExp returns e^x to about refPrec bits: x = j·ln 2 + r with |r| ≤ ½ ln 2,
+// e^r by its Taylor series, then scaled by 2^j (far below float64's range).
+func bigExp(x *big.Float) *big.Float {
+	ln2 := bigLn(big.NewFloat(2))
+	q := new(big.Float).SetPrec(refPrec).Quo(x, ln2)
+	qf, _ := q.Float64()
+	j := int64(math.Round(qf))
+	r := new(big.Float).SetPrec(refPrec).Mul(ln2, new(big.Float).SetInt64(j))
+	r.Sub(x, r)
+	sum := new(big.Float).SetPrec(refPrec).SetInt64(1)
+	term := new(big.Float).SetPrec(refPrec).SetInt64(1)
+	for i := int64(1); i < 120; i++ {
+		term.Mul(term, r)
+		term.Quo(term, new(big.Float).SetInt64(i))
+		sum.Add(sum, term)
+	}
+	return sum.SetMantExp(sum, int(j))
+}
+
+// TestLog10SamplesNeeded compares with N* = ⌈ln alpha / ln(1−ε)⌉ computed in
+// math/big from the same float64 inputs, ε = e^logEps exactly and
+// −ln(1−ε) = Σ ε^j/j, down to ε = e^{−10⁶}: the exact integer where N* < 2^53,
+// else log₁₀ N* to 1e-15 relative.
+func TestLog10SamplesNeeded(t *testing.T) {
+	for _, tc := range []struct{ alpha, logEps float64 }{
+		{0.001, math.Log(0.1)},     // 65.6 → 66
+		{0.05, math.Log(0.3)},      // 8.4 → 9
+		{0.001, math.Log(0.01)},    // 687.3 → 688
+		{0.001, math.Log(0.4999)},  // near the abstention edge
+		{1e-10, math.Log(1e-6)},    // 2.3e7
+		{0.001, -30},               // 7.4e13, still exact
+		{0.999, -38.5},             // 5.3e13: ε ≈ 2e-17, tiny, yet N* < 2^53
+		{0.001, -45},               // 2.4e20
+		{0.001, -700},              // ε near the float64 floor
+		{0.001, -745},              // ε subnormal
+		{0.001, -5000},             // ε = e^{−5000} ≪ 1e-308
+		{0.5, -1e6},                //
+		{1e-300, -1e6},             //
+		{0.999999, math.Log(1e-9)}, // −ln alpha tiny
+	} {
+		got := Log10SamplesNeeded(tc.logEps, tc.alpha)
+		eps := bigExp(new(big.Float).SetPrec(refPrec).SetFloat64(tc.logEps))
+		l := new(big.Float).SetPrec(refPrec) // −ln(1−ε) = Σ ε^j/j
+		pow := new(big.Float).SetPrec(refPrec).Set(eps)
+		for j := int64(1); j < 600; j++ {
+			term := new(big.Float).SetPrec(refPrec).Quo(pow, new(big.Float).SetInt64(j))
+			if l.Sign() > 0 && term.MantExp(nil) < l.MantExp(nil)-refPrec-8 {
+				break // below l's last bit; big.Float would also shift through every bit between
+			}
+			l.Add(l, term)
+			pow.Mul(pow, eps)
+		}
+		ratio := bigLn(new(big.Float).SetPrec(refPrec).SetFloat64(tc.alpha))
+		ratio.Neg(ratio).Quo(ratio, l)
+		if ratio.Cmp(big.NewFloat(1<<53)) < 0 {
+			whole, _ := ratio.Int(nil)
+			if frac := new(big.Float).Sub(ratio, new(big.Float).SetInt(whole)); frac.Sign() > 0 {
+				whole.Add(whole, big.NewInt(1))
+			}
+			want := whole.Int64()
+			if n := int64(math.Round(math.Pow(10, got))); n != want || got != math.Log10(float64(want)) {
+				t.Errorf("alpha=%g logEps=%g: log10 N* = %v (N* = %d), want N* = %d", tc.alpha, tc.logEps, got, n, want)
+			}
+			continue
+		}
+		ln10 := bigLn(big.NewFloat(10))
+		wantBig := bigLn(ratio)
+		want, _ := wantBig.Quo(wantBig, ln10).Float64()
+		if math.Abs(got-want) > 1e-15*math.Abs(want) {
+			t.Errorf("alpha=%g logEps=%g: log10 N* = %.17g, want %.17g", tc.alpha, tc.logEps, got, want)
+		}
+	}
+	if got := Log10SamplesNeeded(math.Inf(-1), 0.01); !math.IsInf(got, 1) {
+		t.Errorf("ε = 0: log10 N* = %v, want +Inf", got)
+	}
+	for _, tc := range []struct{ logEps, alpha float64 }{{0, 0.1}, {1, 0.1}, {math.NaN(), 0.1}, {-1, 0}, {-1, 1}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Log10SamplesNeeded(%v, %v) did not panic", tc.logEps, tc.alpha)
+				}
+			}()
+			Log10SamplesNeeded(tc.logEps, tc.alpha)
+		}()
+	}
+}

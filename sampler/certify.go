@@ -12,72 +12,117 @@ import (
 	"flipcert/randstream"
 	"flipcert/ridge"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
 // ChunkSize is the number of label samples drawn from one random stream.
-// Chunk c of a phase uses randstream.Source(Seed, Purpose+"/select" or
-// Purpose+"/estimate", c); changing ChunkSize changes every result.
+// Chunk c of a phase holds samples c·ChunkSize … (c+1)·ChunkSize−1 and uses
+// randstream.Source(Seed, Purpose+"/select" or Purpose+"/estimate", c); it is
+// always drawn whole, so a sample does not depend on how many are used.
+// Changing ChunkSize changes every result.
 const ChunkSize = 256
 
-// Config sets up CERTIFY (docs/science.md §3).
+// Config sets up CERTIFY (docs/science.md §3, §8).
 type Config struct {
 	// N0 is the number of selection samples that pick each point's class; N0 ≥ 1.
 	N0 int
-	// N is the number of fresh estimation samples behind the bound; N ≥ 1.
-	N int
-	// Alpha is the failure probability of each point's bound, in (0, 1).
-	Alpha float64
-	// Q is the probability that each training label flips, in (0, ½).
+	// N lists the estimation sample counts N₁ < N₂ < …, N₁ ≥ 1, at which votes
+	// are reported. The samples are nested: the first N₁ of the N₂ draws are
+	// the N₁ draws. The votes at N[k] are exactly those of a run with
+	// N = []int{N[k]}, and one run costs what its largest N costs.
+	N []int
+	// Q is the probability that a training label is changed, in (0, (K−1)/K):
+	// it is then replaced by one of the other K−1 classes uniformly.
 	Q float64
+	// Classes is the number of classes K ≥ 2; labels are 0, …, K−1. If
+	// Classes is 0, it defaults to 2.
+	Classes int
 	// Seed and Purpose key the random streams (package randstream), e.g.
 	// Purpose "sampled q=0.1 lambda=1". Equal keys give equal results.
 	Seed    uint64
 	Purpose string
 }
 
+func (c Config) classes() int {
+	if c.Classes == 0 {
+		return 2
+	}
+	return c.Classes
+}
+
 func (c Config) validate() error {
+	k := c.classes()
 	switch {
+	case k < 2:
+		return fmt.Errorf("sampler: Classes = %d, want ≥ 2", c.Classes)
 	case c.N0 < 1:
 		return fmt.Errorf("sampler: N0 = %d, want ≥ 1", c.N0)
-	case c.N < 1:
-		return fmt.Errorf("sampler: N = %d, want ≥ 1", c.N)
-	case !(c.Alpha > 0 && c.Alpha < 1):
-		return fmt.Errorf("sampler: Alpha = %g, want in (0, 1)", c.Alpha)
-	case !(c.Q > 0 && c.Q < 0.5):
-		return fmt.Errorf("sampler: Q = %g, want in (0, ½)", c.Q)
+	case len(c.N) == 0:
+		return errors.New("sampler: N is empty, want at least one sample count")
+	case c.N[0] < 1:
+		return fmt.Errorf("sampler: N[0] = %d, want ≥ 1", c.N[0])
+	case !(c.Q > 0 && c.Q < float64(k-1)/float64(k)):
+		return fmt.Errorf("sampler: Q = %g, want in (0, %d/%d) for %d classes", c.Q, k-1, k, k)
+	}
+	for i := 1; i < len(c.N); i++ {
+		if c.N[i] <= c.N[i-1] {
+			return fmt.Errorf("sampler: N = %v, want strictly increasing", c.N)
+		}
 	}
 	return nil
 }
 
-// Result is the certificate of one test point.
+// Result is what the samples say about one test point.
 type Result struct {
-	// Class is the majority class ĉ ∈ {0, 1} of the selection samples; a tie
-	// goes to class 1, as the base rule s ≥ ½ does.
+	// Class is the class ĉ picked by the selection samples: for K = 2 class 1
+	// iff at least half of them predict 1 (as the base rule s ≥ ½ breaks ties),
+	// for K ≥ 3 the plurality class, ties to the lowest index.
 	Class int
-	// Count is k, the votes for Class among the N estimation samples.
-	Count int
-	// LogEps is log(1−p̲), p̲ = LowerBound(Count, N, Alpha): the log of the
-	// bound on the other class's probability, set even when abstaining.
-	LogEps float64
-	// Abstain is true when p̲ ≤ ½: the samples do not certify Class at level 1−Alpha.
-	Abstain bool
+	// Votes[k][c] is the number of the first N[k] estimation samples on which
+	// the base classifier predicts class c; Σ_c Votes[k][c] = N[k].
+	Votes [][]int
 }
 
-// ErrBadLabels reports labels outside {0, 1}.
-var ErrBadLabels = errors.New("sampler: labels must be 0 or 1")
+// Certificate returns CERTIFY's outcome at checkpoint k (docs/science.md §3):
+// count = Votes[k][Class] of the N[k] estimation samples, log ε = log(1−p̲)
+// with p̲ = LowerBound(count, N[k], alpha), and abstain = p̲ ≤ ½. log ε is set
+// even when abstaining. It panics if k is out of range or alpha ∉ (0, 1).
+func (r Result) Certificate(k int, alpha float64) (count int, logEps float64, abstain bool) {
+	n := 0
+	for _, v := range r.Votes[k] {
+		n += v
+	}
+	count = r.Votes[k][r.Class]
+	p, logEps := LowerBound(count, n, alpha)
+	return count, logEps, p <= 0.5
+}
 
-// Certify runs CERTIFY for every row of test (m×d, the model's feature space)
-// on shared label samples: N0 selection samples give each point its class ĉ,
-// N fresh samples count k = #{f(y′) = ĉ}, and the point is certified with
-// ε = 1 − p̲ unless p̲ ≤ ½. The base classifier on labels y′ predicts class 1
-// iff φ(x)ᵀβ(y′) ≥ ½, β(y′) = (ΦᵀΦ+λD)⁻¹Φᵀy′.
+// ErrBadLabels reports labels outside 0, …, K−1.
+var ErrBadLabels = errors.New("sampler: labels must be in 0, …, K−1")
+
+// Certify samples the smoothed classifier of every row of test (m×d, the
+// model's feature space) on shared label samples: N0 selection samples give
+// each point its class ĉ, and the estimation samples its votes at each N[k].
 //
-// Samples are processed in chunks of ChunkSize by min(GOMAXPROCS, chunks)
-// goroutines; memory is O(nd + md) shared plus O(m·ChunkSize) per goroutine,
-// never O(n·N).
+// The base classifier on noisy labels y′ is one-hot ridge on the training
+// features rounded to a fixed-point grid (docs/science.md §10): the right-hand
+// sides Φ̃ᵀ·onehot(y′) are exact, the coefficients β_c(y′) come from the model's
+// Cholesky factor, and the scores are s_c = φ(x)ᵀβ_c(y′). For K = 2 it keeps
+// one score, s = φ(x)ᵀβ(Φ̃ᵀy′), and predicts class 1 iff s ≥ ½; for K ≥ 3 it
+// predicts argmax_c s_c, ties to the lowest index. Each prediction is computed
+// in an order fixed by y′ alone, so it is a function of y′: neither the clean
+// labels y nor the sample's place in a chunk changes a bit of it.
+//
+// A sample costs O(q·n·d) to update the right-hand sides, O(K·d²) to solve
+// and O(K·m·d) to score every test point; samples run in chunks of ChunkSize
+// on min(GOMAXPROCS, chunks) goroutines, and the results do not depend on
+// GOMAXPROCS. Memory is O(n·d + m·d + m·K·len(N)) shared plus O(K·d·ChunkSize)
+// per goroutine, never O(n·N) or O(m·N).
+//
 // If progress is not nil it is called from Certify's goroutine after each chunk
-// with the samples done so far and N0+N. Errors report a bad Config or data.
+// with the samples done so far and N0 + max N. Errors report a bad Config or
+// data; Certify panics if model or test is nil.
 func Certify(model *ridge.Model, y []int, test *mat.Dense, cfg Config, progress func(done, total int)) ([]Result, error) {
 	if model == nil || test == nil {
 		panic("sampler: Certify needs a model and test points")
@@ -85,6 +130,7 @@ func Certify(model *ridge.Model, y []int, test *mat.Dense, cfg Config, progress 
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	k := cfg.classes()
 	phi := model.Design().Features()
 	n, d := phi.Dims()
 	m, td := test.Dims()
@@ -94,26 +140,12 @@ func Certify(model *ridge.Model, y []int, test *mat.Dense, cfg Config, progress 
 	if len(y) != n {
 		return nil, fmt.Errorf("sampler: %d labels for %d training points", len(y), n)
 	}
-	f := &flipper{
-		psi:    make([]float64, n*d),
-		base:   make([]float64, d),
-		n:      n,
-		d:      d,
-		width:  blockWidth(n, cfg.Q, ChunkSize),
-		digits: binaryDigits(cfg.Q),
-	}
 	for i, yi := range y {
-		if yi != 0 && yi != 1 {
-			return nil, fmt.Errorf("%w: y[%d] = %d", ErrBadLabels, i, yi)
+		if yi < 0 || yi >= k {
+			return nil, fmt.Errorf("%w: y[%d] = %d with K = %d", ErrBadLabels, i, yi, k)
 		}
-		row := phi.RawRowView(i)
-		if !allFinite(row) {
+		if !allFinite(phi.RawRowView(i)) {
 			return nil, fmt.Errorf("sampler: training features of point %d are not finite", i)
-		}
-		sign := float64(1 - 2*yi)
-		for j, v := range row {
-			f.psi[i*d+j] = sign * v
-			f.base[j] += float64(yi) * v
 		}
 	}
 	for j := range m {
@@ -121,8 +153,19 @@ func Certify(model *ridge.Model, y []int, test *mat.Dense, cfg Config, progress 
 			return nil, fmt.Errorf("sampler: features of test point %d are not finite", j)
 		}
 	}
-	r := &run{flip: f, model: model, test: test, m: m, total: cfg.N0 + cfg.N, progress: progress}
-	sel, err := r.votes(cfg.Seed, cfg.Purpose+"/select", cfg.N0)
+	grid, err := onGrid(phi)
+	if err != nil {
+		return nil, err
+	}
+	r := &run{
+		flip:     newFlipper(grid, y, d, k, cfg.Q),
+		model:    model,
+		test:     test,
+		m:        m,
+		total:    cfg.N0 + cfg.N[len(cfg.N)-1],
+		progress: progress,
+	}
+	sel, err := r.votes(cfg.Seed, cfg.Purpose+"/select", []int{cfg.N0})
 	if err != nil {
 		return nil, err
 	}
@@ -131,21 +174,33 @@ func Certify(model *ridge.Model, y []int, test *mat.Dense, cfg Config, progress 
 		return nil, err
 	}
 	out := make([]Result, m)
-	bounds := map[int][2]float64{} // many points share k (often k = N): solve once
+	votes := make([][]int, m*len(cfg.N))
 	for j := range out {
-		class, k := 0, cfg.N-est[j]
-		if 2*sel[j] >= cfg.N0 {
-			class, k = 1, est[j]
+		out[j].Class = plurality(sel[j*k : (j+1)*k])
+		out[j].Votes = votes[j*len(cfg.N) : (j+1)*len(cfg.N)]
+		for s := range cfg.N {
+			out[j].Votes[s] = est[(s*m+j)*k : (s*m+j+1)*k]
 		}
-		b, ok := bounds[k]
-		if !ok {
-			p, logEps := LowerBound(k, cfg.N, cfg.Alpha)
-			b = [2]float64{p, logEps}
-			bounds[k] = b
-		}
-		out[j] = Result{Class: class, Count: k, LogEps: b[1], Abstain: b[0] <= 0.5}
 	}
 	return out, nil
+}
+
+// plurality returns the most voted class: for two classes class 1 on a tie
+// (the binary rule s ≥ ½), otherwise the lowest index among the tied.
+func plurality(votes []int) int {
+	if len(votes) == 2 {
+		if votes[1] >= votes[0] {
+			return 1
+		}
+		return 0
+	}
+	best := 0
+	for c, v := range votes {
+		if v > votes[best] {
+			best = c
+		}
+	}
+	return best
 }
 
 // run holds what every chunk of both phases shares.
@@ -159,12 +214,15 @@ type run struct {
 	progress func(done, total int)
 }
 
-// votes draws samples label vectors in chunks and returns, per test point, how
-// many of them the base classifier sends to class 1.
-func (r *run) votes(seed uint64, purpose string, samples int) ([]int, error) {
+// votes draws ends[len(ends)−1] label samples in chunks and returns the votes
+// of the first ends[s] of them, laid out [s][test point][class].
+func (r *run) votes(seed uint64, purpose string, ends []int) ([]int, error) {
+	samples := ends[len(ends)-1]
 	chunks := (samples + ChunkSize - 1) / ChunkSize
 	workers := min(runtime.GOMAXPROCS(0), chunks)
-	counts := make([][]int, workers)
+	// Votes per segment [ends[s−1], ends[s]), shared by the goroutines: integer
+	// sums, so the split of chunks among goroutines cannot change the totals.
+	counts := make([]int64, len(ends)*r.m*r.flip.k)
 	errs := make([]error, workers)
 	var next atomic.Int64
 	var failed atomic.Bool
@@ -172,15 +230,15 @@ func (r *run) votes(seed uint64, purpose string, samples int) ([]int, error) {
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			counts[w] = make([]int, r.m)
-			c := newChunkState(r, ChunkSize)
+			c := newChunkState(r)
 			for !failed.Load() {
 				chunk := int(next.Add(1) - 1)
 				if chunk >= chunks {
 					return
 				}
-				size := min(ChunkSize, samples-chunk*ChunkSize)
-				if err := c.run(randstream.Source(seed, purpose, uint64(chunk)), size, counts[w]); err != nil {
+				first := chunk * ChunkSize
+				size := min(ChunkSize, samples-first)
+				if err := c.run(randstream.Source(seed, purpose, uint64(chunk)), first, size, ends, counts); err != nil {
 					errs[w] = err
 					failed.Store(true)
 					return
@@ -202,57 +260,153 @@ func (r *run) votes(seed uint64, purpose string, samples int) ([]int, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	total := make([]int, r.m)
-	for _, cw := range counts {
-		for j, v := range cw {
-			total[j] += v
+	// Segments to prefixes: the votes of the first ends[s] samples.
+	total := make([]int, len(counts))
+	seg := r.m * r.flip.k
+	for i, v := range counts {
+		total[i] = int(v)
+		if i >= seg {
+			total[i] += total[i-seg]
 		}
 	}
 	return total, nil
 }
 
-// chunkState is one goroutine's buffers: right-hand sides Φᵀy′ (B×d),
-// coefficients (d×B) and scores (m×B).
+// chunkState is one goroutine's buffers: right-hand sides (ChunkSize·cols×d),
+// coefficients (d×ChunkSize·cols) and one test point's scores for a block of
+// samples.
 type chunkState struct {
 	r       *run
 	scratch *flipScratch
 	rhs     []float64
 	coef    []float64
 	scores  []float64
+	votes   []int // one test point's votes in one span
+	spans   []span
 }
 
-func newChunkState(r *run, chunk int) *chunkState {
-	d := r.flip.d
+// span is the part [lo, hi) of a chunk's samples that falls in segment seg.
+type span struct{ seg, lo, hi int }
+
+// scoreBlock is the number of score columns computed per test point at a
+// time (at least one sample's K): the coefficient block it reads
+// (d×scoreBlock) stays in cache for every test point, even when K·ChunkSize
+// columns would not.
+const scoreBlock = ChunkSize
+
+func newChunkState(r *run) *chunkState {
+	f := r.flip
 	return &chunkState{
 		r:       r,
-		scratch: r.flip.newScratch(chunk),
-		rhs:     make([]float64, chunk*d),
-		coef:    make([]float64, d*chunk),
-		scores:  make([]float64, r.m*chunk),
+		scratch: f.newScratch(),
+		rhs:     make([]float64, ChunkSize*f.cols*f.d),
+		coef:    make([]float64, f.d*ChunkSize*f.cols),
+		scores:  make([]float64, max(scoreBlock, f.cols)),
+		votes:   make([]int, f.k),
 	}
 }
 
-// run draws size samples from rng and adds each test point's class-1 votes to counts.
-func (c *chunkState) run(rng *rand.PCG, size int, counts []int) error {
-	d, m := c.r.flip.d, c.r.m
-	rhs := c.rhs[:size*d]
-	c.r.flip.fill(rhs, rng, c.scratch)
-	coef := mat.NewDense(d, size, c.coef[:d*size])
-	if err := c.r.model.Solve(coef, mat.NewDense(size, d, rhs).T()); err != nil {
-		return fmt.Errorf("sampler: ridge solve: %w", err)
+// run draws the chunk whose first sample is first, and adds the votes of its
+// first size samples to counts (atomically), by segment of ends.
+func (c *chunkState) run(rng *rand.PCG, first, size int, ends []int, counts []int64) error {
+	f := c.r.flip
+	f.fill(c.rhs, rng, c.scratch)
+	coef, err := c.solve(size)
+	if err != nil {
+		return err
 	}
-	scores := mat.NewDense(m, size, c.scores[:m*size])
-	scores.Mul(c.r.test, coef)
-	for j := range m {
-		v := 0
-		for _, s := range scores.RawRowView(j) {
-			if s >= 0.5 {
-				v++
+	c.spans = c.spans[:0]
+	lo := first
+	for s, end := range ends {
+		if end > lo {
+			hi := min(end, first+size)
+			c.spans = append(c.spans, span{s, lo - first, hi - first})
+			if lo = hi; lo == first+size {
+				break
 			}
 		}
-		counts[j] += v
+	}
+	per := max(1, scoreBlock/f.cols) // samples per block of score columns
+	for b0 := 0; b0 < size; b0 += per {
+		b1 := min(size, b0+per)
+		for i := range c.r.m {
+			scores := c.scoreSamples(coef, i, b0, b1)
+			for _, sp := range c.spans {
+				lo, hi := max(sp.lo, b0), min(sp.hi, b1)
+				if lo >= hi {
+					continue
+				}
+				clear(c.votes)
+				tally(c.votes, scores[(lo-b0)*f.cols:(hi-b0)*f.cols])
+				at := (sp.seg*c.r.m + i) * f.k
+				for class, v := range c.votes {
+					if v != 0 {
+						atomic.AddInt64(&counts[at+class], int64(v))
+					}
+				}
+			}
+		}
 	}
 	return nil
+}
+
+// solve returns the coefficients (d × size·cols) of the first size samples'
+// right-hand sides. gonum's Cholesky solve runs two triangular solves whose
+// every step updates all columns alike (a scaling or an axpy across the
+// row), so each column's result does not depend on the others or on how many
+// there are (docs/science.md §10).
+func (c *chunkState) solve(size int) (*mat.Dense, error) {
+	d := c.r.flip.d
+	w := size * c.r.flip.cols
+	coef := mat.NewDense(d, w, c.coef[:d*w])
+	if err := c.r.model.Solve(coef, mat.NewDense(w, d, c.rhs[:w*d]).T()); err != nil {
+		return nil, fmt.Errorf("sampler: ridge solve: %w", err)
+	}
+	return coef, nil
+}
+
+// scoreSamples returns test point i's scores for samples b0 … b1−1 of the
+// chunk (cols per sample). Column j's score is
+// ((0 + x₀·coef₀ⱼ) + x₁·coef₁ⱼ) + … + x_{d−1}·coef_{d−1,j}, each step one
+// float64 multiply and one add in this order whatever j and the block, so a
+// sample's score does not depend on its position (docs/science.md §10).
+func (c *chunkState) scoreSamples(coef *mat.Dense, i, b0, b1 int) []float64 {
+	cols := c.r.flip.cols
+	s := c.scores[:(b1-b0)*cols]
+	clear(s)
+	for l, x := range c.r.test.RawRowView(i) {
+		floats.AddScaled(s, x, coef.RawRowView(l)[b0*cols:b1*cols])
+	}
+	return s
+}
+
+// tally adds to votes (one count per class) the predictions of the samples
+// whose scores are given, len(votes) per sample, or one per sample for two
+// classes: class 1 iff s ≥ ½ (K = 2), else the argmax with ties to the lowest
+// index.
+func tally(votes []int, scores []float64) {
+	k := len(votes)
+	if k == 2 {
+		ones := 0
+		for _, s := range scores {
+			if s >= 0.5 {
+				ones++
+			}
+		}
+		votes[1] += ones
+		votes[0] += len(scores) - ones
+		return
+	}
+	for b := 0; b < len(scores); b += k {
+		s := scores[b : b+k]
+		best := 0
+		for c, v := range s {
+			if v > s[best] {
+				best = c
+			}
+		}
+		votes[best]++
+	}
 }
 
 // allFinite reports whether no entry is NaN or ±Inf; such features would make

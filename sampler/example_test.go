@@ -46,20 +46,45 @@ func ExampleCertify() {
 		panic(err)
 	}
 	test := mat.NewDense(3, 2, []float64{-1, 1, 0, 1, 1, 1})
-	cfg := sampler.Config{N0: 20, N: 100, Alpha: 0.001, Q: 0.1, Seed: 1, Purpose: "example"}
+	const alpha = 0.001
+	cfg := sampler.Config{N0: 20, N: []int{100}, Q: 0.1, Seed: 1, Purpose: "example"}
 	res, err := sampler.Certify(model, y, test, cfg, nil)
 	if err != nil {
 		panic(err)
 	}
 	for i, r := range res {
-		if r.Abstain {
+		count, logEps, abstain := r.Certificate(0, alpha)
+		if abstain {
 			fmt.Printf("x = %+.0f: abstain\n", test.At(i, 0))
 			continue
 		}
-		fmt.Printf("x = %+.0f: class %d, %d/%d votes, ε ≤ %.4f\n", test.At(i, 0), r.Class, r.Count, cfg.N, math.Exp(r.LogEps))
+		fmt.Printf("x = %+.0f: class %d, %d/%d votes, ε ≤ %.4f\n", test.At(i, 0), r.Class, count, cfg.N[0], math.Exp(logEps))
 	}
 	// Output:
 	// x = -1: class 0, 100/100 votes, ε ≤ 0.0667
 	// x = +0: abstain
 	// x = +1: class 1, 100/100 votes, ε ≤ 0.0667
+}
+
+// With 3 wrong predictions in 10⁴ samples, the wrong-class probability lies in
+// [3.4e-5, 1.1e-3] with 99% confidence; no wrong prediction at all still
+// allows up to 1−0.005^{1/10⁴} = 5.3e-4.
+func ExampleInterval() {
+	lo, hi := sampler.Interval(3, 1e4, 0.01)
+	fmt.Printf("3 of 1e4: [%.4g, %.4g]\n", lo, hi)
+	lo, hi = sampler.Interval(0, 1e4, 0.01)
+	fmt.Printf("0 of 1e4: [%.4g, %.4g]\n", lo, hi)
+	// Output:
+	// 3 of 1e4: [3.379e-05, 0.001097]
+	// 0 of 1e4: [0, 0.0005297]
+}
+
+// To certify ε = 10⁻¹⁰⁰ at alpha = 0.001, even unanimous votes need
+// N* = ⌈ln alpha / ln(1−ε)⌉ ≈ 6.9·10¹⁰⁰ samples; ε = 0.01 needs 688.
+func ExampleLog10SamplesNeeded() {
+	fmt.Printf("ε = 1e-100: log10 N* = %.4f\n", sampler.Log10SamplesNeeded(-100*math.Ln10, 0.001))
+	fmt.Printf("ε = 0.01: N* = %.0f\n", math.Pow(10, sampler.Log10SamplesNeeded(math.Log(0.01), 0.001)))
+	// Output:
+	// ε = 1e-100: log10 N* = 100.8393
+	// ε = 0.01: N* = 688
 }

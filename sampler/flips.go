@@ -1,11 +1,13 @@
 package sampler
 
 import (
+	"errors"
 	"math"
 	"math/bits"
 	"math/rand/v2"
 
 	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
 )
 
 // binaryDigits returns the binary digits of q ∈ (0, 1) after the point, up to
@@ -47,6 +49,20 @@ func bernoulliWord(rng *rand.PCG, digits []bool) uint64 {
 	return ones
 }
 
+// uniformBelow returns a uniform integer in [0, n), n ≥ 1, by Lemire's
+// multiply-and-reject method: the high word of r·n for a uniform 64-bit r,
+// rejecting the 2^64 mod n low words that would make some values more likely.
+// So it is exactly uniform, as the K-class noise model requires.
+func uniformBelow(rng *rand.PCG, n uint64) uint64 {
+	hi, lo := bits.Mul64(rng.Uint64(), n)
+	if lo < n {
+		for reject := -n % n; lo < reject; {
+			hi, lo = bits.Mul64(rng.Uint64(), n)
+		}
+	}
+	return hi
+}
+
 // blockWidth picks how many training points share one table of subset sums.
 // For a block of w points, a sample's update is a single row add of the table
 // entry for its w flip bits (skipped when none flipped), and the table costs
@@ -67,15 +83,100 @@ func blockWidth(n int, q float64, chunk int) int {
 	return best
 }
 
-// flipper draws label-noise samples and returns Φᵀy′ for each, where y′ is y
-// with each label flipped independently with probability q:
-// Φᵀy′ = Φᵀy + Σ_{i flipped} ψᵢ, ψᵢ = (1−2yᵢ)φᵢ (docs/science.md §3).
+// errFeatureRange reports training features too large for the grid.
+var errFeatureRange = errors.New("sampler: training features too large: a column's Σᵢ|φᵢⱼ| exceeds 2^1000")
+
+// onGrid returns the training features (n×d, row-major) rounded column by
+// column to a fixed-point grid, φ̃ᵢⱼ = aᵢⱼ·2^{−eⱼ} with integers aᵢⱼ, choosing eⱼ
+// so that Σᵢ|aᵢⱼ| ≤ 2^53. Then every signed subset sum Σ_{i∈S}±φ̃ᵢⱼ is an integer
+// multiple of 2^{−eⱼ} of magnitude ≤ 2^53·2^{−eⱼ}, exactly representable, so
+// every float64 addition of such sums is exact and their order irrelevant
+// (docs/science.md §10). Rounding moves a feature by at most
+// 2^{−eⱼ−1} ≤ 2^{−52}·Σᵢ|φᵢⱼ|.
+func onGrid(phi *mat.Dense) ([]float64, error) {
+	n, d := phi.Dims()
+	out := make([]float64, n*d)
+	for j := range d {
+		sum := 0.0
+		for i := range n {
+			sum += math.Abs(phi.At(i, j))
+		}
+		if !(sum <= 0x1p1000) { // every subset sum stays far from overflow
+			return nil, errFeatureRange
+		}
+		if sum == 0 {
+			continue // the zero column is on every grid
+		}
+		// sum < 2^exp, so Σ|aᵢⱼ| ≲ 2^52 + n/2; the loop checks it exactly. The
+		// grid is no finer than 2^−1074, so a·2^{−e} stays representable below
+		// the normal range too.
+		_, exp := math.Frexp(sum)
+		for e := min(52-exp, 1074); ; e-- {
+			var total uint64
+			for i := range n {
+				a := math.RoundToEven(math.Ldexp(phi.At(i, j), e))
+				out[i*d+j] = math.Ldexp(a, -e)
+				total += uint64(math.Abs(a)) // |a| ≤ 2^52 and total stops past 2^53: no overflow
+				if total > 1<<53 {
+					break
+				}
+			}
+			if total <= 1<<53 {
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// flipper draws label-noise samples and fills, for each, the ridge right-hand
+// sides Φ̃ᵀ·onehot(y′) on the grid of onGrid (docs/science.md §3, §8, §10).
+//
+// K = 2: one right-hand side Φ̃ᵀy′ per sample, each label flipped with
+// probability q, by Φ̃ᵀy′ = Φ̃ᵀy + Σ_{i flipped} ψᵢ, ψᵢ = (1−2yᵢ)φ̃ᵢ, with
+// tables of subset sums of ψ over blocks of width points.
+// K ≥ 3: K right-hand sides per sample (column c = Σ_{y′ᵢ=c} φ̃ᵢ); each label
+// is changed with probability q to one of the other K−1 classes uniformly, and
+// each change moves φ̃ᵢ from column yᵢ to column y′ᵢ.
+//
+// On the grid every partial sum is exact, so the filled right-hand sides are
+// exactly Σ_{y′ᵢ=c} φ̃ᵢ: a function of y′ alone, whatever y was.
 type flipper struct {
-	psi    []float64 // n×d row-major, row i = ψᵢ
-	base   []float64 // Φᵀy
+	phi    []float64 // n×d row-major, φ̃ᵢ
+	psi    []float64 // K = 2: n×d row-major, ψᵢ; nil for K ≥ 3
+	base   []float64 // cols×d: Φ̃ᵀy (K = 2) or Φ̃ᵀ·onehot(y) (K ≥ 3)
+	y      []int
 	n, d   int
-	width  int    // training points per table block
+	k      int    // classes
+	cols   int    // right-hand sides per sample: 1 if k = 2, else k
+	width  int    // K = 2: training points per table block
 	digits []bool // binary digits of q
+}
+
+// newFlipper prepares sampling for labels y ∈ {0..k−1}ⁿ and features phi
+// (n×d row-major, normally onGrid's output) at noise level q.
+func newFlipper(phi []float64, y []int, d, k int, q float64) *flipper {
+	n := len(y)
+	f := &flipper{phi: phi, y: y, n: n, d: d, k: k, cols: k, digits: binaryDigits(q)}
+	if k == 2 {
+		f.cols = 1
+		f.width = blockWidth(n, q, ChunkSize)
+		f.psi = make([]float64, n*d)
+	}
+	f.base = make([]float64, f.cols*d)
+	for i, yi := range y {
+		row := phi[i*d : (i+1)*d]
+		switch {
+		case k > 2:
+			floats.Add(f.base[yi*d:(yi+1)*d], row)
+		case yi == 1:
+			floats.Add(f.base, row)
+			floats.ScaleTo(f.psi[i*d:(i+1)*d], -1, row)
+		default:
+			copy(f.psi[i*d:(i+1)*d], row)
+		}
+	}
+	return f
 }
 
 // flipScratch is one worker's reusable memory for flipper.fill.
@@ -85,62 +186,92 @@ type flipScratch struct {
 	masks [64]int   // per lane of one word: which of the block's points flipped
 }
 
-func (f *flipper) newScratch(chunk int) *flipScratch {
+// chunkWords is the number of 64-lane flip words per training point in a chunk.
+const chunkWords = ChunkSize / 64
+
+func (f *flipper) newScratch() *flipScratch {
+	if f.k > 2 {
+		return &flipScratch{}
+	}
 	return &flipScratch{
 		table: make([]float64, (1<<f.width)*f.d),
-		words: make([]uint64, f.width*((chunk+63)/64)),
+		words: make([]uint64, f.width*chunkWords),
 	}
 }
 
-// fill sets each row of rhs (samples×d, row-major, samples = len(rhs)/d ≤ the
-// scratch's chunk) to Φᵀy′ for a fresh noise sample. Random numbers are drawn
-// point by point, word by word, whatever the width, so the flips depend only on
-// rng's state and the sample count.
+// fill sets rhs (ChunkSize·cols rows of d, row-major; row b·cols+c is sample
+// b's right-hand side for class c) for ChunkSize fresh noise samples from rng.
+// A chunk always draws all its samples, so sample b of a chunk is the same
+// whether or not the caller uses the samples after it. Random numbers are drawn
+// point by point: ChunkSize/64 flip words, and for K ≥ 3 after each word one
+// new class per flip in it, whatever the table width.
 func (f *flipper) fill(rhs []float64, rng *rand.PCG, s *flipScratch) {
-	d := f.d
-	samples := len(rhs) / d
-	nw := (samples + 63) / 64
-	lastMask := ^uint64(0) >> (uint(64*nw-samples) % 64)
-	for b := range samples {
-		copy(rhs[b*d:(b+1)*d], f.base)
+	for b := range ChunkSize {
+		copy(rhs[b*len(f.base):(b+1)*len(f.base)], f.base)
+	}
+	if f.k > 2 {
+		f.fillMulti(rhs, rng)
+		return
 	}
 	for i0 := 0; i0 < f.n; i0 += f.width {
-		w := min(f.width, f.n-i0)
-		words := s.words[:w*nw]
-		for r := range w {
-			for j := range nw {
-				words[r*nw+j] = bernoulliWord(rng, f.digits)
-			}
-			words[r*nw+nw-1] &= lastMask
+		words := s.words[:min(f.width, f.n-i0)*chunkWords]
+		for r := range words {
+			words[r] = bernoulliWord(rng, f.digits)
 		}
-		// table[mask] = Σ_{r in mask} ψ_{i0+r}, built by doubling.
-		table := s.table
-		clear(table[:d])
+		f.addBlock(rhs, i0, words, s)
+	}
+}
+
+// addBlock adds to each sample's row of rhs (K = 2) Σ ψᵢ over the points i of
+// the block starting at i0 that flip in it: point i0+r flips in sample b iff
+// bit b%64 of words[r·ChunkSize/64 + b/64] is set.
+func (f *flipper) addBlock(rhs []float64, i0 int, words []uint64, s *flipScratch) {
+	d := f.d
+	w := len(words) / chunkWords
+	// table[mask] = Σ_{r in mask} ψ_{i0+r}, built by doubling.
+	table := s.table
+	clear(table[:d])
+	for r := range w {
+		row := f.psi[(i0+r)*d : (i0+r+1)*d]
+		for m := range 1 << r {
+			e := m | 1<<r
+			floats.AddTo(table[e*d:(e+1)*d], table[m*d:(m+1)*d], row)
+		}
+	}
+	for j := range chunkWords {
+		// Transpose the block's flip bits into one mask per lane, touching
+		// only set bits.
+		var any uint64
 		for r := range w {
-			row := f.psi[(i0+r)*d : (i0+r+1)*d]
-			for m := range 1 << r {
-				e := m | 1<<r
-				floats.AddTo(table[e*d:(e+1)*d], table[m*d:(m+1)*d], row)
+			x := words[r*chunkWords+j]
+			any |= x
+			for ; x != 0; x &= x - 1 {
+				s.masks[bits.TrailingZeros64(x)] |= 1 << r
 			}
 		}
-		for j := range nw {
-			// Transpose the block's flip bits into one mask per lane, touching
-			// only set bits.
-			var any uint64
-			for r := range w {
-				x := words[r*nw+j]
-				any |= x
-				for ; x != 0; x &= x - 1 {
-					s.masks[bits.TrailingZeros64(x)] |= 1 << r
-				}
-			}
-			for ; any != 0; any &= any - 1 {
-				lane := bits.TrailingZeros64(any)
-				mask := s.masks[lane]
-				s.masks[lane] = 0
-				b := j*64 + lane
-				// gonum's assembly kernel: ~4× a Go loop on 51-element rows.
-				floats.Add(rhs[b*d:(b+1)*d], table[mask*d:(mask+1)*d])
+		for ; any != 0; any &= any - 1 {
+			lane := bits.TrailingZeros64(any)
+			mask := s.masks[lane]
+			s.masks[lane] = 0
+			b := j*64 + lane
+			// gonum's assembly kernel: ~4× a Go loop on 51-element rows.
+			floats.Add(rhs[b*d:(b+1)*d], table[mask*d:(mask+1)*d])
+		}
+	}
+}
+
+// fillMulti applies K ≥ 3 noise to rhs, already set to the clean base: a
+// changed label i moves φ̃ᵢ from its class's column to the new class's.
+func (f *flipper) fillMulti(rhs []float64, rng *rand.PCG) {
+	d, k := f.d, f.k
+	for i, old := range f.y {
+		row := f.phi[i*d : (i+1)*d]
+		for j := range chunkWords {
+			for x := bernoulliWord(rng, f.digits); x != 0; x &= x - 1 {
+				b := j*64 + bits.TrailingZeros64(x)
+				c := (old + 1 + int(uniformBelow(rng, uint64(k-1)))) % k
+				floats.Sub(rhs[(b*k+old)*d:(b*k+old+1)*d], row)
+				floats.Add(rhs[(b*k+c)*d:(b*k+c+1)*d], row)
 			}
 		}
 	}

@@ -2,6 +2,8 @@ package sampler
 
 import (
 	"math"
+	"math/big"
+	"math/bits"
 	"math/rand/v2"
 	"testing"
 
@@ -55,45 +57,164 @@ func TestBernoulliWordFrequency(t *testing.T) {
 	}
 }
 
-// TestFillMatchesDirect replays the flip bits fill draws (same stream, same
-// order: point by point, word by word) and recomputes Φᵀy′ directly as
-// Σᵢ y′ᵢφᵢ, for every table width.
+// TestFillMatchesDirect replays the draws fill makes (same stream, same
+// order: point by point, word by word, for K ≥ 3 a new class per flip after
+// each word) and recomputes every right-hand side directly as Σ_{y′ᵢ=c} φ̃ᵢ,
+// summed backwards. On the grid both must agree bit for bit, for every table
+// width and class count.
 func TestFillMatchesDirect(t *testing.T) {
-	pr := newProblem(t, 4, 37, 4, 1, 1)
+	pr := newProblem(t, 4, 37, 4, 1, 2, 1)
 	n, d := pr.phi.Dims()
-	const samples = 100 // two words, the second partly used
-	for _, q := range []float64{0.1, 0.4} {
-		for width := 1; width <= 8; width++ {
-			f := &flipper{psi: make([]float64, n*d), base: make([]float64, d), n: n, d: d, width: width, digits: binaryDigits(q)}
-			for i, yi := range pr.y {
-				for j := range d {
-					f.psi[i*d+j] = float64(1-2*yi) * pr.phi.At(i, j)
-					f.base[j] += float64(yi) * pr.phi.At(i, j)
+	grid, err := onGrid(pr.phi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []int{2, 3, 5} {
+		y := make([]int, n)
+		for i, yi := range pr.y {
+			y[i] = (yi + i) % k // every class present
+		}
+		for _, q := range []float64{0.1, 0.4} {
+			for width := 1; width <= 8; width++ {
+				if k > 2 && width > 1 {
+					break // no tables for K ≥ 3
 				}
-			}
-			rhs := make([]float64, samples*d)
-			f.fill(rhs, rand.NewPCG(1, 2), f.newScratch(samples))
+				f := newFlipper(grid, y, d, k, q)
+				if k == 2 {
+					f.width = width
+				}
+				rhs := make([]float64, ChunkSize*f.cols*d)
+				f.fill(rhs, rand.NewPCG(1, 2), f.newScratch())
 
-			replay := rand.NewPCG(1, 2)
-			flips := make([][2]uint64, n)
-			for i := range n {
-				for w := range 2 {
-					flips[i][w] = bernoulliWord(replay, f.digits)
+				replay := rand.NewPCG(1, 2)
+				noisy := make([][]int, ChunkSize) // noisy[b][i] = y′ᵢ of sample b
+				for b := range noisy {
+					noisy[b] = append([]int(nil), y...)
 				}
-			}
-			for b := range samples {
-				want := make([]float64, d)
-				for i, yi := range pr.y {
-					yp := yi ^ int(flips[i][b/64]>>(b%64)&1)
-					for j := range d {
-						want[j] += float64(yp) * pr.phi.At(i, j)
+				for i := range n {
+					for w := range chunkWords {
+						for x := bernoulliWord(replay, f.digits); x != 0; x &= x - 1 {
+							b := w*64 + bits.TrailingZeros64(x)
+							noisy[b][i] = 1 - y[i]
+							if k > 2 {
+								noisy[b][i] = (y[i] + 1 + int(uniformBelow(replay, uint64(k-1)))) % k
+							}
+						}
 					}
 				}
-				got := rhs[b*d : (b+1)*d]
-				if !mat.EqualApprox(mat.NewVecDense(d, got), mat.NewVecDense(d, want), 1e-12) {
-					t.Fatalf("q=%v width=%d sample %d: Φᵀy′ = %v, want %v", q, width, b, got, want)
+				for b, yp := range noisy {
+					for c := range f.cols {
+						class := c
+						if k == 2 {
+							class = 1
+						}
+						want := make([]float64, d)
+						for i := n - 1; i >= 0; i-- {
+							if yp[i] == class {
+								for j := range d {
+									want[j] += grid[i*d+j]
+								}
+							}
+						}
+						got := rhs[(b*f.cols+c)*d : (b*f.cols+c+1)*d]
+						if !bitwiseEqual(got, want) {
+							t.Fatalf("K=%d q=%v width=%d sample %d class %d: Φ̃ᵀ·1[y′=c] = %v, direct sum %v", k, q, width, b, class, got, want)
+						}
+					}
 				}
 			}
+		}
+	}
+}
+
+// TestOnGrid: on the grid every subset sum of a column, in two different
+// orders of float64 additions, equals the exact math/big sum; rounding moves
+// each feature by at most 2^−52·Σᵢ|φᵢⱼ|; and columns of every scale work.
+func TestOnGrid(t *testing.T) {
+	const n = 500
+	rng := rand.New(rand.NewPCG(2, 2))
+	cols := []func(i int) float64{
+		func(int) float64 { return rng.NormFloat64() },
+		func(int) float64 { return 1 }, // the intercept
+		func(int) float64 { return 0 },
+		func(int) float64 { return 1e290 * rng.NormFloat64() },
+		func(int) float64 { return 1e-300 * rng.NormFloat64() },
+		func(int) float64 { return 5e-324 * float64(rng.IntN(5)-2) }, // subnormals
+		func(i int) float64 { // mixed magnitudes
+			if i == 0 {
+				return 1e10
+			}
+			return 1e-10 * rng.NormFloat64()
+		},
+	}
+	phi := mat.NewDense(n, len(cols), nil)
+	for i := range n {
+		for j, col := range cols {
+			phi.Set(i, j, col(i))
+		}
+	}
+	grid, err := onGrid(phi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := len(cols)
+	for j := range d {
+		abs := 0.0
+		for i := range n {
+			abs += math.Abs(phi.At(i, j))
+		}
+		for i := range n {
+			if e := math.Abs(grid[i*d+j] - phi.At(i, j)); e > 0x1p-52*abs*(1+1e-10) {
+				t.Errorf("column %d row %d: moved by %g, Σ|φ| = %g", j, i, e, abs)
+			}
+		}
+		for trial := range 50 {
+			exact := new(big.Float).SetPrec(2000)
+			var fwd, bwd float64
+			pick := make([]float64, 0, n)
+			for i := range n {
+				if trial == 0 || rng.IntN(2) == 0 {
+					v := grid[i*d+j]
+					if rng.IntN(2) == 0 {
+						v = -v
+					}
+					pick = append(pick, v)
+					exact.Add(exact, new(big.Float).SetFloat64(v))
+				}
+			}
+			for i := range pick {
+				fwd += pick[i]
+				bwd += pick[len(pick)-1-i]
+			}
+			want, acc := exact.Float64()
+			if acc != big.Exact || fwd != want || bwd != want {
+				t.Fatalf("column %d trial %d: sums %v and %v, exact %v (%v)", j, trial, fwd, bwd, want, acc)
+			}
+		}
+	}
+	phi.Set(0, 0, 1e305)
+	phi.Set(1, 0, 1e305)
+	if _, err := onGrid(phi); err == nil {
+		t.Error("Σ|φ| above 2^1000 accepted")
+	}
+}
+
+func TestUniformBelow(t *testing.T) {
+	const draws = 60000
+	rng := rand.NewPCG(3, 3)
+	for _, n := range []uint64{1, 2, 3, 9} {
+		counts := make([]float64, n)
+		for range draws {
+			counts[uniformBelow(rng, n)]++
+		}
+		// Pearson's χ² with n−1 ≤ 8 degrees of freedom: above 40, p < 1e-5.
+		chi := 0.0
+		for _, c := range counts {
+			e := float64(draws) / float64(n)
+			chi += (c - e) * (c - e) / e
+		}
+		if chi > 40 {
+			t.Errorf("n=%d: counts %v, χ² = %.1f", n, counts, chi)
 		}
 	}
 }
