@@ -40,7 +40,15 @@ func (b *baselineRunner) accuracy(u Unit) (float64, error) {
 	return b.eval.PointwiseAccuracy(u.Flips, seed)
 }
 
-// encodeBaseline writes one row of baseline.csv (no header).
-func encodeBaseline(u Unit, accuracy float64) []byte {
-	return tables.AppendBaseline(nil, tables.BaselineRow{Attack: u.Attack, Flips: u.Flips, Seed: u.Seed, Accuracy: accuracy})
+// run runs one baseline unit: its row of baseline.csv.
+func (b *baselineRunner) run(u Unit, env runEnv) (output, error) {
+	stage := env.progress.StartUnits(u.Name(), 1, 1)
+	acc, err := b.accuracy(u)
+	if err != nil {
+		return output{}, err
+	}
+	stage.Add(1)
+	env.stageDone(u.Name(), stage.Finish())
+	row := tables.BaselineRow{Attack: u.Attack, Flips: u.Flips, Seed: u.Seed, Accuracy: acc}
+	return output{baseline: tables.AppendBaseline(nil, row)}, nil
 }

@@ -3,7 +3,6 @@ package experiments
 import (
 	"testing"
 
-	"flipcert/progress"
 	"flipcert/tables"
 )
 
@@ -31,7 +30,9 @@ func BenchmarkCertifyUnit(b *testing.B) {
 		b.Fatal(err)
 	}
 	p := benchPrepared(b, c)
-	var none *progress.Reporter
+	var stages []tables.Stage
+	env := runEnv{stages: &stages}
+	discard := func(Unit, output) error { return nil }
 	for _, u := range []Unit{
 		{Method: "analytic", Q: 0.05, Lambda: 30000},
 		{Method: "analytic", Q: 0.4, Lambda: 30000},
@@ -42,7 +43,13 @@ func BenchmarkCertifyUnit(b *testing.B) {
 	} {
 		b.Run(u.Name(), func(b *testing.B) {
 			for b.Loop() {
-				if _, err := p.certify([]Unit{u}, c, none.Start(u.Name(), p.test.Len())); err != nil {
+				var err error
+				if u.Method == "dpa" {
+					_, err = p.runDPA(u, c, env)
+				} else {
+					err = p.runLambda([]Unit{u}, c, env, discard)
+				}
+				if err != nil {
 					b.Fatal(err)
 				}
 			}

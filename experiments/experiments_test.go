@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"testing"
 
 	"flipcert/dataset"
+	"flipcert/tables"
 )
 
 // writeBlobs writes a small two-class CSV data set: Gaussian blobs in 3
@@ -455,5 +457,92 @@ func TestFailedStartDoesNotLockTheFolder(t *testing.T) {
 	}
 	if o, err := Run(good, Options{Out: out}); err != nil || o.Ran != 12 {
 		t.Fatalf("corrected config: %+v %v; want it to run in the same folder", o, err)
+	}
+}
+
+// TestNestedSamplesEqualSingleRuns: the rows of sampled-n<N> in a run that
+// sweeps N are, byte for byte but for the method name, those of a run with
+// that N alone.
+func TestNestedSamplesEqualSingleRuns(t *testing.T) {
+	c, dir := tinySetup(t, strings.Replace(tinyConfig, "n: 2000", "n: [300, 2000]", 1))
+	sweep := filepath.Join(dir, "sweep")
+	if _, err := Run(c, Options{Out: sweep}); err != nil {
+		t.Fatal(err)
+	}
+	swept := readCSV(t, filepath.Join(sweep, "points.csv"))
+	for _, n := range []int{300, 2000} {
+		single := c
+		single.Sampler.N = Ints{n}
+		out := filepath.Join(dir, fmt.Sprintf("single%d", n))
+		if _, err := Run(single, Options{Out: out}); err != nil {
+			t.Fatal(err)
+		}
+		var want, got []string
+		for _, row := range readCSV(t, filepath.Join(out, "points.csv"))[1:] {
+			if row[0] == "sampled" {
+				want = append(want, strings.Join(row[1:], ","))
+			}
+		}
+		for _, row := range swept[1:] {
+			if row[0] == fmt.Sprintf("sampled-n%d", n) {
+				got = append(got, strings.Join(row[1:], ","))
+			}
+		}
+		if len(want) != 4*30 || !slices.Equal(got, want) {
+			t.Errorf("N = %d: %d nested rows, %d single rows; equal: %v", n, len(got), len(want), slices.Equal(got, want))
+		}
+	}
+}
+
+// TestMCAgainstAnalytic checks mc_vs_analytic.csv on the tiny data: a row
+// per (q, λ, N, point); each interval holds its count; the samples never
+// contradict the analytic bound; samples needed are given exactly for the
+// points the analytic certificate certifies, and grow with its radius.
+func TestMCAgainstAnalytic(t *testing.T) {
+	c, dir := tinySetup(t, strings.Replace(tinyConfig, "n: 2000", "n: [300, 2000]", 1))
+	out := filepath.Join(dir, "out")
+	if _, err := Run(c, Options{Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := tables.ReadMC(filepath.Join(out, tables.MCFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2*2*2*30 {
+		t.Fatalf("%d rows, want one per (q, λ, N, point) = %d", len(rows), 2*2*2*30)
+	}
+	points, err := tables.ReadPoints(filepath.Join(out, tables.PointsFile), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type key struct {
+		q, lambda float64
+		index     int
+	}
+	analyticRow := map[key]tables.Point{}
+	for _, p := range points {
+		if p.Method.Kind == tables.Analytic {
+			analyticRow[key{p.Q, p.Lambda, p.Index}] = p
+		}
+	}
+	for _, r := range rows {
+		a := analyticRow[key{r.Q, r.Lambda, r.Index}]
+		if r.LogEpsAnalytic != a.LogEps {
+			t.Fatalf("row %+v: analytic bound %v, points.csv has %v", r, r.LogEpsAnalytic, a.LogEps)
+		}
+		if r.Contradicts() {
+			t.Errorf("row %+v: the samples contradict the analytic bound", r)
+		}
+		if certified := a.Prediction != -1; certified == math.IsNaN(r.Log10SamplesNeeded) {
+			t.Errorf("row %+v: samples needed %v for an analytic row with prediction %d", r, r.Log10SamplesNeeded, a.Prediction)
+		}
+		// N* = ⌈ln α / ln(1 − ε*(r))⌉ ≥ ln 100 / ln 2, its value at radius 0
+		// (ε*(0) = ½, α = 0.01).
+		if !math.IsNaN(r.Log10SamplesNeeded) && r.Log10SamplesNeeded < math.Log10(math.Log(100)/math.Ln2) {
+			t.Errorf("row %+v: fewer samples than radius 0 needs", r)
+		}
+	}
+	if o, err := Run(c, Options{Out: out}); err != nil || o.Ran != 0 {
+		t.Fatalf("rerun: %+v %v", o, err)
 	}
 }

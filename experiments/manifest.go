@@ -11,7 +11,7 @@ import (
 	"flipcert/tables"
 )
 
-func writeManifest(c Config, out string, in *inputs, start time.Time, stages []tables.Stage, o Outcome, embedder *EmbedderInfo) error {
+func writeManifest(c Config, out string, in *inputs, start time.Time, stages []tables.Stage, costs []tables.Cost, o Outcome, embedder *EmbedderInfo) error {
 	cfg, err := json.Marshal(c)
 	if err != nil {
 		return err
@@ -30,6 +30,7 @@ func writeManifest(c Config, out string, in *inputs, start time.Time, stages []t
 		GOMAXPROCS:  runtime.GOMAXPROCS(0),
 		Units:       tables.UnitCounts{Total: len(Plan(c)), Ran: o.Ran, Resumed: o.Skipped},
 		Stages:      stages,
+		Costs:       costs,
 	}
 	if embedder != nil {
 		if m.Embedder, err = json.Marshal(embedder); err != nil {

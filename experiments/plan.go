@@ -18,13 +18,14 @@ type Unit struct {
 	Seed   uint64  // baseline: network and attack seed
 }
 
-// tableMethod is the unit's method as the tables name it.
-func (u Unit) tableMethod() tables.Method {
+// tableMethod is the unit's method as the tables name it; samples is the
+// sampled certificate's N when the name carries it (0 otherwise).
+func (u Unit) tableMethod(samples int) tables.Method {
 	switch u.Method {
 	case "analytic":
 		return tables.Method{Kind: tables.Analytic}
 	case "sampled":
-		return tables.Method{Kind: tables.Sampled}
+		return tables.Method{Kind: tables.Sampled, Samples: samples}
 	case "ridge-exact":
 		return tables.Method{Kind: tables.RidgeExact}
 	case "dpa":
@@ -41,7 +42,7 @@ func (u Unit) Name() string {
 	case "baseline":
 		return fmt.Sprintf("baseline_%s_flips%d_seed%d", u.Attack, u.Flips, u.Seed)
 	default:
-		return fmt.Sprintf("%s_lambda%s", u.tableMethod(), tables.FormatFloat(u.Lambda))
+		return fmt.Sprintf("%s_lambda%s", u.tableMethod(0), tables.FormatFloat(u.Lambda))
 	}
 }
 

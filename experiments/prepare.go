@@ -202,6 +202,7 @@ type prepared struct {
 	trainF, testF *mat.Dense
 	models        map[float64]*ridge.Model
 	tables        map[float64]*radius.Table
+	smoothingQ    []float64 // the config's q, in its order
 }
 
 // EmbedderInfo describes the CNN embedder a run used (features.kind: cnn).
@@ -220,7 +221,7 @@ type EmbedderInfo struct {
 // prepare computes the features and fits every λ before any unit runs, so a
 // singular λ is reported at once rather than after hours of work.
 func prepare(c Config, in *inputs, env runEnv) (*prepared, error) {
-	p := &prepared{inputs: in, models: make(map[float64]*ridge.Model), tables: make(map[float64]*radius.Table)}
+	p := &prepared{inputs: in, models: make(map[float64]*ridge.Model), tables: make(map[float64]*radius.Table), smoothingQ: c.Smoothing.Q}
 	switch c.Features.Kind {
 	case "pixels", "none":
 		p.trainF, p.testF = in.train.X, in.test.X

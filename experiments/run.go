@@ -99,17 +99,28 @@ func Run(c Config, opt Options) (Outcome, error) {
 		return out, nil
 	}
 	asm := time.Now()
-	if err := assemble(c, opt.Out, in); err != nil {
+	costs, err := assemble(c, opt.Out, in)
+	if err != nil {
 		return out, err
 	}
 	env.stageDone("assemble", time.Since(asm))
 	out.Assembled = true
-	return out, writeManifest(c, opt.Out, in, start, stages, out, readEmbedderInfo(opt.Out))
+	return out, writeManifest(c, opt.Out, in, start, stages, costs, out, readEmbedderInfo(opt.Out))
 }
 
 func runUnits(c Config, in *inputs, todo []Unit, opt Options, env runEnv, out *Outcome) error {
 	var p *prepared
 	var b *baselineRunner
+	done := func(u Unit, o output) error {
+		if err := writeUnit(opt.Out, u, o); err != nil {
+			return err
+		}
+		out.Ran++
+		if opt.Interrupt != nil {
+			return opt.Interrupt(u)
+		}
+		return nil
+	}
 	for _, batch := range batches(todo) {
 		var err error
 		if batch[0].Method == "baseline" && b == nil {
@@ -120,51 +131,76 @@ func runUnits(c Config, in *inputs, todo []Unit, opt Options, env runEnv, out *O
 		if err != nil {
 			return err
 		}
-		name := batchName(batch)
-		var data [][]byte
-		var stage *progress.Stage
-		if u := batch[0]; u.Method == "baseline" {
-			stage = env.progress.StartUnits(name, 1, 1)
-			acc, err := b.accuracy(u)
+		var o output
+		switch u := batch[0]; u.Method {
+		case "baseline":
+			o, err = b.run(u, env)
+		case "dpa":
+			o, err = p.runDPA(u, c, env)
+		default:
+			err = p.runLambda(batch, c, env, done)
 			if err != nil {
 				return err
 			}
-			stage.Add(1)
-			data = [][]byte{encodeBaseline(u, acc)}
-		} else {
-			stage = env.progress.StartUnits(name, in.test.Len(), len(batch))
-			pts, err := p.certify(batch, c, stage)
-			if err != nil {
-				return err
-			}
-			for j, u := range batch {
-				data = append(data, encodePoints(u, in.test.Y, pts[j]))
-			}
+			continue
 		}
-		env.stageDone(name, stage.Finish())
-		for j, u := range batch {
-			if err := atomicfile.WriteBytes(unitPath(opt.Out, u), data[j]); err != nil {
-				return err
-			}
-			out.Ran++
-			if opt.Interrupt != nil {
-				if err := opt.Interrupt(u); err != nil {
-					return err
-				}
-			}
+		if err != nil {
+			return err
+		}
+		if err := done(batch[0], o); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// batches groups the units that share one pass over the kernel vectors α
-// (every analytic and ridge-exact unit of one λ): α is the costly part of
-// them. Every other unit is a batch of its own.
+// Files of a unit in the units folder, besides its rows of points.csv or
+// baseline.csv (unitPath), which are written last and mark it finished.
+const (
+	mcSuffix   = ".mc.csv"    // rows of mc_vs_analytic.csv
+	costSuffix = ".cost.json" // its tables.Cost records
+)
+
+// writeUnit writes a finished unit's files, each atomically, the file that
+// marks it finished last.
+func writeUnit(out string, u Unit, o output) error {
+	base := unitPath(out, u)
+	stem := strings.TrimSuffix(base, ".csv")
+	if o.mc != nil {
+		if err := atomicfile.WriteBytes(stem+mcSuffix, o.mc); err != nil {
+			return err
+		}
+	}
+	costs, err := json.Marshal(o.costs)
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteBytes(stem+costSuffix, append(costs, '\n')); err != nil {
+		return err
+	}
+	rows := o.points
+	if u.Method == "baseline" {
+		rows = o.baseline
+	}
+	return atomicfile.WriteBytes(base, rows)
+}
+
+// unitFiles lists the files a finished unit may have, its marker first.
+func unitFiles(out string, u Unit) []string {
+	base := unitPath(out, u)
+	stem := strings.TrimSuffix(base, ".csv")
+	return []string{base, stem + mcSuffix, stem + costSuffix}
+}
+
+// batches groups the units that share work: every analytic, ridge-exact and
+// sampled unit of one λ (one pass over the kernel vectors α serves the first
+// two and gives the sampled ones the analytic certificates they are compared
+// with). Every other unit is a batch of its own.
 func batches(todo []Unit) [][]Unit {
 	var out [][]Unit
-	index := map[float64]int{} // λ → its batch of kernel units in out
+	index := map[float64]int{} // λ → its batch in out
 	for _, u := range todo {
-		if !u.usesKernel() {
+		if u.Method == "dpa" || u.Method == "baseline" {
 			out = append(out, []Unit{u})
 			continue
 		}
@@ -178,8 +214,8 @@ func batches(todo []Unit) [][]Unit {
 	return out
 }
 
-// batchName is the unit's name, or for a kernel batch a summary such as
-// "lambda=30000: analytic q=0.05,0.4 + ridge-exact".
+// batchName names the kernel pass of a λ's analytic and ridge-exact units,
+// such as "lambda=30000: analytic q=0.05,0.4 + ridge-exact".
 func batchName(batch []Unit) string {
 	if len(batch) == 1 {
 		return batch[0].Name()
@@ -326,37 +362,97 @@ func changedKeys(old, cur []byte) string {
 	return strings.Join(keys, ", ")
 }
 
-// assemble concatenates the unit files in plan order into points.csv and
-// baseline.csv. Everything derived from them is the results stage's.
-func assemble(c Config, out string, in *inputs) error {
+// assemble concatenates the unit files in plan order into points.csv,
+// baseline.csv and mc_vs_analytic.csv, and collects the units' costs for the
+// manifest. Everything derived from the rows is the results stage's.
+func assemble(c Config, out string, in *inputs) ([]tables.Cost, error) {
 	points := tables.AppendHeader(nil, tables.PointsHeader)
 	baseline := tables.AppendHeader(nil, tables.BaselineHeader)
+	mc := tables.AppendHeader(nil, tables.MCHeader)
+	var costs []tables.Cost
 	m := in.test.Len()
 	for _, u := range Plan(c) {
-		data, err := os.ReadFile(unitPath(out, u))
+		files := unitFiles(out, u)
+		data, err := os.ReadFile(files[0])
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if u.Method == "baseline" {
 			baseline = append(baseline, data...)
 			continue
 		}
-		if rows := bytes.Count(data, []byte{'\n'}); rows != m {
-			return fmt.Errorf("%s: %d rows, want %d: remove the file to recompute it", unitPath(out, u), rows, m)
+		want := m
+		if u.Method == "sampled" {
+			want *= len(c.Sampler.N)
+		}
+		if rows := bytes.Count(data, []byte{'\n'}); rows != want {
+			return nil, fmt.Errorf("%s: %d rows, want %d: remove the file to recompute it", files[0], rows, want)
 		}
 		points = append(points, data...)
+		if rows, err := os.ReadFile(files[1]); err == nil {
+			mc = append(mc, rows...)
+		}
+		var unitCosts []tables.Cost
+		if data, err := os.ReadFile(files[2]); err == nil && json.Unmarshal(data, &unitCosts) == nil {
+			costs = append(costs, unitCosts...)
+		}
 	}
-	if err := atomicfile.WriteBytes(filepath.Join(out, tables.PointsFile), points); err != nil {
-		return err
+	outputs := []struct {
+		name string
+		rows []byte
+		keep bool
+	}{
+		{tables.PointsFile, points, true},
+		{tables.BaselineFile, baseline, c.Baseline.Enabled},
+		{tables.MCFile, mc, c.Sampler.Enabled && c.Analytic.Enabled},
 	}
-	if c.Baseline.Enabled {
-		return atomicfile.WriteBytes(filepath.Join(out, tables.BaselineFile), baseline)
+	for _, f := range outputs {
+		path := filepath.Join(out, f.name)
+		if f.keep {
+			if err := atomicfile.WriteBytes(path, f.rows); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		// A table left by an earlier config would contradict this one.
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
 	}
-	// A baseline.csv left by an earlier config would contradict this one.
-	if err := os.Remove(filepath.Join(out, tables.BaselineFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
+	return costs, nil
+}
+
+// mergeUnit copies one finished unit's files from a shard folder into out,
+// the marker last, and returns 1 if it copied the unit. A unit out already
+// holds must have the same rows.
+func mergeUnit(dir, out string, u Unit) (int, error) {
+	src, dst := unitFiles(dir, u), unitFiles(out, u)
+	marker, err := os.ReadFile(src[0])
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
 	}
-	return nil
+	if err != nil {
+		return 0, err
+	}
+	if have, err := os.ReadFile(dst[0]); err == nil {
+		if !bytes.Equal(have, marker) {
+			return 0, fmt.Errorf("merge: unit %s differs between %s and %s", u.Name(), dir, out)
+		}
+		return 0, nil
+	}
+	for i := len(src) - 1; i > 0; i-- {
+		data, err := os.ReadFile(src[i])
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		if err := atomicfile.WriteBytes(dst[i], data); err != nil {
+			return 0, err
+		}
+	}
+	return 1, atomicfile.WriteBytes(dst[0], marker)
 }
 
 // Merge copies the finished units of shard folders (runs of the same config
@@ -378,24 +474,11 @@ func Merge(c Config, out string, shardDirs []string, computeMissing bool) (copie
 			return copied, inputErrorf("merge: %s holds results of %s; every shard must run %s with this code", dir, diff, c.file)
 		}
 		for _, u := range Plan(c) {
-			src, err := os.ReadFile(unitPath(dir, u))
-			if errors.Is(err, fs.ErrNotExist) {
-				continue
-			}
+			n, err := mergeUnit(dir, out, u)
 			if err != nil {
 				return copied, err
 			}
-			dst := unitPath(out, u)
-			if have, err := os.ReadFile(dst); err == nil {
-				if !bytes.Equal(have, src) {
-					return copied, fmt.Errorf("merge: unit %s differs between %s and %s", u.Name(), dir, out)
-				}
-				continue
-			}
-			if err := atomicfile.WriteBytes(dst, src); err != nil {
-				return copied, err
-			}
-			copied++
+			copied += n
 		}
 		if info := readEmbedderInfo(dir); info != nil && readEmbedderInfo(out) == nil {
 			if err := writeEmbedderInfo(out, info); err != nil {

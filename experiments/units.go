@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"time"
+
+	"gonum.org/v1/gonum/mat"
 
 	"flipcert/analytic"
 	"flipcert/dpa"
@@ -14,8 +17,6 @@ import (
 	"flipcert/ridge"
 	"flipcert/sampler"
 	"flipcert/tables"
-
-	"gonum.org/v1/gonum/mat"
 )
 
 // point is one row of points.csv.
@@ -24,6 +25,15 @@ type point struct {
 	logEps     float64 // NaN when the method has no probability bound
 	radius     int     // tight (Neyman-Pearson) or the method's exact radius; −1 = not certified
 	radiusKL   int
+}
+
+// output is what one unit writes: its rows of the run's tables, without
+// headers, and what it cost.
+type output struct {
+	points   []byte // rows of points.csv
+	baseline []byte // rows of baseline.csv
+	mc       []byte // rows of mc_vs_analytic.csv (sampled units, with the analytic certificate on)
+	costs    []tables.Cost
 }
 
 // kernelBlock is how many test points share one n×b block of kernel vectors:
@@ -59,83 +69,236 @@ func smoothedPoint(class int, abstain bool, logEps float64, table *radius.Table)
 	return point{prediction: class, logEps: logEps, radius: table.Radius(logEps), radiusKL: table.RadiusKL(logEps)}
 }
 
-// usesKernel reports whether the unit's certificate reads only α.
-func (u Unit) usesKernel() bool { return u.Method == "analytic" || u.Method == "ridge-exact" }
-
-// certify runs certificate units over the whole test set: either units that
-// all use α at one λ (one pass over α serves them all), or a single unit.
-func (p *prepared) certify(batch []Unit, c Config, stage *progress.Stage) ([][]point, error) {
-	m := p.test.Len()
-	pts := make([][]point, len(batch))
-	for j := range pts {
-		pts[j] = make([]point, m)
-	}
-	if batch[0].usesKernel() {
-		return pts, p.certifyKernel(batch, stage, pts)
-	}
-	u := batch[0]
-	y := p.train.Y
-	switch u.Method {
-	case "sampled":
-		res, err := sampler.Certify(p.models[u.Lambda], y, p.testF, sampler.Config{
-			N0: c.Sampler.N0, N: c.Sampler.N[len(c.Sampler.N)-1:], Q: u.Q, Classes: 2,
-			Seed: c.Seed, Purpose: u.Name(),
-		}, stage.Callback())
-		if err != nil {
-			return nil, err
-		}
-		for i, r := range res {
-			_, logEps, abstain := r.Certificate(0, c.Sampler.Alpha)
-			pts[0][i] = smoothedPoint(r.Class, abstain, logEps, p.tables[u.Q])
-		}
-	case "dpa":
-		// Each part holds about n/k points, so λ/k keeps the penalty per
-		// training point (λ/n) that the full-data learner has; the config's λ
-		// itself would shrink every part to its intercept.
-		parts := dpa.Partition(p.train.X, u.K)
-		res, err := dpa.Certify(p.trainF, y, parts, u.K, u.Lambda/float64(u.K), c.Features.Intercept, p.testF)
-		if err != nil {
-			return nil, inputErrorf("dpa.k = %d with ridge.lambda = %v: %v", u.K, u.Lambda, err)
-		}
-		for i, r := range res {
-			pts[0][i] = point{prediction: r.Class, logEps: math.NaN(), radius: r.Radius, radiusKL: r.Radius}
-		}
-		stage.Add(m)
-	default:
-		return nil, fmt.Errorf("experiments: unit %s is not a certificate", u.Name())
-	}
-	return pts, nil
+// analyticCert is the analytic certificate of one test point with the row it
+// becomes.
+type analyticCert struct {
+	cert analytic.Certificate
+	point
 }
 
-// certifyKernel fills pts[j] for every analytic and ridge-exact unit of the
-// batch from one computation of α per test point.
-func (p *prepared) certifyKernel(batch []Unit, stage *progress.Stage, pts [][]point) error {
+// runLambda runs the certificate units of one λ that rest on the ridge fit:
+// one pass over the kernel vectors serves every analytic and ridge-exact
+// unit, and gives the sampled units the analytic certificates they are
+// compared with (docs/science.md §12); then each sampled unit samples. done is
+// called as each unit finishes.
+func (p *prepared) runLambda(batch []Unit, c Config, env runEnv, done func(Unit, output) error) error {
+	var kernelUnits, sampledUnits []Unit
+	need := map[float64]bool{} // q → analytic certificates needed
+	for _, u := range batch {
+		switch u.Method {
+		case "sampled":
+			sampledUnits = append(sampledUnits, u)
+			if c.Analytic.Enabled {
+				need[u.Q] = true
+			}
+		case "analytic":
+			need[u.Q] = true
+			kernelUnits = append(kernelUnits, u)
+		default:
+			kernelUnits = append(kernelUnits, u)
+		}
+	}
+	var certs map[float64][]analyticCert
+	if len(kernelUnits) > 0 || len(need) > 0 {
+		var err error
+		if certs, err = p.kernelPass(batch[0].Lambda, kernelUnits, need, env, done); err != nil {
+			return err
+		}
+	}
+	for _, u := range sampledUnits {
+		o, err := p.sample(u, c, certs[u.Q], env)
+		if err != nil {
+			return err
+		}
+		if err := done(u, o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// kernelPass computes α once per test point and from it the analytic
+// certificates at every q in need and the rows of the kernel units. Each
+// unit's cost is its own certificates' time plus the kernel computation.
+func (p *prepared) kernelPass(lambda float64, units []Unit, need map[float64]bool, env runEnv, done func(Unit, output) error) (map[float64][]analyticCert, error) {
+	m := p.test.Len()
 	y := p.train.Y
+	var qs []float64
+	for _, q := range p.smoothingQ { // config order, so that work is laid out the same every run
+		if need[q] {
+			qs = append(qs, q)
+		}
+	}
+	certs := make(map[float64][]analyticCert, len(qs))
+	for _, q := range qs {
+		certs[q] = make([]analyticCert, m)
+	}
+	exactPts := make([]point, m)
+	wantExact := false
+	for _, u := range units {
+		wantExact = wantExact || u.Method == "ridge-exact"
+	}
 	workers := runtime.GOMAXPROCS(0)
 	certifiers := make([]exact.Certifier, workers)
-	return forEachKernel(p.models[batch[0].Lambda], p.testF, workers, stage, func(w, i int, alpha []float64) {
-		for j, u := range batch {
-			if u.Method == "analytic" {
-				cert := analytic.Certify(alpha, y, u.Q)
-				pts[j][i] = smoothedPoint(cert.Class, cert.Abstain(), cert.LogEps, p.tables[u.Q])
-				continue
-			}
+	spent := make([][]time.Duration, workers) // per worker: per q, then ridge-exact
+	for w := range spent {
+		spent[w] = make([]time.Duration, len(qs)+1)
+	}
+	name := fmt.Sprintf("lambda=%s: kernel pass", tables.FormatFloat(lambda))
+	if len(units) > 0 {
+		name = batchName(units)
+	}
+	stage := env.progress.StartUnits(name, m, len(units))
+	err := forEachKernel(p.models[lambda], p.testF, workers, stage, func(w, i int, alpha []float64) {
+		for j, q := range qs {
+			start := time.Now()
+			cert := analytic.Certify(alpha, y, q)
+			certs[q][i] = analyticCert{cert, smoothedPoint(cert.Class, cert.Abstain(), cert.LogEps, p.tables[q])}
+			spent[w][j] += time.Since(start)
+		}
+		if wantExact {
+			start := time.Now()
 			class, r := certifiers[w].Certify(alpha, y)
-			pts[j][i] = point{prediction: class, logEps: math.NaN(), radius: r, radiusKL: r}
+			exactPts[i] = point{prediction: class, logEps: math.NaN(), radius: r, radiusKL: r}
+			spent[w][len(qs)] += time.Since(start)
 		}
 	})
+	if err != nil {
+		return nil, err
+	}
+	total := stage.Finish()
+	env.stageDone(name, total)
+	// Wall-clock share of each method: its summed time over the workers, and
+	// the rest of the pass (the kernel vectors) charged to every method.
+	share := make([]float64, len(qs)+1)
+	kernel := total.Seconds()
+	for j := range share {
+		for w := range spent {
+			share[j] += spent[w][j].Seconds() / float64(workers)
+		}
+		kernel -= share[j]
+	}
+	kernel = max(kernel, 0)
+	for _, u := range units {
+		pts := exactPts
+		j := len(qs)
+		if u.Method == "analytic" {
+			j = indexOf(qs, u.Q)
+			pts = make([]point, m)
+			for i, a := range certs[u.Q] {
+				pts[i] = a.point
+			}
+		}
+		cost := tables.Cost{Method: u.tableMethod(0).String(), Q: u.Q, Lambda: lambda, Points: m, Seconds: kernel + share[j]}
+		if err := done(u, output{points: encodePoints(u, 0, p.test.Y, pts), costs: []tables.Cost{cost}}); err != nil {
+			return nil, err
+		}
+	}
+	return certs, nil
 }
 
-// encodePoints writes the rows of one unit (points.csv without its header).
-func encodePoints(u Unit, labels []int, pts []point) []byte {
+func indexOf(xs []float64, x float64) int {
+	for i, v := range xs {
+		if v == x {
+			return i
+		}
+	}
+	panic("experiments: value not in list")
+}
+
+// sample runs one sampled unit: one pass of label samples for every N of the
+// config (nested), a row per N and test point, and, given the analytic
+// certificates at the same (q, λ), the rows comparing the two.
+func (p *prepared) sample(u Unit, c Config, ref []analyticCert, env runEnv) (output, error) {
+	ns := c.Sampler.N
+	total := c.Sampler.N0 + ns[len(ns)-1]
+	stage := env.progress.StartUnits(u.Name(), total, 1)
+	start := time.Now()
+	reached := make([]time.Duration, len(ns)) // when the N-th estimation sample was in
+	progress := stage.Callback()
+	res, err := sampler.Certify(p.models[u.Lambda], p.train.Y, p.testF, sampler.Config{
+		N0: c.Sampler.N0, N: ns, Q: u.Q, Classes: p.classes, Seed: c.Seed, Purpose: u.Name(),
+	}, func(done, total int) {
+		for k, n := range ns {
+			if reached[k] == 0 && done >= c.Sampler.N0+n {
+				reached[k] = time.Since(start)
+			}
+		}
+		progress(done, total)
+	})
+	if err != nil {
+		return output{}, err
+	}
+	env.stageDone(u.Name(), stage.Finish())
+	m := p.test.Len()
+	var o output
+	for k, n := range ns {
+		named := n // sampled-n<N> when the config sweeps N, plain sampled otherwise
+		if len(ns) == 1 {
+			named = 0
+		}
+		pts := make([]point, m)
+		for i, r := range res {
+			_, logEps, abstain := r.Certificate(k, c.Sampler.Alpha)
+			pts[i] = smoothedPoint(r.Class, abstain, logEps, p.tables[u.Q])
+		}
+		o.points = append(o.points, encodePoints(u, named, p.test.Y, pts)...)
+		o.costs = append(o.costs, tables.Cost{Method: u.tableMethod(named).String(), Q: u.Q, Lambda: u.Lambda, Points: m, Seconds: reached[k].Seconds()})
+		if ref == nil {
+			continue
+		}
+		// Bonferroni over the m test points: every interval holds at once
+		// with probability 1 − alpha.
+		level := c.Sampler.Alpha / float64(m)
+		for i, r := range res {
+			a := ref[i]
+			wrong := n - r.Votes[k][a.cert.Class]
+			lo, hi := sampler.Interval(wrong, n, level)
+			need := math.NaN()
+			if !a.cert.Abstain() {
+				need = sampler.Log10SamplesNeeded(p.tables[u.Q].MaxLogEps(a.radius), c.Sampler.Alpha)
+			}
+			o.mc = tables.AppendMC(o.mc, tables.MCRow{Q: u.Q, Lambda: u.Lambda, N: n, Index: i, Wrong: wrong,
+				WrongLo: lo, WrongHi: hi, LogEpsAnalytic: a.cert.LogEps, Log10SamplesNeeded: need})
+		}
+	}
+	return o, nil
+}
+
+// runDPA runs one DPA unit. Each part holds about n/k points, so λ/k keeps
+// the penalty per training point (λ/n) that the full-data learner has; the
+// config's λ itself would shrink every part to its intercept.
+func (p *prepared) runDPA(u Unit, c Config, env runEnv) (output, error) {
+	m := p.test.Len()
+	stage := env.progress.StartUnits(u.Name(), m, 1)
+	parts := dpa.Partition(p.train.X, u.K)
+	res, err := dpa.Certify(p.trainF, p.train.Y, parts, u.K, u.Lambda/float64(u.K), c.Features.Intercept, p.testF)
+	if err != nil {
+		return output{}, inputErrorf("dpa.k = %d with ridge.lambda = %v: %v", u.K, u.Lambda, err)
+	}
+	pts := make([]point, m)
+	for i, r := range res {
+		pts[i] = point{prediction: r.Class, logEps: math.NaN(), radius: r.Radius, radiusKL: r.Radius}
+	}
+	stage.Add(m)
+	elapsed := stage.Finish()
+	env.stageDone(u.Name(), elapsed)
+	cost := tables.Cost{Method: u.tableMethod(0).String(), Lambda: u.Lambda, Points: m, Seconds: elapsed.Seconds()}
+	return output{points: encodePoints(u, 0, p.test.Y, pts), costs: []tables.Cost{cost}}, nil
+}
+
+// encodePoints writes the rows of one unit (points.csv without its header);
+// samples names the sampled certificate's N (0 for other methods).
+func encodePoints(u Unit, samples int, labels []int, pts []point) []byte {
 	q := math.NaN()
 	if u.Method == "analytic" || u.Method == "sampled" {
 		q = u.Q
 	}
+	method := u.tableMethod(samples)
 	var out []byte
 	for i, pt := range pts {
 		out = tables.AppendPoint(out, tables.Point{
-			Method: u.tableMethod(), Q: q, Lambda: u.Lambda, Index: i, Label: labels[i],
+			Method: method, Q: q, Lambda: u.Lambda, Index: i, Label: labels[i],
 			Prediction: pt.prediction, LogEps: pt.logEps, Radius: pt.radius, RadiusKL: pt.radiusKL,
 		})
 	}

@@ -30,6 +30,21 @@ type Manifest struct {
 	GOMAXPROCS  int               `json:"gomaxprocs"`
 	Units       UnitCounts        `json:"units"`
 	Stages      []Stage           `json:"stages"`
+	// Costs are the seconds each method spent per (q, λ), kept with its
+	// unit so that resumed and merged runs still report them.
+	Costs []Cost `json:"costs"`
+}
+
+// Cost is the wall time one method took at one (q, λ) over Points test
+// points: for the sampled certificate at N samples, the time until the N-th
+// sample; for a certificate computed from the kernel vectors, its share of
+// the pass over them, kernel computation included.
+type Cost struct {
+	Method  string  `json:"method"` // as named in points.csv
+	Q       float64 `json:"q,omitempty"`
+	Lambda  float64 `json:"lambda"`
+	Points  int     `json:"points"`
+	Seconds float64 `json:"seconds"`
 }
 
 // DataInfo gives the sizes of a run's data: the top axis of Figure 1 is flips

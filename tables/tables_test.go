@@ -187,3 +187,40 @@ func TestManifestChecks(t *testing.T) {
 		}
 	}
 }
+
+func TestMCRoundTripAndErrors(t *testing.T) {
+	rows := []MCRow{
+		{Q: 0.05, Lambda: 30000, N: 1000, Index: 3, Wrong: 0, WrongLo: 0, WrongHi: 0.0071, LogEpsAnalytic: -1e4, Log10SamplesNeeded: 4343.7},
+		{Q: 0.4, Lambda: 1, N: 100000, Index: 0, Wrong: 51000, WrongLo: 0.505, WrongHi: 0.515, LogEpsAnalytic: -0.1, Log10SamplesNeeded: math.NaN()},
+	}
+	data := AppendHeader(nil, MCHeader)
+	for _, r := range rows {
+		data = AppendMC(data, r)
+	}
+	path := filepath.Join(t.TempDir(), MCFile)
+	os.WriteFile(path, data, 0o644)
+	got, err := ReadMC(path)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("ReadMC = %+v, %v", got, err)
+	}
+	for i := range rows {
+		g, w := got[i], rows[i]
+		if g.Q != w.Q || g.N != w.N || g.Wrong != w.Wrong || g.WrongHi != w.WrongHi || g.LogEpsAnalytic != w.LogEpsAnalytic ||
+			!(g.Log10SamplesNeeded == w.Log10SamplesNeeded || math.IsNaN(g.Log10SamplesNeeded) && math.IsNaN(w.Log10SamplesNeeded)) {
+			t.Errorf("row %d: read %+v, wrote %+v", i, g, w)
+		}
+	}
+	if rows[0].Contradicts() || !(MCRow{WrongLo: 0.01, LogEpsAnalytic: -5}).Contradicts() {
+		t.Error("Contradicts: a zero lower end contradicts nothing; 0.01 > e⁻⁵ contradicts")
+	}
+	for _, tc := range []struct{ row, want string }{
+		{"0.1,1,10,0,11,0,1,-3,", "wrong: 11 exceeds n = 10"},
+		{"0.1,1,10,0,5,0.6,0.9,-3,", "does not hold wrong/n = 0.5"},
+		{"0.1,1,10,0,5,0.1,0.9,2,", "log_eps_analytic"},
+	} {
+		os.WriteFile(path, append(AppendHeader(nil, MCHeader), tc.row+"\n"...), 0o644)
+		if _, err := ReadMC(path); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("row %q: error %v, want %q", tc.row, err, tc.want)
+		}
+	}
+}
