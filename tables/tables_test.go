@@ -224,3 +224,39 @@ func TestMCRoundTripAndErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestAttackRoundTripAndErrors(t *testing.T) {
+	rows := []AttackRow{
+		{Method: Method{Kind: Analytic}, Q: 0.05, Lambda: 30000, Index: 0, Flips: 812, Proven: true},
+		{Method: Method{Kind: Sampled, Samples: 1000}, Q: 0.05, Lambda: 30000, Index: 0, Flips: 812, Proven: true},
+		{Method: Method{Kind: RidgeExact}, Q: math.NaN(), Lambda: 30000, Index: 0, Flips: -1, Proven: false},
+	}
+	data := AppendHeader(nil, AttackHeader)
+	for _, r := range rows {
+		data = AppendAttack(data, r)
+	}
+	path := filepath.Join(t.TempDir(), AttackFile)
+	os.WriteFile(path, data, 0o644)
+	got, err := ReadAttack(path)
+	if err != nil || len(got) != len(rows) {
+		t.Fatalf("ReadAttack = %+v, %v", got, err)
+	}
+	for i, w := range rows {
+		g := got[i]
+		if g.Method != w.Method || g.Lambda != w.Lambda || g.Index != w.Index || g.Flips != w.Flips || g.Proven != w.Proven ||
+			!(g.Q == w.Q || math.IsNaN(g.Q) && math.IsNaN(w.Q)) {
+			t.Errorf("row %d: read %+v, wrote %+v", i, g, w)
+		}
+	}
+	for _, tc := range []struct{ row, want string }{
+		{"ridge-exact,0.1,1,1,3,1", "must be empty"},
+		{"analytic,0.05,30000,0,3,1", "index 0 repeats line 2"},
+		{"analytic,0.05,30000,5,-2,1", "flips: -2 is below -1"},
+		{"analytic,0.05,30000,5,3,yes", `proven: "yes" is not 0 or 1`},
+	} {
+		os.WriteFile(path, append(data, tc.row+"\n"...), 0o644)
+		if _, err := ReadAttack(path); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("row %q: error %v, want %q", tc.row, err, tc.want)
+		}
+	}
+}
