@@ -21,7 +21,7 @@ func Example() {
 			y[i] = 1
 		}
 	}
-	cert := analytic.Certify(alpha, y, q)
+	cert := analytic.Certify(alpha, y, 2, q, 0)
 	tab, err := radius.NewTable(q, n)
 	if err != nil {
 		panic(err)
@@ -30,7 +30,7 @@ func Example() {
 	fmt.Printf("certified flips: %d (KL form %d)\n", tab.Radius(cert.LogEps), radius.KL(cert.LogEps, q, n))
 
 	// A kernel that ignores the labels entirely cannot be swayed by them.
-	zero := analytic.Certify(make([]float64, n), y, q)
+	zero := analytic.Certify(make([]float64, n), y, 2, q, 0)
 	fmt.Println("zero kernel:", zero.Class, zero.LogEps == analytic.LogEpsImpossible, tab.Radius(zero.LogEps))
 	// Output:
 	// class 1, log ε = -42.61, abstain false

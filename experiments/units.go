@@ -117,7 +117,7 @@ func (p *prepared) certifyKernel(batch []Unit, stage *progress.Stage, pts [][]po
 	return forEachKernel(p.models[batch[0].Lambda], p.testF, workers, stage, func(w, i int, alpha []float64) {
 		for j, u := range batch {
 			if u.Method == "analytic" {
-				cert := analytic.Certify(alpha, y, u.Q)
+				cert := analytic.Certify(alpha, y, 2, u.Q, 0)
 				pts[j][i] = smoothedPoint(cert.Class, cert.Abstain(), cert.LogEps, u.Q, p.tables[u.Q])
 				continue
 			}
