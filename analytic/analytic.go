@@ -50,9 +50,9 @@ type Certificate struct {
 	// finite; LogEpsImpossible when that probability is exactly zero.
 	LogEps float64
 	// Iterations counts the exact passes over α (n exps each) spent
-	// minimising the bound: usually 1 per rival class, 0 when the minimum is
-	// found in closed form. The surrogate's steps, a few hundred exps each,
-	// are not counted.
+	// minimising the bound: usually 1, also for K classes when the pass all
+	// rivals share settles them; 0 when the minimum is found in closed form.
+	// The surrogate's steps, a few hundred exps each, are not counted.
 	Iterations int
 }
 
