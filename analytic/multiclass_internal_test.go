@@ -99,7 +99,7 @@ func TestRivalPassesMatchNaive(t *testing.T) {
 func TestRivalBoundsAreRigorous(t *testing.T) {
 	rng := rand.New(rand.NewPCG(12, 12))
 	var cz Certifier
-	for trial := range 300 {
+	for trial := range 150 {
 		classes := 3 + rng.IntN(3)
 		n := 1 + rng.IntN(30)
 		alpha, y := randomKernel(rng, n, classes)

@@ -158,7 +158,7 @@ func rivalGridPsi(alpha []float64, y []int, classes int, q float64, c, j int) fl
 func TestSoundAndTightK(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 21))
 	var cz analytic.Certifier
-	for trial := range 1500 {
+	for trial := range 1000 {
 		classes, maxN := 3, 8
 		if trial%3 == 0 {
 			classes, maxN = 4, 6
@@ -225,7 +225,7 @@ func TestTightManyClasses(t *testing.T) {
 	var cz analytic.Certifier
 	for trial := range 9 {
 		classes := []int{3, 5, 10}[trial%3]
-		n := 150 + rng.IntN(150)
+		n := 100 + rng.IntN(150)
 		alpha, y := ridgeLikeK(rng, n, classes, 0.3*float64(trial%4))
 		q := []float64{0.01, 0.1, 0.3}[(trial/3)%3]
 		c := cz.Certify(alpha, y, classes, q, 0)
