@@ -36,8 +36,9 @@ type law struct{ pb, p0, ps float64 }
 
 // tilt returns, for a term with law l at x = t·|αᵢ| ≥ 0 given e = e^{−x},
 // g (F = x + log g) and the weights of the law tilted by e^{x·loss}, where
-// the loss is the term's −1, 0, +1 in units of |αᵢ|: wb = pb/g, w0 = p0·e/g,
-// ws = ps·e²/g. It and cumulants are split so that each inlines.
+// the loss −αᵢXᵢ/|αᵢ| is +1, 0 or −1 with probabilities pb, p0, ps:
+// wb = pb/g, w0 = p0·e/g, ws = ps·e²/g. It and cumulants are split so that
+// each inlines into the hot loop.
 func tilt(e float64, l law) (g, wb, w0, ws float64) {
 	e2 := e * e
 	g = l.pb + l.p0*e + l.ps*e2
