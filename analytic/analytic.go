@@ -37,16 +37,22 @@ const productChunk = 512
 
 // Certificate is the analytic certificate of one test point.
 type Certificate struct {
-	// Class is the predicted class: 1 if μ = Σ αᵢπᵢ ≥ ½, else 0.
+	// Class is the predicted class. For two classes it is 1 if μ = Σ αᵢπᵢ ≥ ½,
+	// else 0 (docs/science.md §4); for K ≥ 3 it is the argmax of the
+	// expected scores μ_c (ExpectedScores), lowest index on ties — also when
+	// the certificate abstains.
 	Class int
-	// LogEps is the natural log of the Chernoff bound on the probability of
-	// the other class (P(S ≤ ½) for class 1, P(S ≥ ½) for class 0). It is ≤ 0
-	// (t = 0 gives the trivial bound 1) and finite; LogEpsImpossible when that
-	// probability is exactly zero.
+	// LogEps is the natural log of the bound on the probability that the
+	// smoothed base classifier does not return Class: for two classes the
+	// Chernoff bound on the other side of ½ (P(S ≤ ½) for class 1, P(S ≥ ½)
+	// for class 0), for K ≥ 3 the union of the K−1 pairwise Chernoff bounds
+	// (docs/science.md §8). It is ≤ 0 (t = 0 gives the trivial bound 1) and
+	// finite; LogEpsImpossible when that probability is exactly zero.
 	LogEps float64
 	// Iterations counts the exact passes over α (n exps each) spent
-	// minimising the bound: usually 1, 0 when the minimum is found in closed
-	// form. The surrogate's steps, a few hundred exps each, are not counted.
+	// minimising the bound: usually 1, also for K classes when the pass all
+	// rivals share settles them; 0 when the minimum is found in closed form.
+	// The surrogate's steps, a few hundred exps each, are not counted.
 	Iterations int
 }
 
@@ -54,14 +60,24 @@ type Certificate struct {
 func (c Certificate) Abstain() bool { return c.LogEps >= logHalf }
 
 // Certify returns the certificate for kernel vector alpha, training labels
-// y (0 or 1) and noise level q ∈ (0, ½) (docs/science.md §4). Σα ≈ 1 is not
-// assumed. It does not allocate and is safe for concurrent use. It panics if
-// the lengths differ, a label is not 0 or 1, an αᵢ is not finite or q is
-// outside (0, ½): those are bugs of the caller, which validates its
-// configuration once.
+// y ∈ {0, …, classes−1}, noise level q ∈ (0, (classes−1)/classes) and a bound
+// alphaErr ≥ 0 on Σᵢ|α̂ᵢ − αᵢ|, the distance of the computed kernel vector
+// from the exact one (0 trusts alpha as exact; +Inf yields LogEps = 0). The
+// bound holds for the exact kernel vector: every exponent ψ(t) is raised by
+// t·alphaErr, since each term's log-moment-generating function moves by at
+// most t·|δᵢ| when αᵢ moves by δᵢ (the terms are bounded by 1 in absolute
+// value; docs/science.md §10). Σα ≈ 1 is not assumed.
 //
-// With s = −1 for class 1 and s = +1 for class 0, the bound minimised over
-// t ≥ 0 is
+// Certify is a thin wrapper around a fresh Certifier: for two classes it
+// does not allocate; for K ≥ 3 it allocates the Certifier's scratch memory,
+// which a long-lived Certifier reuses. It is safe for concurrent use. It
+// panics if the lengths differ, classes < 2, a label is outside
+// {0, …, classes−1}, an αᵢ is not finite, q is outside its range or
+// alphaErr is negative or NaN: those are bugs of the caller, which
+// validates its configuration once.
+//
+// Two classes (docs/science.md §4): with s = −1 for class 1 and s = +1 for
+// class 0, the bound minimised over t ≥ 0 is
 //
 //	ψ(t) = −s·t/2 + Σᵢ log(1 − πᵢ + πᵢ e^{s·t·αᵢ})
 //	     = −s·t/2 + Σᵢ [softplus(zᵢ) − softplus(ℓᵢ)],   zᵢ = s·t·αᵢ + ℓᵢ,
@@ -84,16 +100,38 @@ func (c Certificate) Abstain() bool { return c.LogEps >= logHalf }
 // exponent, on the safe side. ψ is padded for rounding error.
 //
 // If ψ′ < 0 for every t, the minimum is the limit t → ∞, where ψ′ tends to
-// −s/2 + Σ of the βᵢ > 0: when that is < 0 the other class is impossible
-// (LogEpsImpossible); when it is 0, ψ tends to log P(S = S_ext), S_ext the
-// extreme value of S, and the bound is exact.
-func Certify(alpha []float64, y []int, q float64) Certificate {
-	if len(alpha) != len(y) {
-		panic(fmt.Sprintf("analytic: %d kernel weights for %d labels", len(alpha), len(y)))
+// −s/2 + Σ of the βᵢ > 0 (+ alphaErr): when that is < 0 the other class is
+// impossible (LogEpsImpossible); when it is 0, ψ tends to log P(S = S_ext),
+// S_ext the extreme value of S, and the bound is exact.
+//
+// K ≥ 3 classes: see Certifier.Certify.
+func Certify(alpha []float64, y []int, classes int, q float64, alphaErr float64) Certificate {
+	if classes == 2 {
+		checkArgs(len(alpha), len(y), classes, q, alphaErr)
+		return certifyBinary(alpha, y, q, alphaErr)
 	}
-	if !(q > 0 && q < 0.5) {
-		panic(fmt.Sprintf("analytic: noise level q = %v outside (0, 1/2)", q))
+	var cz Certifier
+	return cz.Certify(alpha, y, classes, q, alphaErr)
+}
+
+// checkArgs panics on the misuse Certify and ExpectedScores document.
+func checkArgs(nAlpha, nY, classes int, q, alphaErr float64) {
+	if nAlpha != nY {
+		panic(fmt.Sprintf("analytic: %d kernel weights for %d labels", nAlpha, nY))
 	}
+	if classes < 2 {
+		panic(fmt.Sprintf("analytic: %d classes, need at least 2", classes))
+	}
+	if hi := float64(classes-1) / float64(classes); !(q > 0 && q < hi) {
+		panic(fmt.Sprintf("analytic: noise level q = %v outside (0, %v) for %d classes", q, hi, classes))
+	}
+	if !(alphaErr >= 0) {
+		panic(fmt.Sprintf("analytic: kernel-vector error %v is negative or NaN", alphaErr))
+	}
+}
+
+// certifyBinary is Certify for two classes (docs/science.md §4).
+func certifyBinary(alpha []float64, y []int, q, alphaErr float64) Certificate {
 	logit := math.Log1p(-q) - math.Log(q) // ln((1−q)/q) > 0
 	m := model{
 		alpha: alpha,
@@ -108,20 +146,22 @@ func Certify(alpha []float64, y []int, q float64) Certificate {
 		cert.Class, m.s = 1, -1
 	}
 	m.sumAlpha = st.sum
-	slope0 := m.s * (st.mean - 0.5) // ψ′(0) ≤ 0
+	slope0 := m.s*(st.mean-0.5) + alphaErr // ψ′(0), ≤ 0 unless padded
 	if slope0 >= 0 {
-		return cert // μ = ½: the minimum is ψ(0) = 0
+		return cert // the minimum is ψ(0) = 0
 	}
 	// ψ′(∞): the terms with βᵢ > 0 grow like t·βᵢ + log πᵢ, the others vanish.
 	slopeInf := -m.s/2 + st.posSum
 	if m.s < 0 {
 		slopeInf = -m.s/2 - st.negSum
 	}
+	slopeInf += alphaErr
 	switch {
 	case slopeInf < 0:
 		cert.LogEps = LogEpsImpossible
 		return cert
 	case slopeInf == 0:
+		// ψ(t) + alphaErr·t decreases to the same limit as ψ(t) − ψ′(∞)·t.
 		cert.LogEps = min(extremeLogProb(alpha, y, q, m.s), 0)
 		return cert
 	}
@@ -134,12 +174,27 @@ func Certify(alpha []float64, y []int, q float64) Certificate {
 	if disc := k2*k2 - 2*k3*slope0; disc >= 0 {
 		t0 = -2 * slope0 / (k2 + math.Sqrt(disc))
 	}
-	m.maxAbs = max(-st.minA, st.maxA)
-	m.pad = roundoff * float64(len(alpha)) * (3*logit + 2)
-	m.padPerT = roundoff * 2 * (st.posSum - st.negSum)
-	sur := newSurrogate(&m, st.minA, st.maxA)
-	cert.LogEps, cert.Iterations = m.minimise(sur.root(t0))
+	s := search{
+		rate:    max(-st.minA, st.maxA),
+		pad:     roundoff * float64(len(alpha)) * (3*logit + 2),
+		padPerT: roundoff * 2 * (st.posSum - st.negSum),
+		slope:   alphaErr,
+		tol:     tolerance,
+	}
+	var buf [2 * binsPerLabel]node
+	sur := newSurrogate(&m, st.minA, st.maxA, alphaErr, buf[:])
+	cert.LogEps, cert.Iterations = m.minimise(&s, sur.root(t0, newBracket(), 1e-12))
 	return cert
+}
+
+// model is one binary Certify call's ψ: a kernel, labels, q and side s.
+type model struct {
+	alpha       []float64
+	y           []int
+	s           float64    // −1 for class 1, +1 for class 0
+	sumAlpha    float64    // Σ αᵢ
+	ell         [2]float64 // ℓ = logit π by label
+	softplusEll [2]float64 // softplus(ℓ) = −log(1−π) by label
 }
 
 // summary holds the sums of α that decide the class, the search's start and

@@ -131,7 +131,7 @@ func TestSoundAndTight(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	for trial := range 3000 {
 		alpha, y, q := randomCase(rng, 14)
-		c := analytic.Certify(alpha, y, q)
+		c := analytic.Certify(alpha, y, 2, q, 0)
 		mu := floats.Dot(alpha, pis(y, q))
 		if want := map[bool]int{true: 1, false: 0}[mu >= 0.5]; c.Class != want {
 			t.Fatalf("trial %d: class %d, want %d (μ = %v)", trial, c.Class, want, mu)
@@ -177,7 +177,7 @@ func TestEdgeCases(t *testing.T) {
 		// gives log(2√(q(1−q))) = log 0.6: too weak, abstain.
 		{"single label", []float64{1}, []int{1}, 0.1, 1, math.Log(2 * math.Sqrt(0.1*0.9)), true},
 	} {
-		c := analytic.Certify(tc.alpha, tc.y, tc.q)
+		c := analytic.Certify(tc.alpha, tc.y, 2, tc.q, 0)
 		if c.Class != tc.class || c.Abstain() != tc.abstain ||
 			!(math.Abs(c.LogEps-tc.logEps) <= 1e-9*max(1, math.Abs(tc.logEps))) {
 			t.Errorf("%s: got %+v (abstain %v), want class %d, LogEps %v, abstain %v",
@@ -206,7 +206,7 @@ func TestLargeBinomial(t *testing.T) {
 			p = 1 - tc.q
 		}
 		want := -n * kl(0.5, p)
-		c := analytic.Certify(alpha, y, tc.q)
+		c := analytic.Certify(alpha, y, 2, tc.q, 0)
 		if c.Class != tc.label || math.Abs(c.LogEps-want) > 1e-9*math.Abs(want) {
 			t.Errorf("q=%v labels %d: got %+v, want class %d LogEps %v", tc.q, tc.label, c, tc.label, want)
 		}
@@ -234,7 +234,7 @@ func TestLargeKernelNearGrid(t *testing.T) {
 			for _, spike := range []float64{0, 0.3} {
 				// A spike: one training point carries a large share of the kernel.
 				alpha[0] += spike
-				got := analytic.Certify(alpha, y, q)
+				got := analytic.Certify(alpha, y, 2, q, 0)
 				if g := gridPsi(alpha, y, q, got.Class); got.LogEps > g+1e-6 {
 					t.Errorf("q=%v c=%v spike %v: LogEps %v above grid minimum %v", q, c, spike, got.LogEps, g)
 				}
@@ -253,14 +253,14 @@ func TestConcurrentUse(t *testing.T) {
 	want := make([]analytic.Certificate, len(probs))
 	for i := range probs {
 		probs[i].alpha, probs[i].y = kernelLike(rng, 2000, 0.1*float64(i))
-		want[i] = analytic.Certify(probs[i].alpha, probs[i].y, 0.2)
+		want[i] = analytic.Certify(probs[i].alpha, probs[i].y, 2, 0.2, 0)
 	}
 	var wg sync.WaitGroup
 	got := make([][]analytic.Certificate, 4)
 	for w := range got {
 		wg.Go(func() {
 			for _, p := range probs {
-				got[w] = append(got[w], analytic.Certify(p.alpha, p.y, 0.2))
+				got[w] = append(got[w], analytic.Certify(p.alpha, p.y, 2, 0.2, 0))
 			}
 		})
 	}
@@ -276,20 +276,20 @@ func TestConcurrentUse(t *testing.T) {
 
 func TestNoAllocations(t *testing.T) {
 	alpha, y := kernelLike(rand.New(rand.NewPCG(4, 4)), 1000, 0.5)
-	analytic.Certify(alpha, y, 0.3)
-	if a := testing.AllocsPerRun(20, func() { analytic.Certify(alpha, y, 0.3) }); a != 0 {
+	analytic.Certify(alpha, y, 2, 0.3, 0)
+	if a := testing.AllocsPerRun(20, func() { analytic.Certify(alpha, y, 2, 0.3, 0) }); a != 0 {
 		t.Errorf("Certify allocates %v times", a)
 	}
 }
 
 func TestMisusePanics(t *testing.T) {
 	for name, f := range map[string]func(){
-		"length mismatch": func() { analytic.Certify([]float64{1, 2}, []int{1}, 0.1) },
-		"label 2":         func() { analytic.Certify([]float64{1}, []int{2}, 0.1) },
-		"NaN weight":      func() { analytic.Certify([]float64{math.NaN()}, []int{1}, 0.1) },
-		"infinite weight": func() { analytic.Certify([]float64{math.Inf(1)}, []int{1}, 0.1) },
-		"q = 0":           func() { analytic.Certify([]float64{1}, []int{1}, 0) },
-		"q = 1/2":         func() { analytic.Certify([]float64{1}, []int{1}, 0.5) },
+		"length mismatch": func() { analytic.Certify([]float64{1, 2}, []int{1}, 2, 0.1, 0) },
+		"label 2":         func() { analytic.Certify([]float64{1}, []int{2}, 2, 0.1, 0) },
+		"NaN weight":      func() { analytic.Certify([]float64{math.NaN()}, []int{1}, 2, 0.1, 0) },
+		"infinite weight": func() { analytic.Certify([]float64{math.Inf(1)}, []int{1}, 2, 0.1, 0) },
+		"q = 0":           func() { analytic.Certify([]float64{1}, []int{1}, 2, 0, 0) },
+		"q = 1/2":         func() { analytic.Certify([]float64{1}, []int{1}, 2, 0.5, 0) },
 	} {
 		func() {
 			defer func() {

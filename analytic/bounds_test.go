@@ -38,24 +38,25 @@ func TestBoundsAreRigorous(t *testing.T) {
 		logit := math.Log1p(-q) - math.Log(q)
 		m := model{alpha: alpha, y: y, s: s, ell: [2]float64{-logit, logit}}
 		m.softplusEll = [2]float64{softplus(-logit), softplus(logit)}
+		var srch search
 		for _, a := range alpha {
 			m.sumAlpha += a
-			m.maxAbs = max(m.maxAbs, math.Abs(a))
+			srch.rate = max(srch.rate, math.Abs(a))
 		}
 		at := math.Pow(10, -1+3*rng.Float64())
 		psi, d1, d2, _ := m.eval(at)
 		if want := naivePsi(alpha, y, q, s, at); math.Abs(psi-want) > 1e-12*(1+math.Abs(want)) {
 			t.Fatalf("trial %d: eval ψ(%v) = %v, direct %v", trial, at, psi, want)
 		}
-		upper, lower := m.bounds(at, psi, d1, d2)
+		upper, lower := srch.bounds(at, psi, d1, d2)
 		tol := 1e-11 * (1 + math.Abs(psi))
 		for u := 0.0; u < 20*at; u += at / 50 {
 			if v := naivePsi(alpha, y, q, s, u); lower > v+tol {
 				t.Fatalf("trial %d: lower bound %v above ψ(%v) = %v", trial, lower, u, v)
 			}
 		}
-		c := math.Abs(d1) * m.maxAbs / d2
-		to := at - math.Copysign(math.Log1p(c)/m.maxAbs, d1)
+		c := math.Abs(d1) * srch.rate / d2
+		to := at - math.Copysign(math.Log1p(c)/srch.rate, d1)
 		if to < 0 {
 			to = 0
 		}

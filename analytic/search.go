@@ -2,43 +2,81 @@ package analytic
 
 import "math"
 
-// model is one Certify call's problem: ψ for a kernel, labels, q and side s.
-type model struct {
-	alpha        []float64
-	y            []int
-	s            float64    // −1 for class 1, +1 for class 0
-	sumAlpha     float64    // Σ αᵢ
-	maxAbs       float64    // B = max |αᵢ|
-	pad, padPerT float64    // rounding padding of ψ(t): pad + padPerT·t
-	ell          [2]float64 // ℓ = logit π by label
-	softplusEll  [2]float64 // softplus(ℓ) = −log(1−π) by label
+// search holds the constants of one minimisation of a convex ψ over t ≥ 0
+// (docs/science.md §4, §8): how fast ψ″ can vary, the paddings that make
+// every value an upper bound on the exact ψ, and the stopping tolerance. The
+// caller drives the passes (one evaluation of ψ, ψ′, ψ″, ψ‴ at t each) and
+// hands each to step:
+//
+//	p := newProgress()
+//	for s.more(&p) {
+//		next := s.step(&p, t, eval(t))
+//		if next == t { break }
+//		t = next
+//	}
+type search struct {
+	// rate is B in ψ″(t)e^{−B|Δ|} ≤ ψ″(t+Δ) ≤ ψ″(t)e^{B|Δ|}.
+	rate float64
+	// pad + padPerT·t bounds the rounding error of a computed ψ(t).
+	pad, padPerT float64
+	// slope is the kernel-vector error E: ψ is raised by E·t (ψ′ by E), which
+	// bounds the change of the log-MGF when α moves by Σ|δᵢ| ≤ E.
+	slope float64
+	// slopeErr bounds the rounding error of a computed ψ′ and curveErr the
+	// relative one of ψ″, as used by the extrapolation in bounds. Both are
+	// zero on the binary path, whose outputs are kept byte for byte.
+	slopeErr, curveErr float64
+	// tol: stop once the certified gap best − floor is at most tol.
+	tol float64
 }
 
-// minimise searches t ≥ 0 from t0 for the minimum of ψ, given
+// progress is the state of one minimisation: the safeguarding bracket, the
+// smallest certified upper bound on min ψ met (best, ≤ ψ(0) = 0), a
+// certified lower bound on it (floor) and the passes spent.
+type progress struct {
+	br          bracket
+	best, floor float64
+	passes      int
+}
+
+func newProgress() progress {
+	return progress{br: newBracket(), floor: math.Inf(-1)}
+}
+
+// more reports whether another pass is worth its cost: the gap is not yet
+// certified within tolerance and the pass budget is not spent.
+func (s *search) more(p *progress) bool {
+	return p.passes < maxPasses && !(p.best-p.floor <= s.tol)
+}
+
+// step records one pass at t (ψ = psi and its derivatives, unpadded) in p
+// and returns the next t to evaluate.
+func (s *search) step(p *progress, t, psi, d1, d2, d3 float64) float64 {
+	p.passes++
+	psi += s.pad + s.padPerT*t
+	psi += s.slope * t
+	d1 += s.slope
+	upper, lower := s.bounds(t, psi, d1, d2)
+	p.best, p.floor = min(p.best, upper), max(p.floor, lower)
+	return p.br.next(t, d1, d2, d3)
+}
+
+// minimise searches t ≥ 0 from t0 for the minimum of the binary ψ, given
 // ψ′(0) < 0 < ψ′(∞), with one pass over α per step. It returns the bound
 // (the smallest certified upper bound on ψ met, ≤ 0) and the number of
 // passes. It stops once that bound is certified within tolerance of min ψ.
-func (m *model) minimise(t0 float64) (float64, int) {
-	br := newBracket()
+func (m *model) minimise(s *search, t0 float64) (float64, int) {
+	p := newProgress()
 	t := sane(t0)
-	best, floor := 0.0, math.Inf(-1) // certified: floor ≤ min ψ ≤ best
-	passes := 0
-	for passes < maxPasses {
+	for s.more(&p) {
 		psi, d1, d2, d3 := m.eval(t)
-		passes++
-		psi += m.pad + m.padPerT*t
-		upper, lower := m.bounds(t, psi, d1, d2)
-		best, floor = min(best, upper), max(floor, lower)
-		if best-floor <= tolerance {
-			break
-		}
-		next := br.next(t, d1, d2, d3)
+		next := s.step(&p, t, psi, d1, d2, d3)
 		if next == t { // the bracket has shrunk to rounding
 			break
 		}
 		t = next
 	}
-	return best, passes
+	return p.best, p.passes
 }
 
 // eval returns ψ(t) and its first three derivatives in one pass with one exp
@@ -86,13 +124,14 @@ func sigmoidParts(z float64) (e, v, tanh float64) {
 	return e, e * inv * inv, math.Copysign((1-e)*inv, z)
 }
 
-// bounds turns one pass at t (ψ = psi, ψ′ = d1, ψ″ = d2) into a certified
-// upper bound on ψ at the best nearby t′ ≥ 0 and a lower bound on min ψ.
+// bounds turns one pass at t (ψ = psi, ψ′ = d1, ψ″ = d2, padded) into a
+// certified upper bound on ψ at the best nearby t′ ≥ 0 and a lower bound on
+// min ψ.
 //
-// Each wᵢ(1−wᵢ) changes by at most a factor e^{|Δz|} (its log-derivative is
-// 1 − 2w ∈ [−1, 1]), so ψ″(t)e^{−B|Δ|} ≤ ψ″(t+Δ) ≤ ψ″(t)e^{B|Δ|} with
-// B = max|αᵢ|. Integrating twice gives, for u = |Δ| taken against the sign of
-// ψ′ and c = |ψ′|B/ψ″,
+// Each term's ψ″ changes by at most a factor e^{B|Δ|} (its log-derivative,
+// third over second cumulant of the term, is at most the term's range), so
+// ψ″(t)e^{−B|Δ|} ≤ ψ″(t+Δ) ≤ ψ″(t)e^{B|Δ|} with B = s.rate. Integrating
+// twice gives, for u = |Δ| taken against the sign of ψ′ and c = |ψ′|B/ψ″,
 //
 //	ψ(t+Δ) ≤ ψ − |ψ′|u + ψ″(e^{Bu} − 1 − Bu)/B²,
 //	ψ(t+Δ) ≥ ψ − |ψ′|u + ψ″(e^{−Bu} − 1 + Bu)/B²   (and ≥ ψ the other way).
@@ -103,24 +142,29 @@ func sigmoidParts(z float64) (e, v, tanh float64) {
 // c ≥ 1. For small c both are −c²/2 ∓ c³/6 − …: the Newton decrement
 // ψ′²/(2ψ″) up to a relative c/3. So one pass certifies itself once the
 // Newton step is short compared with 1/B, and the upper bound stands in for
-// the pass that would evaluate ψ after that step.
-func (m *model) bounds(t, psi, d1, d2 float64) (upper, lower float64) {
-	b := m.maxAbs
+// the pass that would evaluate ψ after that step. The upper bound takes |ψ′|
+// lowered by s.slopeErr and ψ″ raised by s.curveErr, so that the rounding of
+// the derivatives cannot make it optimistic (docs/science.md §10).
+func (s *search) bounds(t, psi, d1, d2 float64) (upper, lower float64) {
+	b := s.rate
 	if !(d2 > 0) {
 		return psi, math.Inf(-1)
 	}
 	g := math.Abs(d1)
-	c := g * b / d2
-	scale := d2 / (b * b)
+	gUp := max(g-s.slopeErr, 0)
+	d2Up := d2 * (1 + s.curveErr)
+	c := gUp * b / d2Up
+	scale := d2Up / (b * b)
 	u := math.Log1p(c) / b
 	switch {
 	case d1 > 0 && u >= t: // t′ = t − u must stay ≥ 0: stop at 0, still a valid bound
-		upper = psi - g*t + scale*(math.Expm1(b*t)-b*t)
+		upper = psi - gUp*t + scale*(math.Expm1(b*t)-b*t)
 	case c < 1e-3: // −c²/2 + c³/6 − …: the closed form would cancel
 		upper = psi - scale*c*c*(1.0/2-c*(1.0/6-c*(1.0/12-c*(1.0/20-c/30))))
 	default: // ψ″/B²·g(c), arranged not to overflow for huge c
-		upper = psi + g/b - (scale+g/b)*math.Log1p(c)
+		upper = psi + gUp/b - (scale+gUp/b)*math.Log1p(c)
 	}
+	c, scale = g*b/d2, d2/(b*b)
 	lower = math.Inf(-1)
 	switch {
 	case c < 1e-3:
@@ -172,6 +216,9 @@ func (b *bracket) next(t, d1, d2, d3 float64) float64 {
 	b.stepBefore, b.step = b.step, math.Abs(next-t)
 	return next
 }
+
+// inside reports whether t lies strictly inside the bracket.
+func (b *bracket) inside(t float64) bool { return t > b.lo && t < b.hi }
 
 // sane returns t if it is a usable starting point (positive, finite), else 1.
 func sane(t float64) float64 {

@@ -140,6 +140,7 @@ func (p *prepared) kernelPass(lambda float64, units []Unit, need map[float64]boo
 	}
 	workers := runtime.GOMAXPROCS(0)
 	certifiers := make([]exact.Certifier, workers)
+	chernoff := make([]analytic.Certifier, workers)
 	spent := make([][]time.Duration, workers) // per worker: per q, then ridge-exact
 	for w := range spent {
 		spent[w] = make([]time.Duration, len(qs)+1)
@@ -152,7 +153,7 @@ func (p *prepared) kernelPass(lambda float64, units []Unit, need map[float64]boo
 	err := forEachKernel(p.models[lambda], p.testF, workers, stage, func(w, i int, alpha []float64) {
 		for j, q := range qs {
 			start := time.Now()
-			cert := analytic.Certify(alpha, y, q)
+			cert := chernoff[w].Certify(alpha, y, p.classes, q, 0)
 			certs[q][i] = analyticCert{cert, smoothedPoint(cert.Class, cert.Abstain(), cert.LogEps, p.tables[q])}
 			spent[w][j] += time.Since(start)
 		}

@@ -216,7 +216,7 @@ func TestCertifyRespectsAnalyticBound(t *testing.T) {
 		}
 		informative := 0
 		for j, r := range res {
-			a := analytic.Certify(kernel.RawRowView(j), pr.y, tc.q)
+			a := analytic.Certify(kernel.RawRowView(j), pr.y, 2, tc.q, 0)
 			bound := -math.Expm1(a.LogEps)
 			if bound > 0.6 {
 				informative++
