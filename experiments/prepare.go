@@ -260,7 +260,7 @@ func prepare(c Config, in *inputs, env runEnv) (*prepared, error) {
 	}
 	n := in.train.Len()
 	for _, q := range c.Smoothing.Q {
-		t, err := radius.NewTable(q, 2, n)
+		t, err := radius.NewTable(q, in.classes, n)
 		if err != nil {
 			return nil, fmt.Errorf("radius table for q = %v: %w", q, err)
 		}
