@@ -33,23 +33,21 @@ type point struct {
 const kernelBlock = 256
 
 // forEachKernel computes the kernel vectors α of the test points block by
-// block and calls visit(worker, i, α) for every test point i, spreading each
-// block over the workers. Results that visit stores by i do not depend on the
-// number of workers.
-func forEachKernel(model *ridge.Model, test *mat.Dense, workers int, stage *progress.Stage, visit func(worker, i int, alpha []float64)) error {
+// block, with their error bounds E ≥ Σ|α̂ − α|, and calls visit(worker, i, α, E)
+// for every test point i, spreading each block over the workers. Results that
+// visit stores by i do not depend on the number of workers.
+func forEachKernel(model *ridge.Model, test *mat.Dense, workers int, stage *progress.Stage, visit func(worker, i int, alpha []float64, alphaErr float64)) {
 	m, d := test.Dims()
 	n, _ := model.Design().Features().Dims()
 	buf := mat.NewDense(min(kernelBlock, m), n, nil)
+	errs := make([]float64, min(kernelBlock, m))
 	for lo := 0; lo < m; lo += kernelBlock {
 		hi := min(lo+kernelBlock, m)
 		alpha := buf.Slice(0, hi-lo, 0, n).(*mat.Dense)
-		if err := model.Kernel(alpha, test.Slice(lo, hi, 0, d).(*mat.Dense)); err != nil {
-			return err
-		}
-		parallel.For(hi-lo, workers, func(w, i int) { visit(w, lo+i, alpha.RawRowView(i)) })
+		model.Kernel(alpha, test.Slice(lo, hi, 0, d).(*mat.Dense), errs[:hi-lo])
+		parallel.For(hi-lo, workers, func(w, i int) { visit(w, lo+i, alpha.RawRowView(i), errs[i]) })
 		stage.Add(hi - lo)
 	}
-	return nil
 }
 
 // smoothedPoint turns a certificate into a row: both radii of its bound
@@ -73,7 +71,8 @@ func (p *prepared) certify(batch []Unit, c Config, stage *progress.Stage) ([][]p
 		pts[j] = make([]point, m)
 	}
 	if batch[0].usesKernel() {
-		return pts, p.certifyKernel(batch, stage, pts)
+		p.certifyKernel(batch, stage, pts)
+		return pts, nil
 	}
 	u := batch[0]
 	y := p.train.Y
@@ -94,7 +93,7 @@ func (p *prepared) certify(batch []Unit, c Config, stage *progress.Stage) ([][]p
 		// training point (λ/n) that the full-data learner has; the config's λ
 		// itself would shrink every part to its intercept.
 		parts := dpa.Partition(p.train.X, u.K)
-		res, err := dpa.Certify(p.trainF, y, parts, u.K, u.Lambda/float64(u.K), c.Features.Intercept, p.testF)
+		res, err := dpa.Certify(p.trainF, y, 2, parts, u.K, u.Lambda/float64(u.K), c.Features.Intercept, p.testF)
 		if err != nil {
 			return nil, inputErrorf("dpa.k = %d with ridge.lambda = %v: %v", u.K, u.Lambda, err)
 		}
@@ -109,19 +108,20 @@ func (p *prepared) certify(batch []Unit, c Config, stage *progress.Stage) ([][]p
 }
 
 // certifyKernel fills pts[j] for every analytic and ridge-exact unit of the
-// batch from one computation of α per test point.
-func (p *prepared) certifyKernel(batch []Unit, stage *progress.Stage, pts [][]point) error {
+// batch from one computation of α per test point. ridge-exact takes α's error
+// bound as its margin (docs/science.md §10).
+func (p *prepared) certifyKernel(batch []Unit, stage *progress.Stage, pts [][]point) {
 	y := p.train.Y
 	workers := runtime.GOMAXPROCS(0)
 	certifiers := make([]exact.Certifier, workers)
-	return forEachKernel(p.models[batch[0].Lambda], p.testF, workers, stage, func(w, i int, alpha []float64) {
+	forEachKernel(p.models[batch[0].Lambda], p.testF, workers, stage, func(w, i int, alpha []float64, alphaErr float64) {
 		for j, u := range batch {
 			if u.Method == "analytic" {
 				cert := analytic.Certify(alpha, y, u.Q)
 				pts[j][i] = smoothedPoint(cert.Class, cert.Abstain(), cert.LogEps, u.Q, p.tables[u.Q])
 				continue
 			}
-			class, r := certifiers[w].Certify(alpha, y)
+			class, r := certifiers[w].Certify(alpha, y, 2, alphaErr)
 			pts[j][i] = point{prediction: class, logEps: math.NaN(), radius: r, radiusKL: r}
 		}
 	})
