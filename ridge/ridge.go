@@ -14,12 +14,12 @@
 // componentwise by a multiple of s sᵀ, where s_j = √Â_jj are the column
 // scales (docs/science.md §10, "Ridge conditioning"):
 //
-//   - the Gram matrix Ĝ = fl(ΦᵀΦ): the worst case γ_n|Φ|ᵀ|Φ| grows with n,
-//     so NewDesign measures the error instead. It forms a second Gram matrix
-//     G̃ in blocks of b = ⌈√n⌉ rows summed one after another, whose error is
-//     at most γ_m|Φ|ᵀ|Φ| with m = b + ⌈n/b⌉ ≈ 2√n, and
-//     |Ĝ − ΦᵀΦ| ≤ (1+u)|Ĝ − G̃| + γ_m|Φ|ᵀ|Φ|; here
-//     (|Φ|ᵀ|Φ|)_ij ≤ ‖Φ_:i‖‖Φ_:j‖ ≤ s_i s_j / (1−γ_n);
+//   - the Gram matrix Ĝ = fl(ΦᵀΦ): |Ĝ − ΦᵀΦ| ≤ γ_n|Φ|ᵀ|Φ|, and
+//     (|Φ|ᵀ|Φ|)_ij ≤ ‖Φ_:i‖‖Φ_:j‖ ≤ s_i s_j / (1−γ_n). This worst case grows
+//     with n, so for n > measureRows NewDesign measures the error instead: it
+//     forms a second Gram matrix G̃ in blocks of b = ⌈√n⌉ rows summed one after
+//     another, whose error is at most γ_m|Φ|ᵀ|Φ| with m = b + ⌈n/b⌉ ≈ 2√n,
+//     and |Ĝ − ΦᵀΦ| ≤ (1+u)|Ĝ − G̃| + γ_m|Φ|ᵀ|Φ|;
 //   - adding λ: one rounding of each diagonal entry, ≤ u s_j²/(1−u);
 //   - the Cholesky solve (Higham, Accuracy and Stability of Numerical
 //     Algorithms, Thm 10.4): the computed x̂ solves (Â + ΔA)x̂ = φ with
@@ -30,7 +30,8 @@
 //
 //	ν = max_ij (1+u)|Ĝ − G̃|_ij/(s_i s_j) + γ_m/(1−γ_n) + γ_{3d+1}/(1−γ_{d+1}) + u/(1−u),
 //
-// about (2√n + 3d)u in practice rather than the worst case (n + 3d)u.
+// about (2√n + 3d)u in practice rather than the worst case (n + 3d)u (for
+// n ≤ measureRows, the first two terms are γ_n/(1−γ_n)).
 //
 // With S = diag(s), the column-scaled matrix H = S⁻¹AS⁻¹ has unit diagonal
 // and its conditioning is what limits the accuracy (scaling the columns of Φ
@@ -95,17 +96,22 @@ func (e *ConditionError) Unwrap() error { return ErrSingular }
 type Design struct {
 	phi       *mat.Dense
 	gram      *mat.SymDense
-	gramDiff  *mat.SymDense // |Ĝ − G̃|, the measured rounding of the Gram matrix
-	gramGamma float64       // γ_m, the worst-case rounding of G̃
+	gramDiff  *mat.SymDense // |Ĝ − G̃|, the measured rounding of the Gram matrix; nil if not measured
+	gramGamma float64       // γ_m, the worst-case rounding of G̃ (or of Ĝ if not measured)
 	absSum    []float64     // absSum[j] = Σᵢ|Φᵢⱼ|
 	intercept bool
 }
 
+// measureRows is the number of training points above which NewDesign
+// measures the rounding of the Gram matrix rather than bounding it by γ_n:
+// below it the worst case costs at most a factor of about 10 in the bounds.
+const measureRows = 256
+
 // NewDesign prepares the features phi (one row per training point). If
 // intercept is true the last column is the constant intercept and is not
-// penalised. phi must not be modified afterwards. Besides ΦᵀΦ it forms the
-// Gram matrix a second time, in blocks, to measure the rounding of the first
-// (package comment): twice the O(nd²) work of the Gram matrix alone.
+// penalised. phi must not be modified afterwards. For more than measureRows
+// points it forms the Gram matrix a second time, in blocks, to measure the
+// rounding of the first (package comment): twice the O(nd²) work.
 func NewDesign(phi *mat.Dense, intercept bool) *Design {
 	n, d := phi.Dims()
 	gram := mat.NewSymDense(d, nil)
@@ -116,9 +122,12 @@ func NewDesign(phi *mat.Dense, intercept bool) *Design {
 			absSum[j] += math.Abs(v)
 		}
 	}
+	if n <= measureRows {
+		return &Design{phi: phi, gram: gram, gramGamma: roundoff.Gamma(n), absSum: absSum, intercept: intercept}
+	}
 	// G̃: block Gram matrices of b rows (each entry a sum of b products),
 	// added one after another (⌈n/b⌉ − 1 more roundings per entry).
-	b := max(1, int(math.Ceil(math.Sqrt(float64(n)))))
+	b := int(math.Ceil(math.Sqrt(float64(n))))
 	ref := mat.NewSymDense(d, nil)
 	block := mat.NewSymDense(d, nil)
 	for lo := 0; lo < n; lo += b {
@@ -176,14 +185,18 @@ func (d *Design) Fit(lambda float64) (*Model, error) {
 	if ok := m.chol.Factorize(a); !ok {
 		return nil, ErrSingular
 	}
+	raw := a.RawSymmetric() // upper triangle, row-major
 	for j := range dim {
-		m.scale[j] = math.Sqrt(a.At(j, j))
+		m.scale[j] = math.Sqrt(raw.Data[j*raw.Stride+j])
 	}
 	var measured float64
-	for i := range dim {
-		for j := i; j < dim; j++ {
-			if e := d.gramDiff.At(i, j); e > 0 {
-				measured = max(measured, e/(m.scale[i]*m.scale[j]))
+	if d.gramDiff != nil {
+		diff := d.gramDiff.RawSymmetric()
+		for i := range dim {
+			for j := i; j < dim; j++ {
+				if e := diff.Data[i*diff.Stride+j]; e > 0 {
+					measured = max(measured, e/(m.scale[i]*m.scale[j]))
+				}
 			}
 		}
 	}
@@ -192,14 +205,20 @@ func (d *Design) Fit(lambda float64) (*Model, error) {
 	// InverseTo reports a Condition error above gonum's tolerance; the inverse
 	// is still formed, and η below decides.
 	_ = m.chol.InverseTo(&inv)
+	rawInv := inv.RawSymmetric()
 	colH, colHinv := make([]float64, dim), make([]float64, dim)
 	for i := range dim {
-		for j := range dim {
-			h := math.Abs(a.At(i, j)) / (m.scale[i] * m.scale[j])
-			hinv := math.Abs(inv.At(i, j)) * m.scale[i] * m.scale[j]
+		for j := i; j < dim; j++ {
+			h := math.Abs(raw.Data[i*raw.Stride+j]) / (m.scale[i] * m.scale[j])
+			hinv := math.Abs(rawInv.Data[i*rawInv.Stride+j]) * m.scale[i] * m.scale[j]
 			colH[j] += h
 			colHinv[j] += hinv
 			m.omega += hinv
+			if i != j { // the lower triangle, by symmetry
+				colH[i] += h
+				colHinv[i] += hinv
+				m.omega += hinv
+			}
 		}
 	}
 	hnorm := 0.0

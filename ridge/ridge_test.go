@@ -271,7 +271,10 @@ func errorCases(rng *rand.Rand) []struct {
 		{"λ = 0", randomDesign(rng, 120, 4, false), randomDesign(rng, 6, 4, false), 0, false},
 		{"columns on scales 1e-5 to 1e6", scaled, testScaled, 0, true},
 		{"nearly collinear, λ = 0", nearlyCollinear(rng, 150, 1e-3), nearlyCollinear(rng, 6, 1), 0, true},
-		{"nearly collinear, tiny λ", nearlyCollinear(rng, 150, 2e-4), nearlyCollinear(rng, 6, 1), 1e-9, true},
+		{"nearly collinear, tiny λ", nearlyCollinear(rng, 150, 5e-4), nearlyCollinear(rng, 6, 1), 1e-9, true},
+		// Above measureRows the Gram matrix's rounding is measured.
+		{"measured Gram", randomDesign(rng, 600, 5, true), randomDesign(rng, 6, 5, true), 0.5, true},
+		{"measured Gram, nearly collinear", nearlyCollinear(rng, 600, 3e-4), nearlyCollinear(rng, 6, 1), 0, true},
 	}
 }
 
