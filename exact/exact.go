@@ -62,11 +62,12 @@ type Certifier struct {
 // is within μ of the other side: the computed crossing comes at most as late
 // as the exact one (greedy on α̂ is optimal for α̂, and an exact crossing
 // with α leaves the α̂ sums within E + R of the threshold), so the radius never
-// exceeds the exact radius. It is one less than today's strict comparison
-// only where a partial sum lies within μ of the threshold, and −1 where the
-// clean score does. The factor 2 on R covers the rounding of Σ|α̂ᵢ| and of the
-// moves' total, and makes "not crossed" with every move taken a sound
-// radius len(y) even when sums taken in different orders disagree.
+// exceeds the exact radius. It is one less than the strict comparison would
+// give only where a partial sum lies within μ of the threshold, and −1 where
+// the clean score does. The factor 2 on R covers the rounding of Σ|α̂ᵢ|, of
+// the moves' total and of the shifted threshold ½ ± μ, and makes "not
+// crossed" with every move taken a sound radius len(y) even when sums taken
+// in different orders disagree.
 //
 // The fewest moves are found by a three-way quickselect on the helpful moves
 // (expected O(n) per rival), so a point costs O((K−1)n).
