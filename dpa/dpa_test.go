@@ -203,6 +203,229 @@ func TestVoteRadiusTies(t *testing.T) {
 	}
 }
 
+// bruteFreeVoteRadius enumerates every value of the free ballots and every
+// change of the ballots, and returns one less than the fewest changes that
+// leave class without the plurality under some value of the free ballots, or
+// −1 if some value already does.
+func bruteFreeVoteRadius(certain []int, free, class int) int {
+	classes := len(certain)
+	var fixed []int
+	for c, v := range certain {
+		for range v {
+			fixed = append(fixed, c)
+		}
+	}
+	fewest := math.MaxInt
+	freeBallots := make([]int, free)
+	total := int(math.Pow(float64(classes), float64(free)))
+	for code := range total {
+		for i, x := 0, code; i < free; i, x = i+1, x/classes {
+			freeBallots[i] = x % classes
+		}
+		ballots := append(append([]int(nil), fixed...), freeBallots...)
+		if plurality(ballots, classes) != class {
+			return -1
+		}
+		counts := make([]int, classes)
+		for _, b := range ballots {
+			counts[b]++
+		}
+		fewest = min(fewest, bruteVoteRadius(counts)+1)
+	}
+	return fewest - 1
+}
+
+func TestFreeVoteRadiusBruteForce(t *testing.T) {
+	for _, tc := range []struct{ classes, maxVoters, maxFree int }{{2, 9, 3}, {3, 6, 2}, {4, 4, 2}} {
+		var rec func(prefix []int, left int)
+		rec = func(prefix []int, left int) {
+			if len(prefix) == tc.classes-1 {
+				certain := append(append([]int(nil), prefix...), left)
+				for free := 0; free <= tc.maxFree; free++ {
+					for class := range tc.classes {
+						want := bruteFreeVoteRadius(certain, free, class)
+						if got := dpa.FreeVoteRadius(certain, free, class); got != want {
+							t.Errorf("certain %v, %d free, class %d: radius %d, brute force %d", certain, free, class, got, want)
+						}
+					}
+				}
+				return
+			}
+			for v := 0; v <= left; v++ {
+				rec(append(prefix, v), left-v)
+			}
+		}
+		for voters := 0; voters <= tc.maxVoters; voters++ {
+			rec(nil, voters)
+		}
+	}
+}
+
+func TestFreeVoteRadiusPanics(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		certain     []int
+		free, class int
+	}{
+		{"one class", []int{3}, 0, 0},
+		{"class out of range", []int{3, 1}, 0, 2},
+		{"negative class", []int{3, 1}, 0, -1},
+		{"negative count", []int{3, -1, 5}, 0, 0},
+		{"negative free", []int{3, 1}, -1, 0},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", tc.name)
+				}
+			}()
+			dpa.FreeVoteRadius(tc.certain, tc.free, tc.class)
+		}()
+	}
+}
+
+func TestUncertainVotesAreFree(t *testing.T) {
+	// Intercept-only parts: a part's score for a class is the share of its
+	// labels in that class, exact in float64 for parts of one and four
+	// points. Parts 0 and 1 hold one point each; part 2 holds two 0-labels and
+	// two 1-labels, so its score is exactly ½: within rounding of the binary
+	// threshold (and for K = 3 of a tie between classes 0 and 1), its vote is
+	// free.
+	phi := mat.NewDense(6, 1, []float64{1, 1, 1, 1, 1, 1})
+	parts := []int{0, 1, 2, 2, 2, 2}
+	test := mat.NewDense(1, 1, []float64{1})
+	for _, tc := range []struct {
+		name    string
+		y       []int
+		classes int
+		want    dpa.Result
+	}{
+		// Votes 0–3; certain 0–2 with one free: 2 − 0 − 1 − 1[0 < 1] = 0,
+		// radius 0, where VoteRadius([0 3]) would say 1.
+		{"two classes", []int{1, 1, 0, 0, 1, 1}, 2, dpa.Result{Class: 1, Radius: 0}},
+		// Part 2 votes 0 on the tie (lowest index): votes (1, 2, 0), certain
+		// (0, 2, 0) with one free: against class 0 the gap is 0, radius 0.
+		{"three classes", []int{1, 1, 0, 0, 1, 1}, 3, dpa.Result{Class: 1, Radius: 0}},
+		// Votes 1–2 for class 1, but certain 1–1: the free vote alone could
+		// make it 2–1 for class 0. Not certified (the exact votes 1–2 would
+		// give radius 0).
+		{"free vote overturns", []int{0, 1, 0, 0, 1, 1}, 2, dpa.Result{Class: 1, Radius: -1}},
+	} {
+		results, err := dpa.Certify(phi, tc.y, tc.classes, parts, 3, 1, true, test)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if results[0] != tc.want {
+			t.Errorf("%s: %+v, want %+v", tc.name, results[0], tc.want)
+		}
+	}
+}
+
+// TestKernelReproducesScores checks that a part's kernel vector, applied to
+// its labels, gives the scores it voted with, within the two error bounds.
+func TestKernelReproducesScores(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	const n, d, k, m, classes = 300, 4, 7, 20, 3
+	phi, y := randomData(rng, n, d, true)
+	relabel(rng, phi, y, classes)
+	test, _ := randomData(rng, m, d, true)
+	e, err := dpa.Fit(phi, y, classes, dpa.Partition(phi, k), k, 0.5, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j := range k {
+		members := e.Members(j)
+		var alpha mat.Dense
+		errs := make([]float64, m)
+		if !e.Kernel(j, &alpha, test, errs) {
+			t.Fatalf("part %d is empty", j)
+		}
+		if _, cols := alpha.Dims(); cols != len(members) {
+			t.Fatalf("part %d: kernel has %d entries for %d members", j, cols, len(members))
+		}
+		beta, _ := e.Coefficients(j)
+		var scores mat.Dense
+		scores.Mul(test, beta)
+		for i := range m {
+			for c := range classes {
+				var s float64
+				for r, idx := range members {
+					if y[idx] == c {
+						s += alpha.At(i, r)
+					}
+				}
+				if diff := math.Abs(s - scores.At(i, c)); diff > errs[i]+1e-12 {
+					t.Errorf("part %d point %d class %d: kernel score %v, β score %v", j, i, c, s, scores.At(i, c))
+				}
+			}
+		}
+	}
+}
+
+// TestMulticlassTinyAgainstBruteForce fits K = 3 ensembles on seven points
+// and relabels them in every one of the 3⁷ ways: no relabelling of at most
+// Radius points may change a certified prediction.
+func TestMulticlassTinyAgainstBruteForce(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	const n, k, classes = 7, 3, 3
+	phi := mat.NewDense(n, 2, nil)
+	for i := range n {
+		phi.SetRow(i, []float64{float64(i) - 3, 1})
+	}
+	parts := []int{0, 1, 2, 0, 1, 2, 0} // any label-independent assignment
+	test := mat.NewDense(5, 2, []float64{-3, 1, -1, 1, 0, 1, 1.5, 1, 3, 1})
+	tight, certified := 0, 0
+	for trial := range 6 {
+		y := make([]int, n)
+		for i := range y {
+			y[i] = rng.IntN(classes)
+		}
+		lambda := []float64{0.01, 1}[trial%2]
+		clean, err := dpa.Certify(phi, y, classes, parts, k, lambda, true, test)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fewest := make([]int, len(clean))
+		for i := range fewest {
+			fewest[i] = n + 1
+		}
+		yp := make([]int, n)
+		for code := range 2187 {
+			changed := 0
+			for i, x := 0, code; i < n; i, x = i+1, x/classes {
+				yp[i] = x % classes
+				if yp[i] != y[i] {
+					changed++
+				}
+			}
+			after, err := dpa.Certify(phi, yp, classes, parts, k, lambda, true, test)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, r := range after {
+				if r.Class != clean[i].Class {
+					fewest[i] = min(fewest[i], changed)
+				}
+			}
+		}
+		for i, r := range clean {
+			if r.Radius >= fewest[i] {
+				t.Errorf("trial %d point %d: radius %d, but %d relabellings change the class", trial, i, r.Radius, fewest[i])
+			}
+			if r.Radius >= 0 {
+				certified++
+			}
+			if r.Radius == fewest[i]-1 {
+				tight++
+			}
+		}
+	}
+	t.Logf("%d of 30 certified, %d with the radius the brute force finds", certified, tight)
+	if tight == 0 {
+		t.Error("no radius is tight: the brute force does not test the bound")
+	}
+}
+
 // directBeta solves (ΦᵀΦ + λD)β = Φᵀy by LU on the normal equations, a
 // different route from ridge's Cholesky.
 func directBeta(t *testing.T, rows [][]float64, y []float64, lambda float64, intercept bool) *mat.VecDense {
@@ -228,37 +451,57 @@ func directBeta(t *testing.T, rows [][]float64, y []float64, lambda float64, int
 	return &beta
 }
 
+// relabel makes labels 0..classes−1 from the first feature: equal-width bins
+// of x₀ plus noise, so that every class has points for classes ≤ 4.
+func relabel(rng *rand.Rand, phi *mat.Dense, y []int, classes int) {
+	if classes == 2 {
+		return
+	}
+	for i := range y {
+		v := phi.At(i, 0) + 0.5*rng.NormFloat64()
+		y[i] = min(classes-1, max(0, int(math.Floor(v+float64(classes)/2))))
+	}
+}
+
 func TestFitMatchesDirectSolve(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 3))
 	for _, tc := range []struct {
 		n, d, k, m int
 		lambda     float64
 		intercept  bool
+		classes    int
 	}{
-		{120, 4, 6, 30, 0.7, true},
-		{120, 4, 6, 30, 0.7, false},
-		{60, 5, 200, 30, 2, true}, // most parts are empty and abstain
-		{300, 3, 5, 30, 0, true},  // λ = 0 works when every part has ≥ d points
-		{40, 3, 1, 10, 1, true},   // k = 1: one ridge model on everything
+		{120, 4, 6, 30, 0.7, true, 2},
+		{120, 4, 6, 30, 0.7, false, 2},
+		{60, 5, 200, 30, 2, true, 2}, // most parts are empty and abstain
+		{300, 3, 5, 30, 0, true, 2},  // λ = 0 works when every part has ≥ d points
+		{40, 3, 1, 10, 1, true, 2},   // k = 1: one ridge model on everything
+		{200, 4, 9, 30, 0.7, true, 3},
+		{300, 3, 7, 30, 0, true, 4},
+		{60, 5, 200, 30, 2, true, 3},
 	} {
 		phi, y := randomData(rng, tc.n, tc.d, tc.intercept)
+		relabel(rng, phi, y, tc.classes)
 		test, _ := randomData(rng, tc.m, tc.d, tc.intercept)
 		parts := dpa.Partition(phi, tc.k)
-		e, err := dpa.Fit(phi, y, parts, tc.k, tc.lambda, tc.intercept)
+		e, err := dpa.Fit(phi, y, tc.classes, parts, tc.k, tc.lambda, tc.intercept)
 		if err != nil {
 			t.Fatalf("%+v: %v", tc, err)
 		}
-		if e.Parts() != tc.k {
-			t.Errorf("%+v: Parts() = %d", tc, e.Parts())
+		if e.Parts() != tc.k || e.Classes() != tc.classes {
+			t.Errorf("%+v: Parts() = %d, Classes() = %d", tc, e.Parts(), e.Classes())
 		}
-		votes := make([][2]int, tc.m)
+		votes := make([][]int, tc.m)
+		for i := range votes {
+			votes[i] = make([]int, tc.classes)
+		}
 		for j := range tc.k {
 			var rows [][]float64
-			var labels []float64
+			var labels []int
 			for i, p := range parts {
 				if p == j {
 					rows = append(rows, phi.RawRowView(i))
-					labels = append(labels, float64(y[i]))
+					labels = append(labels, y[i])
 				}
 			}
 			got, ok := e.Coefficients(j)
@@ -271,30 +514,52 @@ func TestFitMatchesDirectSolve(t *testing.T) {
 			if !ok {
 				t.Fatalf("%+v: part %d with %d points abstains", tc, j, len(rows))
 			}
-			want := directBeta(t, rows, labels, tc.lambda, tc.intercept)
-			if !mat.EqualApprox(got, want, 1e-8) {
-				t.Errorf("%+v part %d: β = %v, want %v", tc, j, mat.Formatted(got.T()), mat.Formatted(want.T()))
+			// Binary: one column fitted to y. K classes: column c fitted to 1[y = c].
+			width := tc.classes
+			if tc.classes == 2 {
+				width = 1
 			}
-			for i := range tc.m {
-				if mat.Dot(test.RowView(i), want) >= 0.5 {
-					votes[i][1]++
-				} else {
-					votes[i][0]++
+			want := mat.NewDense(tc.d, width, nil)
+			for c := range width {
+				targets := make([]float64, len(labels))
+				for r, l := range labels {
+					if tc.classes == 2 && l == 1 || tc.classes > 2 && l == c {
+						targets[r] = 1
+					}
 				}
+				want.SetCol(c, directBeta(t, rows, targets, tc.lambda, tc.intercept).RawVector().Data)
+			}
+			if !mat.EqualApprox(got, want, 1e-8) {
+				t.Errorf("%+v part %d: β = %v, want %v", tc, j, mat.Formatted(got), mat.Formatted(want))
+			}
+			var sc mat.Dense
+			sc.Mul(test, want)
+			for i := range tc.m {
+				row := sc.RawRowView(i)
+				vote := 0
+				if tc.classes == 2 {
+					if row[0] >= 0.5 {
+						vote = 1
+					}
+				} else {
+					for c, v := range row {
+						if v > row[vote] {
+							vote = c
+						}
+					}
+				}
+				votes[i][vote]++
 			}
 		}
-		results, err := dpa.Certify(phi, y, parts, tc.k, tc.lambda, tc.intercept, test)
+		results, err := dpa.Certify(phi, y, tc.classes, parts, tc.k, tc.lambda, tc.intercept, test)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for i, r := range results {
-			n0, n1 := votes[i][0], votes[i][1]
-			want := dpa.Result{Class: 0, Radius: (n0 - n1) / 2}
-			if n1 > n0 {
-				want = dpa.Result{Class: 1, Radius: (n1 - n0 - 1) / 2}
-			}
-			if r != want {
-				t.Errorf("%+v test point %d with votes %d–%d: %+v, want %+v", tc, i, n0, n1, r, want)
+			// The scores here are never within rounding of a tie, so no vote is free.
+			class, radius := dpa.VoteRadius(votes[i])
+			if want := (dpa.Result{Class: class, Radius: radius}); r != want {
+				t.Errorf("%+v test point %d with votes %v: %+v, want %+v", tc, i, votes[i], r, want)
 			}
 		}
 	}
@@ -310,13 +575,14 @@ func TestFlipsWithinRadiusKeepClass(t *testing.T) {
 	phi, y := randomData(rng, n, d, true)
 	test, _ := randomData(rng, m, d, true)
 	parts := dpa.Partition(phi, k)
-	clean, err := dpa.Certify(phi, y, parts, k, lambda, true, test)
+	e, err := dpa.Fit(phi, y, 2, parts, k, lambda, true)
 	if err != nil {
 		t.Fatal(err)
 	}
+	clean := e.Certify(test)
 	check := func(name string, flipped []int, budget int, point int) {
 		t.Helper()
-		after, err := dpa.Certify(phi, flipped, parts, k, lambda, true, test)
+		after, err := dpa.Certify(phi, flipped, 2, parts, k, lambda, true, test)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -340,21 +606,11 @@ func TestFlipsWithinRadiusKeepClass(t *testing.T) {
 	// Aimed attack, one test point at a time, through each part's kernel.
 	kernels := make([]*mat.Dense, k) // kernels[j] row x: α of part j at test point x
 	members := make([][]int, k)
-	for i, p := range parts {
-		members[p] = append(members[p], i)
-	}
-	for j, rows := range members {
-		sub := mat.NewDense(len(rows), d, nil)
-		for r, i := range rows {
-			sub.SetRow(r, phi.RawRowView(i))
-		}
-		model, err := ridge.NewDesign(sub, true).Fit(lambda)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for j := range k {
+		members[j] = e.Members(j)
 		kernels[j] = new(mat.Dense)
-		if err := model.Kernel(kernels[j], test); err != nil {
-			t.Fatal(err)
+		if !e.Kernel(j, kernels[j], test, nil) {
+			t.Fatalf("part %d is empty", j)
 		}
 	}
 	changedVotes := 0
@@ -408,31 +664,35 @@ func TestFitErrors(t *testing.T) {
 		return c
 	}
 	for _, tc := range []struct {
-		name   string
-		y      []int
-		parts  []int
-		k      int
-		lambda float64
-		test   *mat.Dense
-		want   string
+		name    string
+		y       []int
+		classes int
+		parts   []int
+		k       int
+		lambda  float64
+		test    *mat.Dense
+		want    string
 	}{
-		{"k = 0", y, parts, 0, 1, test, "k = 0"},
-		{"λ < 0", y, parts, 4, -1, test, "λ = -1"},
-		{"λ NaN", y, parts, 4, math.NaN(), test, "λ = NaN"},
-		{"λ = +Inf", y, parts, 4, math.Inf(1), test, "λ = +Inf"},
-		{"short labels", y[:19], parts, 4, 1, test, "19 labels"},
-		{"short parts", y, parts[:5], 4, 1, test, "5 part indices"},
-		{"part out of range", y, dpa.Partition(phi, 5), 4, 1, test, "outside 0..3"},
-		{"label 2", bad(func(c []int) { c[7] = 2 }), parts, 4, 1, test, "label 2 of training point 7"},
-		{"test width", y, parts, 4, 1, mat.NewDense(3, 5, nil), "5 features"},
-		{"λ = 0, tiny parts", y, dpa.Partition(phi, 10), 10, 0, test, "k = 10"},
+		{"k = 0", y, 2, parts, 0, 1, test, "k = 0"},
+		{"one class", y, 1, parts, 4, 1, test, "1 classes"},
+		{"λ < 0", y, 2, parts, 4, -1, test, "λ = -1"},
+		{"λ NaN", y, 2, parts, 4, math.NaN(), test, "λ = NaN"},
+		{"λ = +Inf", y, 2, parts, 4, math.Inf(1), test, "λ = +Inf"},
+		{"short labels", y[:19], 2, parts, 4, 1, test, "19 labels"},
+		{"short parts", y, 2, parts[:5], 4, 1, test, "5 part indices"},
+		{"part out of range", y, 2, dpa.Partition(phi, 5), 4, 1, test, "outside 0..3"},
+		{"label 2 of 2", bad(func(c []int) { c[7] = 2 }), 2, parts, 4, 1, test, "label 2 of training point 7"},
+		{"label 3 of 3", bad(func(c []int) { c[5] = 3 }), 3, parts, 4, 1, test, "label 3 of training point 5 is outside 0..2"},
+		{"label -1", bad(func(c []int) { c[2] = -1 }), 3, parts, 4, 1, test, "label -1 of training point 2"},
+		{"test width", y, 2, parts, 4, 1, mat.NewDense(3, 5, nil), "5 features"},
+		{"λ = 0, tiny parts", y, 2, dpa.Partition(phi, 10), 10, 0, test, "k = 10"},
 	} {
-		_, err := dpa.Certify(phi, tc.y, tc.parts, tc.k, tc.lambda, true, tc.test)
+		_, err := dpa.Certify(phi, tc.y, tc.classes, tc.parts, tc.k, tc.lambda, true, tc.test)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want one mentioning %q", tc.name, err, tc.want)
 		}
 	}
-	_, err := dpa.Certify(phi, y, dpa.Partition(phi, 10), 10, 0, true, test)
+	_, err := dpa.Certify(phi, y, 2, dpa.Partition(phi, 10), 10, 0, true, test)
 	if !errors.Is(err, ridge.ErrSingular) || !strings.Contains(err.Error(), "λ = 0") {
 		t.Errorf("λ = 0 with parts smaller than d: err = %v, want ridge.ErrSingular naming λ = 0", err)
 	}
@@ -453,12 +713,23 @@ func BenchmarkMNISTSized(b *testing.B) {
 		b.Run(fmt.Sprintf("Certify k=%d", k), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := dpa.Certify(phi, y, parts, k, 3e4, true, test); err != nil {
+				if _, err := dpa.Certify(phi, y, 2, parts, k, 3e4, true, test); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
 	}
+	y3 := append([]int(nil), y...)
+	relabel(rng, phi, y3, 3)
+	parts := dpa.Partition(phi, 1000)
+	b.Run("Certify k=1000 K=3", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := dpa.Certify(phi, y3, 3, parts, 1000, 30, true, test); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 func ExampleVoteRadius() {
@@ -485,7 +756,7 @@ func ExampleCertify() {
 	const k = 8
 	parts := dpa.Partition(phi, k) // hash of the features, never of the labels
 	test := mat.NewDense(3, 2, []float64{2, 1, 9.5, 1, 18, 1})
-	results, err := dpa.Certify(phi, y, parts, k, 0.1, true, test)
+	results, err := dpa.Certify(phi, y, 2, parts, k, 0.1, true, test)
 	if err != nil {
 		fmt.Println(err)
 		return

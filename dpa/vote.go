@@ -2,38 +2,72 @@ package dpa
 
 // VoteRadius returns the plurality class of a vote count (votes[c] = number of
 // parts voting for class c; ties go to the smaller class index) and the number
-// of flips it is certified against:
+// of label changes it is certified against:
 //
 //	radius = min over c ≠ top of ⌊(n_top − n_c − 1[c < top])/2⌋.
 //
-// Each flip moves at most one vote, best spent from top to c; class c wins
+// Each change moves at most one vote, best spent from top to c; class c wins
 // after t moves once n_c + t ≥ n_top − t if c < top (ties go to c), or
-// n_c + t > n_top − t if c > top. VoteRadius panics if there are fewer than
-// two classes or a count is negative.
+// n_c + t > n_top − t if c > top. VoteRadius is FreeVoteRadius with no free
+// votes. It panics if there are fewer than two classes or a count is
+// negative.
 func VoteRadius(votes []int) (class, radius int) {
-	if len(votes) < 2 {
-		panic("dpa: VoteRadius needs at least two classes")
+	class = plurality(votes)
+	return class, FreeVoteRadius(votes, 0, class)
+}
+
+// FreeVoteRadius returns the radius of class when the parts counted in certain
+// (certain[c] parts vote for c) vote as counted and free more parts vote as
+// the adversary likes at no cost, as a part whose vote is within rounding of
+// a tie does (docs/science.md §10):
+//
+//	radius = min over j ≠ class of ⌊(n_class − n_j − free − 1[j < class])/2⌋,
+//
+// or −1 if some numerator is negative: then the free votes alone may overturn
+// class. Against rival j the adversary's best is to give j every free vote and
+// move one vote from class to j per change. FreeVoteRadius panics if there are
+// fewer than two classes, class is out of range, or a count is negative.
+func FreeVoteRadius(certain []int, free, class int) int {
+	if len(certain) < 2 {
+		panic("dpa: a vote needs at least two classes")
 	}
-	for c, v := range votes {
+	if class < 0 || class >= len(certain) {
+		panic("dpa: class outside the vote")
+	}
+	if free < 0 {
+		panic("dpa: negative vote count")
+	}
+	for _, v := range certain {
 		if v < 0 {
 			panic("dpa: negative vote count")
 		}
-		if v > votes[class] {
-			class = c
-		}
 	}
-	radius = -1
-	for c, v := range votes {
-		if c == class {
+	radius := -1
+	for j, v := range certain {
+		if j == class {
 			continue
 		}
-		gap := votes[class] - v
-		if c < class {
-			gap-- // class c wins ties against top
+		gap := certain[class] - v - free
+		if j < class {
+			gap-- // class j wins ties against class
+		}
+		if gap < 0 {
+			return -1
 		}
 		if r := gap / 2; radius < 0 || r < radius {
 			radius = r
 		}
 	}
-	return class, radius
+	return radius
+}
+
+// plurality returns the class with the most votes, ties to the smaller index.
+func plurality(votes []int) int {
+	class := 0
+	for c, v := range votes {
+		if v > votes[class] {
+			class = c
+		}
+	}
+	return class
 }

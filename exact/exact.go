@@ -4,42 +4,100 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+
+	"flipcert/internal/roundoff"
 )
 
 // Certify returns the class of the unsmoothed ridge classifier at a test point
-// with kernel vector alpha and training labels y (each 0 or 1), and its radius.
-// It allocates a scratch buffer per call; use a Certifier in loops.
-func Certify(alpha []float64, y []int) (class, radius int) {
+// and its radius; see (*Certifier).Certify. It allocates scratch buffers per
+// call; use a Certifier in loops.
+func Certify(alpha []float64, y []int, classes int, alphaErr float64) (class, radius int) {
 	var c Certifier
-	return c.Certify(alpha, y)
+	return c.Certify(alpha, y, classes, alphaErr)
 }
 
-// Certifier computes exact certificates, reusing one scratch buffer across
+// Certifier computes exact certificates, reusing its scratch buffers across
 // calls so that certifying many test points does not allocate per point. The
 // zero value is ready to use. A Certifier must not be used by two goroutines
 // at once: give each its own.
 type Certifier struct {
-	moves []float64
+	moves  []float64
+	scores []float64 // K scores, then the two K-entry tables of multi
 }
 
 // Certify returns the class of the unsmoothed ridge classifier at a test point
-// with kernel vector alpha and training labels y (each 0 or 1), and its
-// radius: the largest r such that no set of at most r label flips changes the
-// class. If flipping every helpful label still leaves the class unchanged, the
-// radius is len(y), since no attacker can flip more labels than there are.
+// with computed kernel vector alpha and training labels y (each in
+// 0..classes−1), and its radius: the largest r such that no change of at most
+// r labels changes the class of the exact ridge classifier, or −1 if even the
+// clean class is within rounding of a tie. If changing every helpful label
+// still leaves the class unchanged, the radius is len(y), since no attacker
+// can change more labels than there are.
 //
-// The class is 1 iff s = αᵀy ≥ ½, so a class-1 prediction falls only when a
-// flipped score is strictly below ½, and a class-0 prediction rises as soon as
-// it reaches ½. The fewest flips m are found by a three-way quickselect on the
-// helpful moves (expected O(n)); the radius is m − 1.
+// alphaErr is a bound E ≥ Σᵢ|α̂ᵢ − αᵢ| on the error of alpha against the exact
+// kernel vector, such as ridge.Model.Kernel reports (0 if alpha is taken as
+// exact). Any labelled score Σᵢ αᵢ·(coefficient in {−1, 0, 1}) then moves by at
+// most E.
 //
-// Certify panics if the lengths differ, a label is not 0 or 1, or αᵀy is not
-// finite.
-func (c *Certifier) Certify(alpha []float64, y []int) (class, radius int) {
-	if len(alpha) != len(y) {
+// classes = 2 is the binary rule of docs/science.md §2: the score is
+// s = Σᵢ αᵢyᵢ, class 1 iff s ≥ ½, and changing label i moves s by αᵢ(1−2yᵢ).
+// classes = K > 2 is one-hot ridge (docs/science.md §8): s_c = Σᵢ αᵢ1[yᵢ = c],
+// class c = argmax, ties to the lowest index. Rival j overturns c when the
+// margin D_j = s_c − s_j drops below 0, or to 0 if j < c. Point i can lower
+// D_j by at most
+//
+//	2αᵢ if yᵢ = c and αᵢ > 0 (relabel to j), −2αᵢ if yᵢ = j and αᵢ < 0
+//	(relabel to c), |αᵢ| if yᵢ ∉ {c, j} (relabel to j if αᵢ > 0, else to c),
+//
+// and nothing otherwise; the radius is the minimum over rivals of the fewest
+// such reductions that overturn c, minus one.
+//
+// Margins (docs/science.md §10). Every quantity compared with a threshold is
+// a float64 sum of at most 2n terms of the kinds ±α̂ᵢ and the moves, in some
+// order, so it is within R = γ_{2n}(Σ|α̂ᵢ| + Σ moves) of its exact value with α̂,
+// which is within E of its value with the exact α. Certify uses the margin
+//
+//	μ = E + 2R
+//
+// and counts a class as overturned as soon as the computed margin (or score)
+// is within μ of the other side: the computed crossing comes at most as late
+// as the exact one (greedy on α̂ is optimal for α̂, and an exact crossing
+// with α leaves the α̂ sums within E + R of the threshold), so the radius never
+// exceeds the exact radius. It is one less than the strict comparison would
+// give only where a partial sum lies within μ of the threshold, and −1 where
+// the clean score does. The factor 2 on R covers the rounding of Σ|α̂ᵢ|, of
+// the moves' total and of the shifted threshold ½ ± μ, and makes "not
+// crossed" with every move taken a sound radius len(y) even when sums taken
+// in different orders disagree.
+//
+// The fewest moves are found by a three-way quickselect on the helpful moves
+// (expected O(n) per rival), so a point costs O((K−1)n).
+//
+// Certify panics if the lengths differ, classes < 2, a label is outside
+// 0..classes−1, alphaErr is negative or not finite, or alpha is not finite.
+func (c *Certifier) Certify(alpha []float64, y []int, classes int, alphaErr float64) (class, radius int) {
+	switch {
+	case len(alpha) != len(y):
 		panic("exact: len(alpha) != len(y)")
+	case classes < 2:
+		panic("exact: fewer than two classes")
+	case !(alphaErr >= 0) || math.IsInf(alphaErr, 1):
+		panic("exact: alphaErr is negative or not finite")
 	}
-	var s float64
+	if classes == 2 {
+		return c.binary(alpha, y, alphaErr)
+	}
+	return c.multi(alpha, y, classes, alphaErr)
+}
+
+// rounding returns R = γ_{2n}(Σ|α̂ᵢ| + Σ moves), the bound on the rounding of
+// any sum Certify compares with a threshold, for n training points.
+func rounding(n int, absAlpha, moves float64) float64 {
+	return roundoff.Gamma(2*n) * (absAlpha + moves)
+}
+
+// binary is Certify for classes = 2: the score s = Σᵢ αᵢyᵢ against ½.
+func (c *Certifier) binary(alpha []float64, y []int, alphaErr float64) (class, radius int) {
+	var s, abs float64
 	for i, a := range alpha {
 		switch y[i] {
 		case 0:
@@ -48,23 +106,23 @@ func (c *Certifier) Certify(alpha []float64, y []int) (class, radius int) {
 		default:
 			panic("exact: label not 0 or 1")
 		}
+		abs += math.Abs(a)
 	}
-	if math.IsNaN(s) || math.IsInf(s, 0) {
-		panic("exact: αᵀy is not finite")
+	checkFinite(abs)
+	// Work with v = ±s so that overturning always means lowering v: class 1
+	// falls when s drops below ½ (v = s), class 0 when s reaches ½ (v = −s).
+	// Negation is exact, so v rounds exactly as s would.
+	sign := 1.0
+	class = 1
+	if s < 0.5 {
+		sign, class = -1, 0
 	}
-	up := s < 0.5 // class 0 is overturned by raising s, class 1 by lowering it
-	if !up {
-		class = 1
-	}
-	// Collect the magnitudes |δᵢ| of the moves towards the other side.
+	// Changing label i lowers v by sign·αᵢ(2yᵢ − 1); keep the positive ones.
 	moves := c.moves[:0]
 	var total float64
 	for i, a := range alpha {
-		d := a
-		if y[i] == 1 {
-			d = -a
-		}
-		if !up {
+		d := sign * a
+		if y[i] == 0 {
 			d = -d
 		}
 		if d > 0 {
@@ -73,58 +131,118 @@ func (c *Certifier) Certify(alpha []float64, y []int) (class, radius int) {
 		}
 	}
 	c.moves = moves
-	if !crossed(shift(s, total, up), up) {
-		return class, len(y)
+	margin := alphaErr + 2*rounding(len(alpha), abs, total)
+	if m, ok := fewest(moves, total, sign*s, sign*0.5+margin); ok {
+		return class, m - 1
 	}
-	m := fewest(moves, s, up)
-	if m < 0 {
-		// Summing in a different order rounded the crossing away.
-		return class, len(y)
-	}
-	return class, m - 1
+	return class, len(y)
 }
 
-// shift moves the score s by a total move of size d towards the other side.
-func shift(s, d float64, up bool) float64 {
-	if up {
-		return s + d
+// multi is Certify for classes > 2: one-hot scores, argmax, a pass per rival.
+func (c *Certifier) multi(alpha []float64, y []int, classes int, alphaErr float64) (class, radius int) {
+	c.scores = slices.Grow(c.scores[:0], 3*classes)[:3*classes]
+	scores, twice, once := c.scores[:classes], c.scores[classes:2*classes], c.scores[2*classes:]
+	clear(scores)
+	var abs float64
+	for i, a := range alpha {
+		if y[i] < 0 || y[i] >= classes {
+			panic("exact: label outside 0..classes−1")
+		}
+		scores[y[i]] += a
+		abs += math.Abs(a)
 	}
-	return s - d
+	checkFinite(2 * abs)
+	for k, s := range scores {
+		if s > scores[class] {
+			class = k
+		}
+	}
+	radius = len(y)
+	for j := range classes {
+		if j == class {
+			continue
+		}
+		// Point i lowers D by twice[yᵢ]·αᵢ + once[yᵢ]·|αᵢ| (one term is zero,
+		// so d is exact): 2αᵢ from class (relabel to j), −2αᵢ from j (relabel
+		// to class), |αᵢ| from any other class (relabel to j if αᵢ > 0, to
+		// class if αᵢ < 0). Tables rather than a switch avoid mispredicted
+		// branches on the labels.
+		clear(twice)
+		twice[class], twice[j] = 2, -2
+		for k := range once {
+			once[k] = 1
+		}
+		once[class], once[j] = 0, 0
+		moves := c.moves[:0]
+		var total float64
+		for i, a := range alpha {
+			if d := twice[y[i]]*a + once[y[i]]*math.Abs(a); d > 0 {
+				moves = append(moves, d)
+				total += d
+			}
+		}
+		c.moves = moves
+		// j overturns class at D ≤ 0 (j < class) or D < 0; both are inside
+		// the margin, so the test is D ≤ μ for every rival.
+		margin := alphaErr + 2*rounding(len(alpha), abs, total)
+		if m, ok := fewest(moves, total, scores[class]-scores[j], margin); ok && m-1 < radius {
+			if radius = m - 1; radius < 0 {
+				break
+			}
+		}
+	}
+	return class, radius
 }
 
-// crossed reports whether the score s has left the original class: class 0
-// (moving up) is left at s ≥ ½, class 1 (moving down) at s < ½.
-func crossed(s float64, up bool) bool {
-	if up {
-		return s >= 0.5
+// checkFinite panics unless the sum of |αᵢ| (times two for the K-class moves)
+// is finite, which makes every sum Certify forms finite.
+func checkFinite(abs float64) {
+	if math.IsNaN(abs) || math.IsInf(abs, 0) {
+		panic("exact: alpha is not finite")
 	}
-	return s < 0.5
 }
 
-// smallRange is the size below which fewest sorts instead of partitioning.
+// fewest returns the smallest m such that v minus the m largest moves is ≤ t
+// (0 if v ≤ t already), or ok = false if all of them (summing to total) do
+// not suffice. It reorders moves.
+func fewest(moves []float64, total, v, t float64) (m int, ok bool) {
+	if v <= t {
+		return 0, true
+	}
+	if v-total > t {
+		return 0, false
+	}
+	// m = −1 when summing in a different order rounded the crossing away: the
+	// sums differ by less than the margin's spare R, so ok = false is sound.
+	m = quickselect(moves, v, t)
+	return m, m > 0
+}
+
+// smallRange is the size below which quickselect sorts instead of
+// partitioning.
 const smallRange = 32
 
-// fewest returns the smallest m such that shifting s by the m largest moves
-// crosses ½, or −1 if all of them do not. It reorders moves.
+// quickselect returns the smallest m ≥ 1 such that v minus the m largest moves
+// is ≤ t, or −1 if all of them do not suffice. It reorders moves.
 //
-// Invariant: moves[:lo] are taken (each ≥ everything in moves[lo:]) and s
-// includes them without crossing; moves[lo:hi] holds the answer's frontier;
+// Invariant: moves[:lo] are taken (each ≥ everything in moves[lo:]) and v
+// includes them without reaching t; moves[lo:hi] holds the answer's frontier;
 // moves[hi:] are smaller than moves[lo:hi], in blocks of decreasing value.
-func fewest(moves []float64, s float64, up bool) int {
+func quickselect(moves []float64, v, t float64) int {
 	lo, hi := 0, len(moves)
 	for depth := 2 * bits.Len(uint(len(moves))); hi-lo > smallRange && depth > 0; depth-- {
 		p := medianOf3(moves[lo], moves[lo+(hi-lo)/2], moves[hi-1])
 		gt, eq, sum := partition3(moves[lo:hi], p)
 		gt += lo
 		eq += lo
-		w := shift(s, sum, up)
-		if crossed(w, up) {
+		w := v - sum
+		if w <= t {
 			hi = gt // the answer lies among the moves larger than p
 			continue
 		}
-		s = w
+		v = w
 		for i := gt; i < eq; i++ {
-			if s = shift(s, moves[i], up); crossed(s, up) {
+			if v -= moves[i]; v <= t {
 				return i + 1
 			}
 		}
@@ -137,7 +255,7 @@ func fewest(moves []float64, s float64, up bool) int {
 		part := moves[r[0]:r[1]]
 		slices.Sort(part)
 		for j := len(part) - 1; j >= 0; j-- {
-			if s = shift(s, part[j], up); crossed(s, up) {
+			if v -= part[j]; v <= t {
 				return r[1] - j
 			}
 		}

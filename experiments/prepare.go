@@ -250,8 +250,8 @@ func prepare(c Config, in *inputs, env runEnv) (*prepared, error) {
 	design := ridge.NewDesign(p.trainF, c.Features.Intercept)
 	for i, l := range c.Ridge.Lambda {
 		m, err := design.Fit(l)
-		if errors.Is(err, ridge.ErrSingular) {
-			return nil, c.fieldError("ridge.lambda", i, "= %v: %v; use a larger λ", l, err)
+		if errors.Is(err, ridge.ErrSingular) { // singular, or too ill-conditioned to trust α
+			return nil, c.fieldError("ridge.lambda", i, "= %v with features.kind %s: %v; use a larger λ", l, c.Features.Kind, err)
 		}
 		if err != nil {
 			return nil, err

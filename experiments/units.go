@@ -41,23 +41,22 @@ type output struct {
 const kernelBlock = 256
 
 // forEachKernel computes the kernel vectors α of the test points block by
-// block and calls visit(worker, i, α) for every test point i, spreading each
+// block and calls visit(worker, i, α, E) for every test point i, E ≥ Σ|α̂ᵢ − αᵢ|
+// the bound on the computed α's error (docs/science.md §10), spreading each
 // block over the workers. Results that visit stores by i do not depend on the
 // number of workers.
-func forEachKernel(model *ridge.Model, test *mat.Dense, workers int, stage *progress.Stage, visit func(worker, i int, alpha []float64)) error {
+func forEachKernel(model *ridge.Model, test *mat.Dense, workers int, stage *progress.Stage, visit func(worker, i int, alpha []float64, alphaErr float64)) {
 	m, d := test.Dims()
 	n, _ := model.Design().Features().Dims()
 	buf := mat.NewDense(min(kernelBlock, m), n, nil)
+	errs := make([]float64, min(kernelBlock, m))
 	for lo := 0; lo < m; lo += kernelBlock {
 		hi := min(lo+kernelBlock, m)
 		alpha := buf.Slice(0, hi-lo, 0, n).(*mat.Dense)
-		if err := model.Kernel(alpha, test.Slice(lo, hi, 0, d).(*mat.Dense)); err != nil {
-			return err
-		}
-		parallel.For(hi-lo, workers, func(w, i int) { visit(w, lo+i, alpha.RawRowView(i)) })
+		model.Kernel(alpha, test.Slice(lo, hi, 0, d).(*mat.Dense), errs[:hi-lo])
+		parallel.For(hi-lo, workers, func(w, i int) { visit(w, lo+i, alpha.RawRowView(i), errs[i]) })
 		stage.Add(hi - lo)
 	}
-	return nil
 }
 
 // smoothedPoint turns a certificate into a row: both radii of its bound
@@ -150,23 +149,20 @@ func (p *prepared) kernelPass(lambda float64, units []Unit, need map[float64]boo
 		name = batchName(units)
 	}
 	stage := env.progress.StartUnits(name, m, len(units))
-	err := forEachKernel(p.models[lambda], p.testF, workers, stage, func(w, i int, alpha []float64) {
+	forEachKernel(p.models[lambda], p.testF, workers, stage, func(w, i int, alpha []float64, alphaErr float64) {
 		for j, q := range qs {
 			start := time.Now()
-			cert := chernoff[w].Certify(alpha, y, p.classes, q, 0)
+			cert := chernoff[w].Certify(alpha, y, p.classes, q, alphaErr)
 			certs[q][i] = analyticCert{cert, smoothedPoint(cert.Class, cert.Abstain(), cert.LogEps, p.tables[q])}
 			spent[w][j] += time.Since(start)
 		}
 		if wantExact {
 			start := time.Now()
-			class, r := certifiers[w].Certify(alpha, y)
+			class, r := certifiers[w].Certify(alpha, y, p.classes, alphaErr)
 			exactPts[i] = point{prediction: class, logEps: math.NaN(), radius: r, radiusKL: r}
 			spent[w][len(qs)] += time.Since(start)
 		}
 	})
-	if err != nil {
-		return nil, err
-	}
 	total := stage.Finish()
 	env.stageDone(name, total)
 	// Wall-clock share of each method: its summed time over the workers, and
@@ -273,7 +269,7 @@ func (p *prepared) runDPA(u Unit, c Config, env runEnv) (output, error) {
 	m := p.test.Len()
 	stage := env.progress.StartUnits(u.Name(), m, 1)
 	parts := dpa.Partition(p.train.X, u.K)
-	res, err := dpa.Certify(p.trainF, p.train.Y, parts, u.K, u.Lambda/float64(u.K), c.Features.Intercept, p.testF)
+	res, err := dpa.Certify(p.trainF, p.train.Y, p.classes, parts, u.K, u.Lambda/float64(u.K), c.Features.Intercept, p.testF)
 	if err != nil {
 		return output{}, inputErrorf("dpa.k = %d with ridge.lambda = %v: %v", u.K, u.Lambda, err)
 	}

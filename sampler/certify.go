@@ -165,14 +165,8 @@ func Certify(model *ridge.Model, y []int, test *mat.Dense, cfg Config, progress 
 		total:    cfg.N0 + cfg.N[len(cfg.N)-1],
 		progress: progress,
 	}
-	sel, err := r.votes(cfg.Seed, cfg.Purpose+"/select", []int{cfg.N0})
-	if err != nil {
-		return nil, err
-	}
-	est, err := r.votes(cfg.Seed, cfg.Purpose+"/estimate", cfg.N)
-	if err != nil {
-		return nil, err
-	}
+	sel := r.votes(cfg.Seed, cfg.Purpose+"/select", []int{cfg.N0})
+	est := r.votes(cfg.Seed, cfg.Purpose+"/estimate", cfg.N)
 	out := make([]Result, m)
 	votes := make([][]int, m*len(cfg.N))
 	for j := range out {
@@ -216,33 +210,27 @@ type run struct {
 
 // votes draws ends[len(ends)−1] label samples in chunks and returns the votes
 // of the first ends[s] of them, laid out [s][test point][class].
-func (r *run) votes(seed uint64, purpose string, ends []int) ([]int, error) {
+func (r *run) votes(seed uint64, purpose string, ends []int) []int {
 	samples := ends[len(ends)-1]
 	chunks := (samples + ChunkSize - 1) / ChunkSize
 	workers := min(runtime.GOMAXPROCS(0), chunks)
 	// Votes per segment [ends[s−1], ends[s]), shared by the goroutines: integer
 	// sums, so the split of chunks among goroutines cannot change the totals.
 	counts := make([]int64, len(ends)*r.m*r.flip.k)
-	errs := make([]error, workers)
 	var next atomic.Int64
-	var failed atomic.Bool
 	finished := make(chan int)
 	var wg sync.WaitGroup
-	for w := range workers {
+	for range workers {
 		wg.Go(func() {
 			c := newChunkState(r)
-			for !failed.Load() {
+			for {
 				chunk := int(next.Add(1) - 1)
 				if chunk >= chunks {
 					return
 				}
 				first := chunk * ChunkSize
 				size := min(ChunkSize, samples-first)
-				if err := c.run(randstream.Source(seed, purpose, uint64(chunk)), first, size, ends, counts); err != nil {
-					errs[w] = err
-					failed.Store(true)
-					return
-				}
+				c.run(randstream.Source(seed, purpose, uint64(chunk)), first, size, ends, counts)
 				finished <- size
 			}
 		})
@@ -257,9 +245,6 @@ func (r *run) votes(seed uint64, purpose string, ends []int) ([]int, error) {
 			r.progress(r.done, r.total)
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
 	// Segments to prefixes: the votes of the first ends[s] samples.
 	total := make([]int, len(counts))
 	seg := r.m * r.flip.k
@@ -269,7 +254,7 @@ func (r *run) votes(seed uint64, purpose string, ends []int) ([]int, error) {
 			total[i] += total[i-seg]
 		}
 	}
-	return total, nil
+	return total
 }
 
 // chunkState is one goroutine's buffers: right-hand sides (ChunkSize·cols×d),
@@ -308,13 +293,10 @@ func newChunkState(r *run) *chunkState {
 
 // run draws the chunk whose first sample is first, and adds the votes of its
 // first size samples to counts (atomically), by segment of ends.
-func (c *chunkState) run(rng *rand.PCG, first, size int, ends []int, counts []int64) error {
+func (c *chunkState) run(rng *rand.PCG, first, size int, ends []int, counts []int64) {
 	f := c.r.flip
 	f.fill(c.rhs, rng, c.scratch)
-	coef, err := c.solve(size)
-	if err != nil {
-		return err
-	}
+	coef := c.solve(size)
 	c.spans = c.spans[:0]
 	lo := first
 	for s, end := range ends {
@@ -347,7 +329,6 @@ func (c *chunkState) run(rng *rand.PCG, first, size int, ends []int, counts []in
 			}
 		}
 	}
-	return nil
 }
 
 // solve returns the coefficients (d × size·cols) of the first size samples'
@@ -355,14 +336,12 @@ func (c *chunkState) run(rng *rand.PCG, first, size int, ends []int, counts []in
 // every step updates all columns alike (a scaling or an axpy across the
 // row), so each column's result does not depend on the others or on how many
 // there are (docs/science.md §10).
-func (c *chunkState) solve(size int) (*mat.Dense, error) {
+func (c *chunkState) solve(size int) *mat.Dense {
 	d := c.r.flip.d
 	w := size * c.r.flip.cols
 	coef := mat.NewDense(d, w, c.coef[:d*w])
-	if err := c.r.model.Solve(coef, mat.NewDense(w, d, c.rhs[:w*d]).T()); err != nil {
-		return nil, fmt.Errorf("sampler: ridge solve: %w", err)
-	}
-	return coef, nil
+	c.r.model.Solve(coef, mat.NewDense(w, d, c.rhs[:w*d]).T())
+	return coef
 }
 
 // scoreSamples returns test point i's scores for samples b0 … b1−1 of the
