@@ -6,7 +6,7 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
-	"gonum.org/v1/gonum/blas/gonum"
+	"gonum.org/v1/gonum/floats"
 )
 
 // layer is one stage of a feed-forward network acting on a mini-batch of n
@@ -122,8 +122,9 @@ func (l linear) backward(p, g []float64, s *slot, dy []float64, n int, needDX bo
 }
 
 // forwardSparse is forward on rows of a sparse input: y = x·W + b costs one
-// axpy of a row of W per non-zero input (gonum's BLAS called directly: on rows
-// this short the dispatch through blas64 costs as much as the arithmetic). It performs the same floating-point
+// axpy of a row of W per non-zero input (floats.AddScaled, the same assembly
+// kernel as gonum's GEMM without the BLAS call's checks, which on rows this
+// short cost as much as the arithmetic). It performs the same floating-point
 // operations in the same order as forward on the dense rows (gonum's kernel
 // skips the zeros and adds the non-zeros in column order with the same axpy),
 // so the outputs are bit-identical.
@@ -134,7 +135,7 @@ func (l linear) forwardSparse(p []float64, s *slot, x *sparseRows, rows []int) [
 		y := s.y[r*l.out : (r+1)*l.out]
 		clear(y)
 		for k := x.ptr[i]; k < x.ptr[i+1]; k++ {
-			gonum.Implementation{}.Daxpy(l.out, x.val[k], w[int(x.idx[k])*l.out:], 1, y, 1)
+			floats.AddScaled(y, x.val[k], w[int(x.idx[k])*l.out:][:l.out])
 		}
 	}
 	addBias(s.y, p[l.in*l.out:])
@@ -150,7 +151,7 @@ func (l linear) backwardSparse(g []float64, x *sparseRows, rows []int, dy []floa
 	for r, i := range rows {
 		d := dy[r*l.out : (r+1)*l.out]
 		for k := x.ptr[i]; k < x.ptr[i+1]; k++ {
-			gonum.Implementation{}.Daxpy(l.out, x.val[k], d, 1, gw[int(x.idx[k])*l.out:], 1)
+			floats.AddScaled(gw[int(x.idx[k])*l.out:][:l.out], x.val[k], d)
 		}
 	}
 	sumRows(g[l.in*l.out:], dy[:len(rows)*l.out])
