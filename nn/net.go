@@ -78,12 +78,22 @@ func (nw *network) newTape() *tape {
 func (nw *network) forward(t *tape, upto int, train bool, rng *rand.Rand) []float64 {
 	x, from := t.x, 0
 	if t.sp != nil {
-		x, from = nw.layers[0].(linear).forwardSparse(nw.params[nw.offs[0]:nw.offs[1]], &t.slots[0], t.sp, t.rows), 1
+		x, from = nw.sparseFirst().forwardSparse(nw.params[nw.offs[0]:nw.offs[1]], &t.slots[0], t.sp, t.rows), 1
 	}
 	for i := from; i < upto; i++ {
 		x = nw.layers[i].forward(nw.params[nw.offs[i]:nw.offs[i+1]], &t.slots[i], x, t.n, train, rng)
 	}
 	return x
+}
+
+// sparseFirst returns the first layer, which reads sparse inputs; it panics
+// unless that layer is linear.
+func (nw *network) sparseFirst() linear {
+	l, ok := nw.layers[0].(linear)
+	if !ok {
+		panic("nn: a sparse input needs a linear first layer")
+	}
+	return l
 }
 
 // backward propagates dz from the last layer down, accumulating into t.grad.
@@ -92,7 +102,7 @@ func (nw *network) backward(t *tape, dz []float64) {
 	for i := len(nw.layers) - 1; i >= 0; i-- {
 		lo, hi := nw.offs[i], nw.offs[i+1]
 		if i == 0 && t.sp != nil {
-			nw.layers[0].(linear).backwardSparse(t.grad[lo:hi], t.sp, t.rows, dz)
+			nw.sparseFirst().backwardSparse(t.grad[lo:hi], t.sp, t.rows, dz)
 			return
 		}
 		dz = nw.layers[i].backward(nw.params[lo:hi], t.grad[lo:hi], &t.slots[i], dz, t.n, i > 0)
