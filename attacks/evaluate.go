@@ -62,12 +62,14 @@ type seedRun struct {
 
 // target is one test point under the pointwise attack.
 type target struct {
-	t        int   // test index
+	t, label int
 	pred     int   // the clean network's prediction
 	runnerUp int   // its second-highest score (lowest class on ties)
 	nearest  []int // Pointwise's order of all candidates, computed on first use
-	survived map[int]bool
 	tuneSeed uint64
+	// survived maps a budget to whether t is still classified correctly
+	// after the attack with that budget alone.
+	survived map[int]bool
 }
 
 // NewEvaluator validates s and returns an evaluator for it.
@@ -228,7 +230,7 @@ func (e *Evaluator) PointwiseAccuracy(flips int, seed uint64) (float64, error) {
 	for _, b := range ladder {
 		var todo []*target
 		for _, p := range run.points {
-			if _, done := p.survived[b]; !done && p.correct(e.s.TestY, ladder, b) {
+			if _, done := p.survived[b]; !done && p.correct(ladder, b) {
 				todo = append(todo, p)
 			}
 		}
@@ -251,7 +253,7 @@ func (e *Evaluator) PointwiseAccuracy(flips int, seed uint64) (float64, error) {
 	}
 	correct := 0
 	for _, p := range run.points {
-		if p.correct(e.s.TestY, ladder, flips+1) {
+		if p.correct(ladder, flips+1) {
 			correct++
 		}
 	}
@@ -275,8 +277,8 @@ func (e *Evaluator) ladder(flips int) []int {
 
 // correct reports whether p is classified correctly by the clean network and
 // survived every attack of the ladder with a budget below limit.
-func (p *target) correct(labels, ladder []int, limit int) bool {
-	if p.pred != labels[p.t] {
+func (p *target) correct(ladder []int, limit int) bool {
+	if p.pred != p.label {
 		return false
 	}
 	for _, b := range ladder {
@@ -299,7 +301,7 @@ func (e *Evaluator) targets(clean *nn.Classifier, seed uint64) []*target {
 	for k, t := range idx {
 		first, second := topTwo(clean.Scores(e.test.Slice(t, t+1)).RawRowView(0))
 		out[k] = &target{
-			t: t, pred: first, runnerUp: second, survived: map[int]bool{},
+			t: t, label: e.s.TestY[t], pred: first, runnerUp: second, survived: map[int]bool{},
 			tuneSeed: randstream.New(seed, "attacks pointwise fine-tune", uint64(t)).Uint64(),
 		}
 	}
@@ -347,5 +349,5 @@ func (e *Evaluator) attack(clean *nn.Classifier, p *target, b, workers int) (boo
 	if err != nil {
 		return false, err
 	}
-	return tuned.Predict(e.test.Slice(p.t, p.t+1))[0] == e.s.TestY[p.t], nil
+	return tuned.Predict(e.test.Slice(p.t, p.t+1))[0] == p.label, nil
 }
