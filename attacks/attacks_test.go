@@ -49,6 +49,84 @@ func TestRandomUniform(t *testing.T) {
 	}
 }
 
+// TestRandomLabels relabels every point of a K = 4 training set many times:
+// no label may be kept, and given the old label the new one must be uniform
+// over the other three classes (chi-square over the 4×3 counts, 8 dof; above
+// 30 has p < 3e-4). A prefix of idx must get the same new labels, and K = 2
+// must be the flip y ↦ 1−y.
+func TestRandomLabels(t *testing.T) {
+	const k, n, rounds = 4, 400, 50
+	rng := rand.New(rand.NewPCG(5, 6))
+	y := make([]int, n)
+	idx := make([]int, n)
+	for i := range y {
+		y[i], idx[i] = rng.IntN(k), i
+	}
+	var count [k][k]float64
+	var from [k]float64
+	for range rounds {
+		got := RandomLabels(y, idx, k, rng)
+		for i, v := range got {
+			if v == y[i] || v < 0 || v >= k {
+				t.Fatalf("point %d: label %d relabelled to %d", i, y[i], v)
+			}
+			count[y[i]][v]++
+			from[y[i]]++
+		}
+	}
+	chi2 := 0.0
+	for old := range k {
+		want := from[old] / (k - 1)
+		for c := range k {
+			if c != old {
+				chi2 += (count[old][c] - want) * (count[old][c] - want) / want
+			}
+		}
+	}
+	if chi2 > 30 {
+		t.Errorf("new-label counts %v not uniform over the other classes (chi-square %.1f)", count, chi2)
+	}
+
+	part := []int{7, 3, 250, 9, 0}
+	full := RandomLabels(y, part, k, rand.New(rand.NewPCG(1, 2)))
+	prefix := RandomLabels(y, part[:2], k, rand.New(rand.NewPCG(1, 2)))
+	for i := range y {
+		want := y[i]
+		if i == 7 || i == 3 {
+			want = full[i]
+		}
+		if prefix[i] != want {
+			t.Errorf("prefix relabelling differs at point %d: %d, want %d", i, prefix[i], want)
+		}
+	}
+
+	bin := []int{0, 1, 1, 0, 1}
+	flipped := RandomLabels(bin, []int{0, 2, 4}, 2, rng)
+	if want := []int{1, 1, 0, 0, 0}; !slices.Equal(flipped, want) || !slices.Equal(bin, []int{0, 1, 1, 0, 1}) {
+		t.Errorf("K = 2 relabelling of %v at 0, 2, 4 gave %v, want %v (input unchanged)", bin, flipped, want)
+	}
+}
+
+// TestTopTwo compares topTwo with a stable sort by decreasing score on
+// vectors with many ties.
+func TestTopTwo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	for range 500 {
+		scores := make([]float64, 2+rng.IntN(5))
+		for j := range scores {
+			scores[j] = float64(rng.IntN(3))
+		}
+		order := []int{}
+		for j := range scores {
+			order = append(order, j)
+		}
+		sort.SliceStable(order, func(a, b int) bool { return scores[order[a]] > scores[order[b]] })
+		if f, s := topTwo(scores); f != order[0] || s != order[1] {
+			t.Fatalf("topTwo(%v) = %d, %d; want %d, %d", scores, f, s, order[0], order[1])
+		}
+	}
+}
+
 func TestRandomPanicsOnMisuse(t *testing.T) {
 	defer func() {
 		if recover() == nil {

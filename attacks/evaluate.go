@@ -1,8 +1,10 @@
 package attacks
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"gonum.org/v1/gonum/mat"
@@ -15,10 +17,11 @@ import (
 // Setup is the data and network of one baseline experiment.
 type Setup struct {
 	TrainX, TestX       *mat.Dense // network inputs: 784-pixel rows in [0,1]
-	TrainY, TestY       []int      // clean labels in {0, 1}
-	TrainFeat, TestFeat *mat.Dense // label-free features that choose the pointwise flips
-	// Net configures the baseline; its Seed is replaced by the seed of each
-	// call, so one seed drives the initialisation, the shuffling and the attack.
+	TrainY, TestY       []int      // clean labels in 0..K−1, K = Net.Classes
+	TrainFeat, TestFeat *mat.Dense // label-free features that choose the pointwise relabellings
+	// Net configures the baseline; Net.Classes is K (0 means 2). Its Seed is
+	// replaced by the seed of each call, so one seed drives the
+	// initialisation, the shuffling and the attack.
 	Net nn.ClassifierConfig
 	// Points is the number of test points evaluated under the pointwise
 	// attack, a random subset drawn per seed; 0 means 50.
@@ -26,20 +29,47 @@ type Setup struct {
 	// FineTuneEpochs is the length of the pointwise attack's fine-tuning from
 	// the clean weights; 0 means 1.
 	FineTuneEpochs int
+	// Budgets are the attack budgets of the experiment, each in 0..n. The
+	// pointwise attack with budget r also tries every smaller budget in this
+	// list, since an adversary allowed r changes may make fewer; empty means
+	// it tries r alone. See PointwiseAccuracy.
+	Budgets []int
 }
+
+// classes is K; 0 in Net.Classes means nn's default of 2.
+func (s Setup) classes() int { return cmp.Or(s.Net.Classes, 2) }
 
 // Evaluator measures the baseline's accuracy under attack. It trains the clean
-// network once per seed and caches it; it is safe for concurrent use.
+// network once per seed and caches it, and caches each pointwise attack's
+// outcome; it is safe for concurrent use.
 type Evaluator struct {
-	s     Setup
-	mu    sync.Mutex
-	clean map[uint64]*cleanRun
+	s           Setup
+	train, test *nn.Images
+	mu          sync.Mutex
+	runs        map[uint64]*seedRun
+	budgets     []int // s.Budgets sorted, without duplicates
 }
 
-type cleanRun struct {
+// seedRun is the cached work of one seed.
+type seedRun struct {
 	once sync.Once
 	net  *nn.Classifier
 	err  error
+	// pointwise guards points, which PointwiseAccuracy fills as it goes.
+	pointwise sync.Mutex
+	points    []*target
+}
+
+// target is one test point under the pointwise attack.
+type target struct {
+	t, label int
+	pred     int   // the clean network's prediction
+	runnerUp int   // its second-highest score (lowest class on ties)
+	nearest  []int // Pointwise's order of all candidates, computed on first use
+	tuneSeed uint64
+	// survived maps a budget to whether t is still classified correctly
+	// after the attack with that budget alone.
+	survived map[int]bool
 }
 
 // NewEvaluator validates s and returns an evaluator for it.
@@ -53,7 +83,17 @@ func NewEvaluator(s Setup) (*Evaluator, error) {
 	if err := s.validate(); err != nil {
 		return nil, err
 	}
-	return &Evaluator{s: s, clean: map[uint64]*cleanRun{}}, nil
+	train, err := nn.NewImages(s.TrainX)
+	if err != nil {
+		return nil, err
+	}
+	test, err := nn.NewImages(s.TestX)
+	if err != nil {
+		return nil, err
+	}
+	budgets := slices.Clone(s.Budgets)
+	slices.Sort(budgets)
+	return &Evaluator{s: s, train: train, test: test, runs: map[uint64]*seedRun{}, budgets: slices.Compact(budgets)}, nil
 }
 
 func (s Setup) validate() error {
@@ -73,32 +113,53 @@ func (s Setup) validate() error {
 		return fmt.Errorf("attacks: %d training features but %d test features", df, dt)
 	case s.Points < 0 || s.FineTuneEpochs < 0:
 		return fmt.Errorf("attacks: Points %d, FineTuneEpochs %d", s.Points, s.FineTuneEpochs)
+	case s.classes() < 2:
+		return fmt.Errorf("attacks: %d classes", s.Net.Classes)
 	}
+	for _, b := range s.Budgets {
+		if b < 0 || b > n {
+			return fmt.Errorf("attacks: budget %d of %d training labels", b, n)
+		}
+	}
+	k := s.classes()
 	for _, ys := range [][]int{s.TrainY, s.TestY} {
 		for i, v := range ys {
-			if v != 0 && v != 1 {
-				return fmt.Errorf("attacks: label %d of point %d is not 0 or 1", v, i)
+			if v < 0 || v >= k {
+				return fmt.Errorf("attacks: label %d of point %d is outside 0..%d", v, i, k-1)
 			}
 		}
 	}
 	return nil
 }
 
-// cleanNet returns the network trained on the clean labels with this seed.
-func (e *Evaluator) cleanNet(seed uint64) (*nn.Classifier, error) {
+// run returns the cached work of a seed, training the clean network on first use.
+func (e *Evaluator) run(seed uint64) (*seedRun, error) {
 	e.mu.Lock()
-	run, ok := e.clean[seed]
+	run, ok := e.runs[seed]
 	if !ok {
-		run = &cleanRun{}
-		e.clean[seed] = run
+		run = &seedRun{}
+		e.runs[seed] = run
 	}
 	e.mu.Unlock()
 	run.once.Do(func() {
-		cfg := e.s.Net
-		cfg.Seed = seed
-		run.net, run.err = nn.TrainClassifier(e.s.TrainX, e.s.TrainY, cfg)
+		run.net, run.err = nn.TrainClassifier(e.train, e.s.TrainY, e.config(seed))
 	})
-	return run.net, run.err
+	return run, run.err
+}
+
+// cleanNet returns the network trained on the clean labels with this seed.
+func (e *Evaluator) cleanNet(seed uint64) (*nn.Classifier, error) {
+	run, err := e.run(seed)
+	if err != nil {
+		return nil, err
+	}
+	return run.net, nil
+}
+
+func (e *Evaluator) config(seed uint64) nn.ClassifierConfig {
+	cfg := e.s.Net
+	cfg.Seed = seed
+	return cfg
 }
 
 func (e *Evaluator) checkFlips(flips int) error {
@@ -108,19 +169,12 @@ func (e *Evaluator) checkFlips(flips int) error {
 	return nil
 }
 
-// flipped returns a copy of y with the labels at idx flipped (y ↦ 1−y).
-func flipped(y []int, idx []int) []int {
-	out := append([]int(nil), y...)
-	for _, i := range idx {
-		out[i] = 1 - out[i]
-	}
-	return out
-}
-
-// RandomAccuracy flips flips training labels chosen uniformly at random,
+// RandomAccuracy relabels flips training points chosen uniformly at random
+// (Random), each to one of the other classes chosen uniformly (RandomLabels),
 // retrains the network from scratch (same initialisation and shuffling as the
 // clean network of this seed) and returns its accuracy on the whole test set.
-// For one seed the flipped sets are nested: a larger budget extends a smaller one.
+// For one seed the attacks are nested: a larger budget extends a smaller one
+// with the same new labels.
 func (e *Evaluator) RandomAccuracy(flips int, seed uint64) (float64, error) {
 	if err := e.checkFlips(flips); err != nil {
 		return 0, err
@@ -130,66 +184,170 @@ func (e *Evaluator) RandomAccuracy(flips int, seed uint64) (float64, error) {
 		if err != nil {
 			return 0, err
 		}
-		return c.Accuracy(e.s.TestX, e.s.TestY), nil
+		return c.Accuracy(e.test, e.s.TestY), nil
 	}
 	idx := Random(len(e.s.TrainY), flips, randstream.New(seed, "attacks random flips", 0))
-	cfg := e.s.Net
-	cfg.Seed = seed
-	c, err := nn.TrainClassifier(e.s.TrainX, flipped(e.s.TrainY, idx), cfg)
+	y := RandomLabels(e.s.TrainY, idx, e.s.classes(), randstream.New(seed, "attacks random labels", 0))
+	c, err := nn.TrainClassifier(e.train, y, e.config(seed))
 	if err != nil {
 		return 0, err
 	}
-	return c.Accuracy(e.s.TestX, e.s.TestY), nil
+	return c.Accuracy(e.test, e.s.TestY), nil
 }
 
 // PointwiseAccuracy is the share of Points test points (a random subset fixed
-// by seed) that the network still classifies correctly after the pointwise
-// attack on that point: the flips training labels nearest to it in feature
-// space among those labelled with the clean network's prediction (Pointwise)
-// are flipped, and the clean network is fine-tuned on the attacked labels for
-// FineTuneEpochs epochs (not retrained from scratch, to keep one attack per
-// point affordable). A point the clean network already gets wrong needs no
-// attack and counts as wrong; at flips = 0 nothing is fine-tuned.
+// by seed) that the network still classifies correctly under the pointwise
+// attack with budget flips (docs/science.md §6).
+//
+// The attack with budget b on test point t: the b training points nearest to
+// t in feature space among those whose label is the clean network's
+// prediction at t (Pointwise) are relabelled to the clean network's runner-up
+// class at t, and the clean network is fine-tuned on the attacked labels for
+// FineTuneEpochs epochs over the whole training set (not retrained from
+// scratch, to keep one attack per point affordable). t is broken if the
+// fine-tuned network misclassifies it.
+//
+// With budget flips the adversary tries b = flips and every smaller budget in
+// Budgets, and t counts as correct only if none of them breaks it; a point
+// broken at one budget is not attacked at larger ones. A point the clean
+// network already gets wrong needs no attack and counts as wrong; at flips = 0
+// nothing is fine-tuned. Each (point, budget) outcome is computed once per
+// seed and reused by later calls.
 func (e *Evaluator) PointwiseAccuracy(flips int, seed uint64) (float64, error) {
 	if err := e.checkFlips(flips); err != nil {
 		return 0, err
 	}
-	clean, err := e.cleanNet(seed)
+	run, err := e.run(seed)
 	if err != nil {
 		return 0, err
 	}
-	m, _ := e.s.TestX.Dims()
-	points := Random(m, min(e.s.Points, m), randstream.New(seed, "attacks pointwise points", 0))
-	correct := make([]bool, len(points))
-	errs := make([]error, len(points))
-	parallel.For(len(points), e.s.Net.Workers, func(_, k int) {
-		correct[k], errs[k] = e.attackPoint(clean, points[k], flips, seed)
-	})
-	if err := errors.Join(errs...); err != nil {
-		return 0, err
+	run.pointwise.Lock()
+	defer run.pointwise.Unlock()
+	if run.points == nil {
+		run.points = e.targets(run.net, seed)
 	}
-	ok := 0
-	for _, c := range correct {
-		if c {
-			ok++
+	ladder := e.ladder(flips)
+	for _, b := range ladder {
+		var todo []*target
+		for _, p := range run.points {
+			if _, done := p.survived[b]; !done && p.correct(ladder, b) {
+				todo = append(todo, p)
+			}
+		}
+		// Each fine-tuning is serial when there are several to run side by side.
+		workers := e.s.Net.Workers
+		if len(todo) > 1 {
+			workers = 1
+		}
+		ok := make([]bool, len(todo))
+		errs := make([]error, len(todo))
+		parallel.For(len(todo), e.s.Net.Workers, func(_, k int) {
+			ok[k], errs[k] = e.attack(run.net, todo[k], b, workers)
+		})
+		if err := errors.Join(errs...); err != nil {
+			return 0, err
+		}
+		for k, p := range todo {
+			p.survived[b] = ok[k]
 		}
 	}
-	return float64(ok) / float64(len(points)), nil
+	correct := 0
+	for _, p := range run.points {
+		if p.correct(ladder, flips+1) {
+			correct++
+		}
+	}
+	return float64(correct) / float64(len(run.points)), nil
 }
 
-// attackPoint reports whether test point t is still classified correctly
-// after the pointwise attack with the given budget.
-func (e *Evaluator) attackPoint(clean *nn.Classifier, t, flips int, seed uint64) (bool, error) {
-	x := e.s.TestX.Slice(t, t+1, 0, nn.Pixels).(*mat.Dense)
-	pred := clean.Predict(x)[0]
-	if pred != e.s.TestY[t] || flips == 0 {
-		return pred == e.s.TestY[t], nil
+// ladder returns the budgets the attack with budget flips tries, ascending:
+// the positive budgets of Setup.Budgets below flips, and flips itself.
+func (e *Evaluator) ladder(flips int) []int {
+	var l []int
+	for _, b := range e.budgets {
+		if b > 0 && b < flips {
+			l = append(l, b)
+		}
 	}
-	idx := Pointwise(e.s.TrainFeat, e.s.TrainY, e.s.TestFeat.RawRowView(t), pred, flips)
-	tuneSeed := randstream.New(seed, "attacks pointwise fine-tune", uint64(t)).Uint64()
-	tuned, err := clean.FineTune(e.s.TrainX, flipped(e.s.TrainY, idx), e.s.FineTuneEpochs, tuneSeed)
+	if flips > 0 {
+		l = append(l, flips)
+	}
+	return l
+}
+
+// correct reports whether p is classified correctly by the clean network and
+// survived every attack of the ladder with a budget below limit.
+func (p *target) correct(ladder []int, limit int) bool {
+	if p.pred != p.label {
+		return false
+	}
+	for _, b := range ladder {
+		if b >= limit {
+			break
+		}
+		if !p.survived[b] {
+			return false
+		}
+	}
+	return true
+}
+
+// targets draws the evaluated test points of a seed and records the clean
+// network's prediction and runner-up at each.
+func (e *Evaluator) targets(clean *nn.Classifier, seed uint64) []*target {
+	m := len(e.s.TestY)
+	idx := Random(m, min(e.s.Points, m), randstream.New(seed, "attacks pointwise points", 0))
+	out := make([]*target, len(idx))
+	for k, t := range idx {
+		first, second := topTwo(clean.Scores(e.test.Slice(t, t+1)).RawRowView(0))
+		out[k] = &target{
+			t: t, label: e.s.TestY[t], pred: first, runnerUp: second, survived: map[int]bool{},
+			tuneSeed: randstream.New(seed, "attacks pointwise fine-tune", uint64(t)).Uint64(),
+		}
+	}
+	return out
+}
+
+// topTwo returns the indices of the largest and second-largest scores, the
+// lower index first among equal scores. It panics on fewer than two scores.
+func topTwo(scores []float64) (first, second int) {
+	if len(scores) < 2 {
+		panic(fmt.Sprintf("attacks: %d scores", len(scores)))
+	}
+	first, second = 0, 1
+	if scores[1] > scores[0] {
+		first, second = 1, 0
+	}
+	for j := 2; j < len(scores); j++ {
+		switch {
+		case scores[j] > scores[first]:
+			first, second = j, first
+		case scores[j] > scores[second]:
+			second = j
+		}
+	}
+	return first, second
+}
+
+// attackedLabels returns the training labels of the pointwise attack with
+// budget b on p: its b nearest candidates relabelled to the runner-up class.
+func (e *Evaluator) attackedLabels(p *target, b int) []int {
+	if p.nearest == nil {
+		p.nearest = Pointwise(e.s.TrainFeat, e.s.TrainY, e.s.TestFeat.RawRowView(p.t), p.pred, len(e.s.TrainY))
+	}
+	y := slices.Clone(e.s.TrainY)
+	for _, i := range p.nearest[:min(b, len(p.nearest))] {
+		y[i] = p.runnerUp
+	}
+	return y
+}
+
+// attack reports whether p is still classified correctly after the pointwise
+// attack with budget b, fine-tuning on the given number of workers.
+func (e *Evaluator) attack(clean *nn.Classifier, p *target, b, workers int) (bool, error) {
+	tuned, err := clean.FineTune(e.train, e.attackedLabels(p, b), e.s.FineTuneEpochs, p.tuneSeed, workers)
 	if err != nil {
 		return false, err
 	}
-	return tuned.Predict(x)[0] == e.s.TestY[t], nil
+	return tuned.Predict(e.test.Slice(p.t, p.t+1))[0] == p.label, nil
 }

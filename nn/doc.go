@@ -5,8 +5,12 @@
 //
 // Everything is pure Go on gonum's BLAS: convolutions are im2col patches times
 // a weight matrix over a whole shard of images, activations are stored NHWC.
+// The classifier (K outputs) reads its images by their non-zero pixels
+// (Images), with the same arithmetic as the dense product.
+//
 // Training is deterministic given a seed for any GOMAXPROCS: each mini-batch is
-// cut into fixed shards of 16 samples, each shard draws its dropout masks from
+// cut into fixed shards (16 samples for the embedder, 64 for the classifier),
+// each shard draws its dropout masks from
 // its own stream (flipcert/randstream) and writes its own gradient, and the
 // shard gradients are summed in shard order before the Adam step.
 package nn

@@ -86,7 +86,12 @@ func checkData(x *mat.Dense, labels []int, classes int) error {
 	if r != len(labels) {
 		return fmt.Errorf("nn: %d input rows but %d labels", r, len(labels))
 	}
-	if r == 0 {
+	return checkLabels(labels, classes)
+}
+
+// checkLabels requires at least one label and every label in 0..classes−1.
+func checkLabels(labels []int, classes int) error {
+	if len(labels) == 0 {
 		return errors.New("nn: no training data")
 	}
 	for i, l := range labels {
@@ -127,7 +132,7 @@ func TrainEmbedder(x *mat.Dense, labels []int, classes int, cfg EmbedderConfig, 
 	}
 	nw := newEmbedderNet(cfg.Dim, classes)
 	nw.init(cfg.Seed)
-	nw.train(rawRows(x), labels, trainSpec{
+	nw.train(denseSamples{rawRows(x), Pixels}, labels, trainSpec{
 		epochs: cfg.Epochs, batch: cfg.BatchSize, lr: cfg.LearningRate, seed: cfg.Seed, progress: progress,
 	})
 	return &Embedder{dim: cfg.Dim, classes: classes, net: nw}, nil
@@ -139,14 +144,13 @@ func (e *Embedder) Dim() int { return e.dim }
 // Embed returns the N×Dim embeddings of the N images in x (evaluation mode:
 // no dropout). It panics if x does not have 784 columns.
 func (e *Embedder) Embed(x *mat.Dense) *mat.Dense {
-	n := e.rows(x)
-	return mat.NewDense(n, e.dim, e.net.apply(rawRows(x), n, embedLayer+1, 0))
+	in := e.samples(x)
+	return mat.NewDense(in.len(), e.dim, e.net.apply(in, embedLayer+1, 0))
 }
 
 // Predict returns the predicted class of each image in x.
 func (e *Embedder) Predict(x *mat.Dense) []int {
-	n := e.rows(x)
-	return argmaxRows(e.net.apply(rawRows(x), n, len(e.net.layers), 0), e.classes)
+	return argmaxRows(e.net.apply(e.samples(x), len(e.net.layers), 0), e.classes)
 }
 
 // Accuracy returns the share of images in x whose predicted class equals the label.
@@ -154,12 +158,13 @@ func (e *Embedder) Accuracy(x *mat.Dense, labels []int) float64 {
 	return accuracy(e.Predict(x), labels)
 }
 
-func (e *Embedder) rows(x *mat.Dense) int {
-	r, c := x.Dims()
-	if c != Pixels {
+// samples returns the images in x as the network reads them; it panics if x
+// does not have 784 columns.
+func (e *Embedder) samples(x *mat.Dense) denseSamples {
+	if _, c := x.Dims(); c != Pixels {
 		panic(fmt.Sprintf("nn: input has %d columns, want %d", c, Pixels))
 	}
-	return r
+	return denseSamples{rawRows(x), Pixels}
 }
 
 func accuracy(pred, labels []int) float64 {

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // randVec returns n draws from N(0, 1).
@@ -132,7 +134,7 @@ func TestSoftmaxXent(t *testing.T) {
 // TestEmbedderNetGradient checks the whole embedder stack, dropout included
 // (masks fixed by reseeding), on a sample of parameters from every layer.
 func TestEmbedderNetGradient(t *testing.T) {
-	const n, h = 2, 1e-5
+	const n = 2
 	nw := newEmbedderNet(6, 3)
 	nw.init(9)
 	rng := rand.New(rand.NewPCG(7, 8))
@@ -141,22 +143,67 @@ func TestEmbedderNetGradient(t *testing.T) {
 		x[i] = rng.Float64()
 	}
 	y := []int{2, 0}
-	tp := nw.newTape()
-	loss := func() float64 {
-		z := nw.forward(tp, x, n, len(nw.layers), true, rand.New(rand.NewPCG(1, 1)))
-		dz := make([]float64, len(z))
-		return softmaxXent(z, y, 3, 1, dz)
+	checkNetGradient(t, nw, denseSamples{x, Pixels}, y, 5, 1e-5)
+}
+
+// TestClassifierNetGradient checks the classifier stack with K = 4 outputs,
+// reading a sparse input (the first layer's sparse backward pass), on every
+// parameter.
+func TestClassifierNetGradient(t *testing.T) {
+	const k = 4
+	nw := newNetwork(classifierShard, linear{Pixels, 6}, relu{6}, linear{6, k})
+	nw.init(2)
+	rng := rand.New(rand.NewPCG(9, 10))
+	x := mat.NewDense(3, Pixels, nil)
+	for i := range x.RawMatrix().Data {
+		if rng.IntN(5) == 0 {
+			x.RawMatrix().Data[i] = rng.Float64()
+		}
 	}
-	z := nw.forward(tp, x, n, len(nw.layers), true, rand.New(rand.NewPCG(1, 1)))
-	dz := make([]float64, len(z))
-	softmaxXent(z, y, 3, 1, dz)
-	nw.backward(tp, dz, n)
+	im, err := NewImages(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkNetGradient(t, nw, &im.rows, []int{3, 0, 2}, Pixels*6+6, 1e-6)
+}
+
+// checkNetGradient compares the network's backward pass on all samples of x
+// (dropout masks fixed by reseeding) with central finite differences of the
+// summed softmax cross-entropy, for perLayer random parameters of each layer
+// (every parameter of a layer with at most perLayer).
+func checkNetGradient(t *testing.T, nw *network, x samples, y []int, perLayer int, tol float64) {
+	t.Helper()
+	const h = 1e-5
+	rows := make([]int, x.len())
+	for i := range rows {
+		rows[i] = i
+	}
+	tp := nw.newTape()
+	// lossAndGrad runs a forward pass and writes the loss's gradient with
+	// respect to the outputs to dz.
+	lossAndGrad := func(dz []float64) (float64, []float64) {
+		x.gather(tp, rows)
+		z := nw.forward(tp, len(nw.layers), true, rand.New(rand.NewPCG(1, 1)))
+		dz = grow(dz, len(z))
+		return softmaxXent(z, y, nw.outLen(), 1, dz), dz
+	}
+	_, dz := lossAndGrad(nil)
+	nw.backward(tp, dz)
 	grad := append([]float64(nil), tp.grad...)
+	scratch := make([]float64, len(dz))
+	loss := func() float64 {
+		l, _ := lossAndGrad(scratch)
+		return l
+	}
+	rng := rand.New(rand.NewPCG(3, 5))
 	for li := range nw.layers {
 		lo, hi := nw.offs[li], nw.offs[li+1]
-		for k := 0; k < 5 && hi > lo; k++ {
-			i := lo + rng.IntN(hi-lo)
-			checkClose(t, "embedder param", i, grad[i], centralDifference(nw.params, i, h, loss), 1e-5)
+		for k := range min(perLayer, hi-lo) {
+			i := lo + k
+			if hi-lo > perLayer {
+				i = lo + rng.IntN(hi-lo)
+			}
+			checkClose(t, "param", i, grad[i], centralDifference(nw.params, i, h, loss), tol)
 		}
 	}
 }

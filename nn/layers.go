@@ -6,6 +6,7 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/floats"
 )
 
 // layer is one stage of a feed-forward network acting on a mini-batch of n
@@ -118,6 +119,42 @@ func (l linear) backward(p, g []float64, s *slot, dy []float64, n int, needDX bo
 	s.dx = grow(s.dx, n*l.in)
 	gemm(blas.NoTrans, blas.Trans, 1, general(n, l.out, dy), general(l.in, l.out, p[:l.in*l.out]), 0, general(n, l.in, s.dx))
 	return s.dx
+}
+
+// forwardSparse is forward on rows of a sparse input: y = x·W + b costs one
+// axpy of a row of W per non-zero input (floats.AddScaled, the same assembly
+// kernel as gonum's GEMM without the BLAS call's checks, which on rows this
+// short cost as much as the arithmetic). It performs the same floating-point
+// operations in the same order as forward on the dense rows (gonum's kernel
+// skips the zeros and adds the non-zeros in column order with the same axpy),
+// so the outputs are bit-identical.
+func (l linear) forwardSparse(p []float64, s *slot, x *sparseRows, rows []int) []float64 {
+	s.y = grow(s.y, len(rows)*l.out)
+	w := p[:l.in*l.out]
+	for r, i := range rows {
+		y := s.y[r*l.out : (r+1)*l.out]
+		clear(y)
+		for k := x.ptr[i]; k < x.ptr[i+1]; k++ {
+			floats.AddScaled(y, x.val[k], w[int(x.idx[k])*l.out:][:l.out])
+		}
+	}
+	addBias(s.y, p[l.in*l.out:])
+	return s.y
+}
+
+// backwardSparse adds the parameter gradient for rows of a sparse input to g:
+// dW[c,:] += x[r,c]·dy[r,:] over the non-zeros, rows in order, which is again
+// the dense kernel's arithmetic; db += Σ_rows dy. The input gradient is never
+// needed (sparse inputs are data).
+func (l linear) backwardSparse(g []float64, x *sparseRows, rows []int, dy []float64) {
+	gw := g[:l.in*l.out]
+	for r, i := range rows {
+		d := dy[r*l.out : (r+1)*l.out]
+		for k := x.ptr[i]; k < x.ptr[i+1]; k++ {
+			floats.AddScaled(gw[int(x.idx[k])*l.out:][:l.out], x.val[k], d)
+		}
+	}
+	sumRows(g[l.in*l.out:], dy[:len(rows)*l.out])
 }
 
 // conv is a valid, stride-1 2-D convolution of an h×w×c input with f filters

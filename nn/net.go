@@ -53,10 +53,16 @@ func (nw *network) init(seed uint64) {
 	}
 }
 
-// tape is the per-shard state of one forward/backward pass.
+// tape is the per-shard state of one forward/backward pass. Its input is n
+// samples: dense rows x, or rows of the sparse matrix sp when the network's
+// first layer reads sparse input.
 type tape struct {
 	slots []slot
-	x     []float64 // the shard's gathered inputs
+	n     int
+	x     []float64   // dense input rows (a view, or buf)
+	buf   []float64   // gathered dense rows
+	sp    *sparseRows // sparse input, or nil
+	rows  []int       // the rows of sp that are the input
 	labs  []int
 	dz    []float64
 	grad  []float64
@@ -67,20 +73,39 @@ func (nw *network) newTape() *tape {
 	return &tape{slots: make([]slot, len(nw.layers)), grad: make([]float64, len(nw.params))}
 }
 
-// forward runs layers [0, upto) on the n samples in x.
-func (nw *network) forward(t *tape, x []float64, n, upto int, train bool, rng *rand.Rand) []float64 {
-	for i, l := range nw.layers[:upto] {
-		x = l.forward(nw.params[nw.offs[i]:nw.offs[i+1]], &t.slots[i], x, n, train, rng)
+// forward runs layers [0, upto) on the tape's input. A sparse input is read
+// by the first layer, which must then be linear.
+func (nw *network) forward(t *tape, upto int, train bool, rng *rand.Rand) []float64 {
+	x, from := t.x, 0
+	if t.sp != nil {
+		x, from = nw.sparseFirst().forwardSparse(nw.params[nw.offs[0]:nw.offs[1]], &t.slots[0], t.sp, t.rows), 1
+	}
+	for i := from; i < upto; i++ {
+		x = nw.layers[i].forward(nw.params[nw.offs[i]:nw.offs[i+1]], &t.slots[i], x, t.n, train, rng)
 	}
 	return x
 }
 
+// sparseFirst returns the first layer, which reads sparse inputs; it panics
+// unless that layer is linear.
+func (nw *network) sparseFirst() linear {
+	l, ok := nw.layers[0].(linear)
+	if !ok {
+		panic("nn: a sparse input needs a linear first layer")
+	}
+	return l
+}
+
 // backward propagates dz from the last layer down, accumulating into t.grad.
 // The first layer's input gradient is never needed.
-func (nw *network) backward(t *tape, dz []float64, n int) {
+func (nw *network) backward(t *tape, dz []float64) {
 	for i := len(nw.layers) - 1; i >= 0; i-- {
 		lo, hi := nw.offs[i], nw.offs[i+1]
-		dz = nw.layers[i].backward(nw.params[lo:hi], t.grad[lo:hi], &t.slots[i], dz, n, i > 0)
+		if i == 0 && t.sp != nil {
+			nw.sparseFirst().backwardSparse(t.grad[lo:hi], t.sp, t.rows, dz)
+			return
+		}
+		dz = nw.layers[i].backward(nw.params[lo:hi], t.grad[lo:hi], &t.slots[i], dz, t.n, i > 0)
 	}
 }
 
@@ -95,33 +120,48 @@ type trainSpec struct {
 
 // adam holds the optimiser state (Kingma & Ba 2015, β₁ = 0.9, β₂ = 0.999).
 type adam struct {
-	m, v []float64
-	step int
+	m, v   []float64
+	step   int
+	c1, c2 float64 // bias corrections 1 − β₁^step, 1 − β₂^step
 }
 
-func (a *adam) update(p, g []float64, lr float64) {
-	const b1, b2, eps = 0.9, 0.999, 1e-8
+const adamB1, adamB2, adamEps = 0.9, 0.999, 1e-8
+
+// begin starts the next step.
+func (a *adam) begin() {
 	a.step++
-	c1 := 1 - math.Pow(b1, float64(a.step))
-	c2 := 1 - math.Pow(b2, float64(a.step))
+	a.c1 = 1 - math.Pow(adamB1, float64(a.step))
+	a.c2 = 1 - math.Pow(adamB2, float64(a.step))
+}
+
+// update applies the current step to p[lo:hi] given the gradient g[lo:hi].
+// Each parameter's update depends only on its own state, so disjoint ranges
+// may be updated concurrently.
+func (a *adam) update(p, g []float64, lo, hi int, lr float64) {
+	m, v, p, g := a.m[lo:hi], a.v[lo:hi], p[lo:hi], g[lo:hi]
 	for i, gi := range g {
-		a.m[i] = b1*a.m[i] + (1-b1)*gi
-		a.v[i] = b2*a.v[i] + (1-b2)*gi*gi
-		p[i] -= lr * (a.m[i] / c1) / (math.Sqrt(a.v[i]/c2) + eps)
+		m[i] = adamB1*m[i] + (1-adamB1)*gi
+		v[i] = adamB2*v[i] + (1-adamB2)*gi*gi
+		p[i] -= lr * (m[i] / a.c1) / (math.Sqrt(v[i]/a.c2) + adamEps)
 	}
 }
 
-// train minimises the mean softmax cross-entropy of x (row-major, one sample
-// per row) against labels with Adam on shuffled mini-batches, starting from
-// the current parameters. It returns the mean training loss of each epoch.
-func (nw *network) train(x []float64, labels []int, sp trainSpec) []float64 {
-	n, d, k := len(labels), nw.inLen(), nw.outLen()
+// paramChunk is the number of parameters one goroutine sums and updates at a
+// time after each mini-batch.
+const paramChunk = 4096
+
+// train minimises the mean softmax cross-entropy of x against labels with
+// Adam on shuffled mini-batches, starting from the current parameters. It
+// returns the mean training loss of each epoch.
+func (nw *network) train(x samples, labels []int, sp trainSpec) []float64 {
+	n, k := len(labels), nw.outLen()
 	opt := adam{m: make([]float64, len(nw.params)), v: make([]float64, len(nw.params))}
 	tapes := make([]*tape, (sp.batch+nw.shard-1)/nw.shard)
 	for i := range tapes {
 		tapes[i] = nw.newTape()
 	}
 	grad := make([]float64, len(nw.params))
+	chunks := (len(nw.params) + paramChunk - 1) / paramChunk
 	perm := make([]int, n)
 	for i := range perm {
 		perm[i] = i
@@ -138,29 +178,35 @@ func (nw *network) train(x []float64, labels []int, sp trainSpec) []float64 {
 			parallel.For(shards, sp.workers, func(_, s int) {
 				t := tapes[s]
 				part := idx[s*nw.shard : min((s+1)*nw.shard, len(idx))]
-				m := len(part)
-				t.x = grow(t.x, m*d)
-				t.labs = grow(t.labs, m)
+				x.gather(t, part)
+				t.labs = grow(t.labs, len(part))
 				for r, i := range part {
-					copy(t.x[r*d:(r+1)*d], x[i*d:(i+1)*d])
 					t.labs[r] = labels[i]
 				}
 				rng := randstream.New(sp.seed, "nn dropout", uint64(ep*batches+b)*uint64(len(tapes))+uint64(s))
-				z := nw.forward(t, t.x, m, len(nw.layers), true, rng)
-				t.dz = grow(t.dz, m*k)
+				z := nw.forward(t, len(nw.layers), true, rng)
+				t.dz = grow(t.dz, t.n*k)
 				t.loss = softmaxXent(z, t.labs, k, scale, t.dz)
 				clear(t.grad)
-				nw.backward(t, t.dz, m)
+				nw.backward(t, t.dz)
 			})
-			copy(grad, tapes[0].grad)
-			losses[ep] += tapes[0].loss
-			for _, t := range tapes[1:shards] {
-				for i, v := range t.grad {
-					grad[i] += v
-				}
+			for _, t := range tapes[:shards] {
 				losses[ep] += t.loss
 			}
-			opt.update(nw.params, grad, sp.lr)
+			// The shard gradients are summed in shard order, parameter by
+			// parameter, so the chunking cannot change the sum.
+			opt.begin()
+			parallel.For(chunks, sp.workers, func(_, c int) {
+				lo, hi := c*paramChunk, min((c+1)*paramChunk, len(grad))
+				g := grad[lo:hi]
+				copy(g, tapes[0].grad[lo:hi])
+				for _, t := range tapes[1:shards] {
+					for i, v := range t.grad[lo:hi] {
+						g[i] += v
+					}
+				}
+				opt.update(nw.params, grad, lo, hi, sp.lr)
+			})
 			if sp.progress != nil {
 				sp.progress(ep*batches+b+1, sp.epochs*batches)
 			}
@@ -173,11 +219,11 @@ func (nw *network) train(x []float64, labels []int, sp trainSpec) []float64 {
 // evalChunk is the number of rows one goroutine evaluates at a time.
 const evalChunk = 64
 
-// apply runs layers [0, upto) in evaluation mode on every row of x and returns
-// the outputs row-major. Each row's output depends only on that row, so the
-// chunking cannot change the result.
-func (nw *network) apply(x []float64, n, upto, workers int) []float64 {
-	d, out := nw.inLen(), nw.layers[upto-1].outLen()
+// apply runs layers [0, upto) in evaluation mode on every sample of x and
+// returns the outputs row-major. Each row's output depends only on that row,
+// so the chunking cannot change the result.
+func (nw *network) apply(x samples, upto, workers int) []float64 {
+	n, out := x.len(), nw.layers[upto-1].outLen()
 	res := make([]float64, n*out)
 	chunks := (n + evalChunk - 1) / evalChunk
 	w := min(runtime.GOMAXPROCS(0), chunks)
@@ -201,8 +247,8 @@ func (nw *network) apply(x []float64, n, upto, workers int) []float64 {
 				return
 			}
 			lo, hi := c*evalChunk, min((c+1)*evalChunk, n)
-			y := nw.forward(t, x[lo*d:hi*d], hi-lo, upto, false, nil)
-			copy(res[lo*out:hi*out], y)
+			x.span(t, lo, hi)
+			copy(res[lo*out:hi*out], nw.forward(t, upto, false, nil))
 		}
 	})
 	return res

@@ -15,34 +15,37 @@ import (
 
 // TestTrainingSanity trains both networks on a few hundred MNIST images: the
 // loss must fall from epoch to epoch and held-out accuracy must beat chance
-// (1/8 and 1/2) by a wide margin.
+// by a wide margin. The embedder is trained with eight outputs (the MNIST 1/7
+// experiment) and with ten (the ten-digit experiment's held-out split).
 func TestTrainingSanity(t *testing.T) {
-	x, y := mnisttest.Digits(t, false, 800, eightDigits...)
-	tx, ty := mnisttest.Digits(t, true, 400, eightDigits...)
-
-	nw := newEmbedderNet(50, 8)
-	nw.init(1)
-	losses := nw.train(rawRows(x), y, trainSpec{epochs: 4, batch: 32, lr: 2e-3, seed: 1})
-	for i := 1; i < len(losses); i++ {
-		if !(losses[i] < losses[i-1]) {
-			t.Errorf("embedder epoch losses do not fall: %v", losses)
+	for _, digits := range [][]int{eightDigits, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}} {
+		k := len(digits)
+		x, y := mnisttest.Digits(t, false, 100*k, digits...)
+		tx, ty := mnisttest.Digits(t, true, 50*k, digits...)
+		nw := newEmbedderNet(50, k)
+		nw.init(1)
+		losses := nw.train(denseSamples{rawRows(x), Pixels}, y, trainSpec{epochs: 4, batch: 32, lr: 2e-3, seed: 1})
+		for i := 1; i < len(losses); i++ {
+			if !(losses[i] < losses[i-1]) {
+				t.Errorf("%d classes: embedder epoch losses do not fall: %v", k, losses)
+			}
 		}
-	}
-	if losses[0] > math.Log(8)+0.2 || losses[len(losses)-1] > 0.8*math.Log(8) {
-		t.Errorf("embedder losses %v: start near ln 8 = %.2f, should end well below", losses, math.Log(8))
-	}
-	e := &Embedder{dim: 50, classes: 8, net: nw}
-	if acc := e.Accuracy(tx, ty); acc < 0.6 {
-		t.Errorf("embedder held-out accuracy %.3f after 800 images, want ≥ 0.6 (chance 0.125)", acc)
+		if lk := math.Log(float64(k)); losses[0] > lk+0.2 || losses[len(losses)-1] > 0.8*lk {
+			t.Errorf("%d classes: embedder losses %v: start near ln %d = %.2f, should end well below", k, losses, k, lk)
+		}
+		e := &Embedder{dim: 50, classes: k, net: nw}
+		if acc := e.Accuracy(tx, ty); acc < 0.6 {
+			t.Errorf("%d classes: embedder held-out accuracy %.3f after %d images, want ≥ 0.6 (chance %.3f)", k, acc, 100*k, 1/float64(k))
+		}
 	}
 
 	bx, by := mnisttest.Digits(t, false, 500, 1, 7)
 	btx, bty := mnisttest.Digits(t, true, 0, 1, 7)
-	c, err := TrainClassifier(bx, by, ClassifierConfig{Epochs: 5, BatchSize: 32})
+	c, err := TrainClassifier(images(t, bx), by, ClassifierConfig{Epochs: 5, BatchSize: 32})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if acc := c.Accuracy(btx, bty); acc < 0.95 {
+	if acc := c.Accuracy(images(t, btx), bty); acc < 0.95 {
 		t.Errorf("classifier test accuracy %.3f after 500 images of 1/7, want ≥ 0.95", acc)
 	}
 }
@@ -73,7 +76,7 @@ func TestDeterministicAcrossProcs(t *testing.T) {
 			for i, v := range y {
 				bin[i] = v % 2
 			}
-			c, err := TrainClassifier(x, bin, ClassifierConfig{Epochs: 2, BatchSize: 150, Seed: seed})
+			c, err := TrainClassifier(images(t, x), bin, ClassifierConfig{Epochs: 2, BatchSize: 150, Seed: seed})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -134,22 +137,39 @@ func TestEmbedderRoundTrip(t *testing.T) {
 	}
 }
 
+// images converts a 784-column matrix for the classifier.
+func images(tb testing.TB, x *mat.Dense) *Images {
+	tb.Helper()
+	im, err := NewImages(x)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return im
+}
+
 // TestTrainValidation rejects bad data and configurations with errors.
 func TestTrainValidation(t *testing.T) {
 	x := mat.NewDense(2, Pixels, nil)
+	im := images(t, x)
+	clean, err := TrainClassifier(im, []int{0, 1}, ClassifierConfig{Epochs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		err  error
 	}{
 		{"label out of range", func() error { _, err := TrainEmbedder(x, []int{0, 3}, 3, EmbedderConfig{}, nil); return err }()},
 		{"one class", func() error { _, err := TrainEmbedder(x, []int{0, 0}, 1, EmbedderConfig{}, nil); return err }()},
-		{"label count", func() error { _, err := TrainClassifier(x, []int{0}, ClassifierConfig{}); return err }()},
-		{"wrong width", func() error {
-			_, err := TrainClassifier(mat.NewDense(2, 5, nil), []int{0, 1}, ClassifierConfig{})
-			return err
-		}()},
-		{"negative epochs", func() error { _, err := TrainClassifier(x, []int{0, 1}, ClassifierConfig{Epochs: -1}); return err }()},
-		{"binary label", func() error { _, err := TrainClassifier(x, []int{0, 2}, ClassifierConfig{}); return err }()},
+		{"label count", func() error { _, err := TrainClassifier(im, []int{0}, ClassifierConfig{}); return err }()},
+		{"wrong width", func() error { _, err := NewImages(mat.NewDense(2, 5, nil)); return err }()},
+		{"nil matrix", func() error { _, err := NewImages(nil); return err }()},
+		{"negative epochs", func() error { _, err := TrainClassifier(im, []int{0, 1}, ClassifierConfig{Epochs: -1}); return err }()},
+		{"binary label", func() error { _, err := TrainClassifier(im, []int{0, 2}, ClassifierConfig{}); return err }()},
+		{"label beyond K", func() error { _, err := TrainClassifier(im, []int{0, 3}, ClassifierConfig{Classes: 3}); return err }()},
+		{"one output", func() error { _, err := TrainClassifier(im, []int{0, 0}, ClassifierConfig{Classes: 1}); return err }()},
+		{"fine-tune label", func() error { _, err := clean.FineTune(im, []int{0, 2}, 1, 1, 0); return err }()},
+		{"fine-tune epochs", func() error { _, err := clean.FineTune(im, []int{0, 1}, 0, 1, 0); return err }()},
 	} {
 		if tc.err == nil {
 			t.Errorf("%s: no error", tc.name)
