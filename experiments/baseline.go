@@ -20,7 +20,7 @@ func newBaselineRunner(c Config, in *inputs) (*baselineRunner, error) {
 		TrainX: in.train.X, TestX: in.test.X,
 		TrainY: in.train.Y, TestY: in.test.Y,
 		TrainFeat: in.train.X, TestFeat: in.test.X,
-		Net:     nn.ClassifierConfig{Classes: 2, Epochs: c.Baseline.Epochs},
+		Net:     nn.ClassifierConfig{Classes: in.classes, Epochs: c.Baseline.Epochs},
 		Points:  min(c.Baseline.Points, in.test.Len()),
 		Budgets: c.Baseline.Flips,
 	})
