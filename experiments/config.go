@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -98,6 +99,18 @@ type Sampler struct {
 	// the samples are nested, so the list costs what its largest N costs.
 	N     Ints    `yaml:"n" json:"n"`
 	Alpha float64 `yaml:"alpha" json:"alpha"`
+	// Q lists the noise levels to sample at, each one of smoothing.q; empty
+	// means all of them. Sampling costs far more than the analytic
+	// certificate, so large runs sample at a few.
+	Q Floats `yaml:"q" json:"q"`
+}
+
+// sampledQ returns the noise levels the sampled certificate runs at.
+func (c Config) sampledQ() []float64 {
+	if len(c.Sampler.Q) > 0 {
+		return c.Sampler.Q
+	}
+	return c.Smoothing.Q
 }
 
 // DPA configures Deep Partition Aggregation (docs/science.md §9).
@@ -513,7 +526,12 @@ func (c Config) validateSampler() error {
 	if !(s.Alpha > 0 && s.Alpha < 1) {
 		return c.fieldError("sampler.alpha", -1, "= %v: must be in (0, 1)", s.Alpha)
 	}
-	return nil
+	for i, q := range s.Q {
+		if !slices.Contains(c.Smoothing.Q, q) {
+			return c.fieldError("sampler.q", i, "= %v is not one of smoothing.q %v", q, []float64(c.Smoothing.Q))
+		}
+	}
+	return checkDistinct(c, "sampler.q", s.Q)
 }
 
 func (c Config) validateDPA() error {

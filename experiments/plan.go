@@ -54,11 +54,12 @@ func Plan(c Config) []Unit {
 	for _, m := range []struct {
 		name string
 		on   bool
-	}{{"analytic", c.Analytic.Enabled}, {"sampled", c.Sampler.Enabled}} {
+		qs   []float64
+	}{{"analytic", c.Analytic.Enabled, c.Smoothing.Q}, {"sampled", c.Sampler.Enabled, c.sampledQ()}} {
 		if !m.on {
 			continue
 		}
-		for _, q := range c.Smoothing.Q {
+		for _, q := range m.qs {
 			for _, l := range c.Ridge.Lambda {
 				units = append(units, Unit{Method: m.name, Q: q, Lambda: l})
 			}

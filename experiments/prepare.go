@@ -292,7 +292,7 @@ func (c Config) checkSamplerCost(in *inputs) error {
 	}
 	samples := float64(c.Sampler.N0) + float64(c.Sampler.N[len(c.Sampler.N)-1])
 	var ops float64
-	for _, q := range c.Smoothing.Q {
+	for _, q := range c.sampledQ() {
 		ops += samples * (q*n*d + d*d + m*d*scores)
 	}
 	ops *= float64(len(c.Ridge.Lambda))
@@ -300,7 +300,7 @@ func (c Config) checkSamplerCost(in *inputs) error {
 	days := ops * nsPerSampleOp * 1e-9 / float64(cores) / 86400
 	if days > maxSamplerDays {
 		return c.fieldError("sampler.n", -1, "asks for about %.2g days of sampling on %d cores (%.3g samples × %d q × %d λ on n = %d, m = %d, d = %d); lower it",
-			days, cores, samples, len(c.Smoothing.Q), len(c.Ridge.Lambda), in.train.Len(), in.test.Len(), int(d))
+			days, cores, samples, len(c.sampledQ()), len(c.Ridge.Lambda), in.train.Len(), in.test.Len(), int(d))
 	}
 	return nil
 }
