@@ -183,6 +183,7 @@ func (g legendGrid) draw(c draw.Canvas) {
 type figure struct {
 	w, h vg.Length
 	draw func(c draw.Canvas)
+	dpi  float64 // of the PNG; 0 means pngDPI
 }
 
 func (f figure) svg() ([]byte, error) {
@@ -194,7 +195,11 @@ func (f figure) svg() ([]byte, error) {
 }
 
 func (f figure) png() ([]byte, error) {
-	c := vgimg.NewWith(vgimg.UseWH(f.w, f.h), vgimg.UseDPI(pngDPI))
+	dpi := f.dpi
+	if dpi == 0 {
+		dpi = pngDPI
+	}
+	c := vgimg.NewWith(vgimg.UseWH(f.w, f.h), vgimg.UseDPI(int(dpi)))
 	f.paint(draw.New(c))
 	var buf bytes.Buffer
 	_, err := vgimg.PngCanvas{Canvas: c}.WriteTo(&buf)
