@@ -24,6 +24,9 @@ func methodLabel(s *curveSet) string {
 	switch s.Method.Kind {
 	case tables.Analytic, tables.Sampled:
 		name = "q=" + fmtParam(s.Q)
+		if s.Method.Samples > 0 {
+			name += ", N=" + fmtParam(float64(s.Method.Samples))
+		}
 		if s.nLambdas > 1 {
 			name += ", λ=" + fmtParam(s.Lambda)
 		}
@@ -42,8 +45,8 @@ func methodLabel(s *curveSet) string {
 // figureOneCurves are the curves of Figure 1: the headline smoothed method per q, and the peers
 // (ridge-exact, each DPA), each at its best λ.
 func figureOneCurves(sets []*curveSet, maxFlips int) (smoothed, peers []*curveSet) {
-	if kind, ok := smoothedMethod(sets); ok {
-		smoothed = best(sets, maxFlips, func(s *curveSet) bool { return s.Method.Kind == kind })
+	if m, ok := smoothedMethod(sets); ok {
+		smoothed = best(sets, maxFlips, func(s *curveSet) bool { return s.Method == m })
 	}
 	peers = best(sets, maxFlips, func(s *curveSet) bool { return !s.Method.Kind.Smoothed() })
 	return smoothed, peers
