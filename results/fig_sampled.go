@@ -66,6 +66,18 @@ func sampleCount(m tables.Method, man manifest) int {
 	return man.largestN()
 }
 
+// largestComparedN is the largest N of the comparison rows, else the config's; 0 when neither
+// names one.
+func largestComparedN(groups []samplingGroup, man manifest) int {
+	n := man.largestN()
+	for _, g := range groups {
+		if len(g.mcNs) > 0 {
+			n = max(n, g.mcNs[len(g.mcNs)-1])
+		}
+	}
+	return n
+}
+
 // samplingNs lists every N of the groups, ascending: line and glyph styles follow its order.
 func samplingNs(groups []samplingGroup, man manifest) []int {
 	var ns []int
@@ -181,7 +193,7 @@ func samplingFigure(groups []samplingGroup, man manifest) figure {
 
 	if haveMC {
 		b, contradictions := wrongRatePanel(groups, styleOf)
-		c := samplesNeededPanel(groups, man.largestN())
+		c := samplesNeededPanel(groups, largestComparedN(groups, man))
 		panels = append(panels, b, c)
 		marks = append(marks, entry{"(b) estimate = bound", []plot.Thumbnailer{lineSwatch(midGrey, dashed)}})
 		if contradictions > 0 {
@@ -248,7 +260,7 @@ func wrongRatePanel(groups []samplingGroup, styleOf func(int) int) (*plot.Plot, 
 	for i, g := range groups {
 		col := qColour(i, len(groups))
 		for j, rows := range g.mc {
-			var d errXYs
+			var d errXYs // the bars run from the interval's lower to its upper end
 			for _, pt := range observed(rows) {
 				x := max(pt.x, lo) // −Inf and far-left bounds sit on the edge
 				d.XYs = append(d.XYs, plotter.XY{X: x, Y: pt.y})
@@ -284,14 +296,6 @@ func nonInf(v, alt float64) float64 {
 	}
 	return v
 }
-
-// errXYs are points with asymmetric vertical error bars.
-type errXYs struct {
-	plotter.XYs
-	lo, hi []float64
-}
-
-func (e errXYs) YError(i int) (float64, float64) { return e.lo[i], e.hi[i] }
 
 // samplesNeededPanel is panel (c): per q, the share of the points the analytic certificate
 // certifies whose log₁₀ N* is at most x, on a log(1 + x) axis, with marks at the largest N run
@@ -396,7 +400,8 @@ func samplingCaption(groups []samplingGroup, man manifest) string {
 		"certificate's class (wrong/N, one glyph per N) against the analytic bound ε on that probability, "+
 		"both as log₁₀, with the exact Clopper-Pearson interval at confidence %s (m test points per q, λ "+
 		"and N) as bars. The analytic bound is safe where points sit on or below the dashed line y = x; "+
-		"a point contradicts it only if its whole interval lies above the line (red ring). ", conf)
+		"a point contradicts it only if its whole interval lies above the line (red ring, on the left edge "+
+		"when its bound lies beyond the axis). ", conf)
 	var zeros []string
 	zeroRows, below := 0, 0
 	for _, n := range samplingNsOfMC(groups) {
@@ -457,7 +462,7 @@ func samplingCaption(groups []samplingGroup, man manifest) string {
 			sep = "; at q=" + fmtParam(g.analytic.Q) + ", "
 		}
 		b.WriteString(sep)
-		if n := man.largestN(); n > 0 {
+		if n := largestComparedN(groups, man); n > 0 {
 			fmt.Fprintf(&b, "%s%% of the %d certified points are within reach of N=%s and ", share(math.Log10(float64(n))), len(v), fmtParam(float64(n)))
 		} else {
 			fmt.Fprintf(&b, "of the %d certified points ", len(v))

@@ -176,7 +176,11 @@ func tightnessFigure(panels []tightPanel, xMax int) figure {
 }
 
 // tightnessCaption says what the figure shows and how its settings were chosen.
-func tightnessCaption(maxFlips, nTrain int) string {
+func tightnessCaption(panels []tightPanel, maxFlips, nTrain int) string {
+	sampled := ""
+	if slices.ContainsFunc(panels, func(p tightPanel) bool { return p.sets[0].Method.Kind == tables.Sampled }) {
+		sampled = "; the sampled certificate at its largest N"
+	}
 	return "How tight each certificate is. Per method, certified accuracy (solid: correct with a certified " +
 		"radius ≥ r, a lower bound on the accuracy under any attack of r flips) and accuracy under a " +
 		"concrete attack (dashed: correct and the attack found needs more than r flips, an upper bound; a " +
@@ -184,5 +188,5 @@ func tightnessCaption(maxFlips, nTrain int) string {
 		"as robust), against the number of flipped labels on a log(1 + flips) axis. The shaded band " +
 		"between them is what nobody knows yet. Each method, q and DPA k is drawn at the λ with the " +
 		"largest area under its certified-accuracy curve from 0 to " + strconv.Itoa(maxFlips) +
-		" flips; the sampled certificate at its largest N."
+		" flips" + sampled + "."
 }

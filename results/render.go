@@ -210,7 +210,7 @@ func Render(dir string) error {
 		f := tightnessFigure(panels, tightnessXMax(panels, m.maxFlips, m.nTrain))
 		tf = &f
 	}
-	if fig, err = writeFigure(dir, tightnessName, tightnessTitle, tightnessCaption(m.maxFlips, m.nTrain), tf); err != nil {
+	if fig, err = writeFigure(dir, tightnessName, tightnessTitle, tightnessCaption(panels, m.maxFlips, m.nTrain), tf); err != nil {
 		return err
 	}
 	if sec := attackSection(fig, d.attacks); sec != nil {
