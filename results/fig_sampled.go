@@ -91,7 +91,8 @@ func samplingNs(groups []samplingGroup, man manifest) []int {
 	return slices.Compact(ns)
 }
 
-// Styles of the N of a sweep, in ascending N: dashes in panel (a), glyphs in panel (b).
+// Styles of the N of a sweep, in ascending N (cycling past four): dashes in panel (a), glyphs in
+// panel (b).
 var (
 	nDashes = [][]vg.Length{dotted, dashed, {vg.Points(5), vg.Points(1.5), vg.Points(1), vg.Points(1.5)}, {vg.Points(7), vg.Points(2.5)}}
 	nGlyphs = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.TriangleGlyph{}, draw.SquareGlyph{}, draw.PyramidGlyph{}}
