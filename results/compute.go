@@ -18,23 +18,34 @@ type curveSet struct {
 	radii    []int // radius of every point, ascending; -1 for abstentions and uncertified points
 	okNP     []int // radius of every correctly predicted point, ascending
 	okKL     []int // radius_kl of every correctly predicted point, ascending
-	byIndex  map[int]int
+	points   map[int]tables.Point
 	nLambdas int // distinct λ of this method and q: legends name λ when it is more than 1
+	// okAttack holds, when attack.csv has this setting, flips − 1 for every correctly predicted
+	// point, ascending: the largest budget at which the attack found does not yet break it (the
+	// training-set size when no attack was found within it); nil without attacks.
+	okAttack []int
+	attacks  map[int]tables.AttackRow // by test point; nil without attacks
+}
+
+// settingKey is a comparable key of a method, q and λ (exact, and comparable where q is NaN).
+type settingKey struct {
+	method    tables.Method
+	q, lambda string
+}
+
+func keyOf(s tables.Setting) settingKey {
+	return settingKey{s.Method, tables.FormatFloat(s.Q), tables.FormatFloat(s.Lambda)}
 }
 
 // groupPoints splits the rows by setting, in setting order.
 func groupPoints(rows []tables.Point) []*curveSet {
-	type key struct {
-		method    tables.Method
-		q, lambda string // exact, and comparable where q is NaN
-	}
-	bySetting := map[key]*curveSet{}
+	bySetting := map[settingKey]*curveSet{}
 	var sets []*curveSet
 	for _, p := range rows {
-		k := key{p.Method, tables.FormatFloat(p.Q), tables.FormatFloat(p.Lambda)}
+		k := keyOf(p.Setting())
 		s := bySetting[k]
 		if s == nil {
-			s = &curveSet{Setting: p.Setting(), byIndex: map[int]int{}}
+			s = &curveSet{Setting: p.Setting(), points: map[int]tables.Point{}}
 			bySetting[k] = s
 			sets = append(sets, s)
 		}
@@ -43,7 +54,7 @@ func groupPoints(rows []tables.Point) []*curveSet {
 			s.abstain++
 		}
 		s.radii = append(s.radii, p.Radius)
-		s.byIndex[p.Index] = p.Radius
+		s.points[p.Index] = p
 		if p.Correct() {
 			s.okNP = append(s.okNP, p.Radius)
 			s.okKL = append(s.okKL, p.RadiusKL)
@@ -79,7 +90,13 @@ func (s *curveSet) certAcc(r int, kl bool) float64 {
 	if kl {
 		ok = s.okKL
 	}
-	return float64(len(ok)-sort.SearchInts(ok, r)) / float64(s.n)
+	return atLeast(ok, r, s.n)
+}
+
+// atLeast is the share #{v ∈ ok : v ≥ r} / n of a curve over n points whose points count while
+// r ≤ v; ok is ascending.
+func atLeast(ok []int, r, n int) float64 {
+	return float64(len(ok)-sort.SearchInts(ok, r)) / float64(n)
 }
 
 // area is the sum of the np curve over r = 0..maxFlips, the criterion for choosing λ.
@@ -99,6 +116,12 @@ func (s *curveSet) steps(maxFlips int, kl bool) (xs []int, ys []float64) {
 	if kl {
 		ok = s.okKL
 	}
+	return stepsOf(ok, s.n, maxFlips)
+}
+
+// stepsOf returns the breakpoints on [0, maxFlips] of r ↦ atLeast(ok, r, n), to be drawn
+// post-step: the curve drops at v+1 for every v of ok.
+func stepsOf(ok []int, n, maxFlips int) (xs []int, ys []float64) {
 	xs = []int{0}
 	for _, v := range ok {
 		if x := v + 1; x > 0 && x < maxFlips && x != xs[len(xs)-1] {
@@ -110,20 +133,14 @@ func (s *curveSet) steps(maxFlips int, kl bool) (xs []int, ys []float64) {
 	}
 	ys = make([]float64, len(xs))
 	for i, x := range xs {
-		ys[i] = s.certAcc(x, kl)
+		ys[i] = atLeast(ok, x, n)
 	}
 	return xs, ys
 }
 
 // medianRadius is the median of all radii (abstentions and uncertified points count as -1); for
 // an even count it is the mean of the two middle values.
-func (s *curveSet) medianRadius() float64 {
-	m := len(s.radii) / 2
-	if len(s.radii)%2 == 1 {
-		return float64(s.radii[m])
-	}
-	return float64(s.radii[m-1]+s.radii[m]) / 2
-}
+func (s *curveSet) medianRadius() float64 { return median(intsToFloats(s.radii)) }
 
 // best returns, for every (method, q) family among sets for which keep is true, the setting whose
 // np curve has the largest area over 0..maxFlips; ties go to the smaller λ. The result is in
@@ -151,26 +168,41 @@ func sameFamily(a, b *curveSet) bool {
 	return a.Method == b.Method && (a.Q == b.Q || math.IsNaN(a.Q) && math.IsNaN(b.Q))
 }
 
-// smoothedMethod returns the smoothed method to headline: analytic if present, else sampled.
-func smoothedMethod(sets []*curveSet) (tables.Kind, bool) {
-	for _, k := range []tables.Kind{tables.Analytic, tables.Sampled} {
-		for _, s := range sets {
-			if s.Method.Kind == k {
-				return k, true
-			}
+// smoothedMethod returns the smoothed method to headline: analytic if present, else the sampled
+// certificate with the most samples.
+func smoothedMethod(sets []*curveSet) (tables.Method, bool) {
+	var out tables.Method
+	found := false
+	for _, s := range sets { // sets are in method order: analytic first, sampled by ascending N
+		switch {
+		case s.Method.Kind == tables.Analytic:
+			return s.Method, true
+		case s.Method.Kind == tables.Sampled:
+			out, found = s.Method, true
 		}
 	}
-	return 0, false
+	return out, found
 }
 
 // find returns the set with the given method, q and λ, or nil.
-func find(sets []*curveSet, kind tables.Kind, q, lambda float64) *curveSet {
+func find(sets []*curveSet, m tables.Method, q, lambda float64) *curveSet {
 	for _, s := range sets {
-		if s.Method.Kind == kind && s.Q == q && s.Lambda == lambda {
+		if s.Method == m && s.Q == q && s.Lambda == lambda {
 			return s
 		}
 	}
 	return nil
+}
+
+// findKind returns the sets of a kind at q and λ, in method order (the sampled ones by N).
+func findKind(sets []*curveSet, kind tables.Kind, q, lambda float64) []*curveSet {
+	var out []*curveSet
+	for _, s := range sets {
+		if s.Method.Kind == kind && s.Q == q && s.Lambda == lambda {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // summaryFlips are the budgets of the summary table's certified-accuracy columns.

@@ -1,110 +1,134 @@
 package results
 
 import (
+	"errors"
 	"fmt"
-	"image"
-	"image/color"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
+	"flipcert/tables"
 )
 
-// Explanation is what `flipcert explain` draws for one row of points.csv: the
-// test image with its certificate, and the training images an attack
-// relabels, most influential first (docs/science.md §11).
-type Explanation struct {
-	Title   string   // the row: method, q, λ, test point
-	Test    Digit    // the test image; Caption says label, prediction, radius and attack size
-	Caption []string // lines under the test image
-	// Relabeled are the attack's training images, each captioned "old → new".
-	Relabeled []Digit
-	// More counts relabelings not drawn.
-	More int
+// explainDir is the folder of pictures that flipcert explain writes into an output folder.
+const explainDir = "explain"
+
+// explainImage is one picture of DIR/explain, with what its name says.
+type explainImage struct {
+	file    string // base name
+	setting tables.Setting
+	index   int
+	parsed  bool // whether the name had the form <method>[-q<q>]-lambda<λ>-<index>.png
 }
 
-// Digit is a square grey-scale image (0 = black … 1 = white) with a caption.
-type Digit struct {
-	Pixels  []float64 // side × side, row-major
-	Caption string
+// readExplain lists the PNG pictures of dir/explain in name order; a missing folder means none.
+func readExplain(dir string) ([]explainImage, error) {
+	entries, err := os.ReadDir(filepath.Join(dir, explainDir))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []explainImage
+	for _, e := range entries { // os.ReadDir sorts by name
+		if !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), ".png") {
+			continue
+		}
+		img := explainImage{file: e.Name()}
+		img.setting, img.index, img.parsed = parseExplainName(e.Name())
+		out = append(out, img)
+	}
+	return out, nil
 }
 
-// Grid geometry of an explanation picture.
-const (
-	explainCols  = 10
-	explainCellW = 0.62 * vg.Inch
-	explainCellH = 0.75 * vg.Inch // image and caption
-	explainImage = 0.5 * vg.Inch
-	explainBig   = 1.5 * vg.Inch
-	explainLine  = 0.2 * vg.Inch
-	explainHead  = 0.55 * vg.Inch // title and the grid's heading
-	explainDPI   = 200.0
-)
-
-// ExplainPNG draws e as a PNG: the test image large on the left with its
-// caption, and a grid of the relabeled training images on the right.
-func ExplainPNG(e Explanation) ([]byte, error) {
-	rows := max(1, (len(e.Relabeled)+explainCols-1)/explainCols)
-	w := 0.1*vg.Inch + explainBig + 0.4*vg.Inch + explainCols*explainCellW + margin
-	h := explainHead + max(vg.Length(rows)*explainCellH, explainBig+vg.Length(len(e.Caption)+1)*explainLine) + 0.1*vg.Inch
-	title := textStyle(labelSize)
-	small := textStyle(tickSize)
-	small.XAlign = draw.XCenter
-	f := figure{w: w, h: h, draw: func(c draw.Canvas) {
-		top := c.Max.Y - 0.1*vg.Inch
-		c.FillText(title, vg.Point{X: c.Min.X + 0.1*vg.Inch, Y: top - title.Font.Size}, e.Title)
-		top = c.Max.Y - explainHead
-		left := c.Min.X + 0.1*vg.Inch
-		drawDigit(c, e.Test.Pixels, vg.Rectangle{Min: vg.Point{X: left, Y: top - explainBig}, Max: vg.Point{X: left + explainBig, Y: top}})
-		body := textStyle(tickSize)
-		y := top - explainBig - explainLine
-		for _, line := range e.Caption {
-			c.FillText(body, vg.Point{X: left, Y: y}, line)
-			y -= explainLine
+// parseExplainName reads <method>-q<q>-lambda<λ>-<index>.png, the q part absent for unsmoothed
+// methods. It splits at the last "-lambda" and the last "-q" before it, so numbers written
+// with an exponent ("1e-05") are read whole.
+func parseExplainName(name string) (tables.Setting, int, bool) {
+	fail := func() (tables.Setting, int, bool) { return tables.Setting{}, 0, false }
+	stem, ok := strings.CutSuffix(name, ".png")
+	if !ok {
+		return fail()
+	}
+	at := strings.LastIndex(stem, "-lambda")
+	if at < 0 {
+		return fail()
+	}
+	head, tail := stem[:at], stem[at+len("-lambda"):]
+	dash := strings.LastIndex(tail, "-")
+	if dash < 0 {
+		return fail()
+	}
+	lambda, err1 := strconv.ParseFloat(tail[:dash], 64)
+	index, err2 := strconv.Atoi(tail[dash+1:])
+	if err1 != nil || err2 != nil || index < 0 {
+		return fail()
+	}
+	s := tables.Setting{Q: math.NaN(), Lambda: lambda}
+	if qi := strings.LastIndex(head, "-q"); qi >= 0 {
+		if q, err := strconv.ParseFloat(head[qi+2:], 64); err == nil {
+			s.Q, head = q, head[:qi]
 		}
-		x0 := left + explainBig + 0.4*vg.Inch
-		if len(e.Relabeled) == 0 {
-			c.FillText(body, vg.Point{X: x0, Y: top - body.Font.Size}, "no relabeling found")
-			return
-		}
-		head := "Training labels the attack changes, most influential first"
-		if e.More > 0 {
-			head += fmt.Sprintf(" (%d more not shown)", e.More)
-		}
-		c.FillText(body, vg.Point{X: x0, Y: top + 0.08*vg.Inch}, head)
-		for k, d := range e.Relabeled {
-			cx := x0 + vg.Length(k%explainCols)*explainCellW
-			cy := top - vg.Length(k/explainCols)*explainCellH
-			drawDigit(c, d.Pixels, vg.Rectangle{Min: vg.Point{X: cx, Y: cy - explainImage}, Max: vg.Point{X: cx + explainImage, Y: cy}})
-			c.FillText(small, vg.Point{X: cx + explainImage/2, Y: cy - explainImage - small.Font.Size - 1}, d.Caption)
-		}
-	}}
-	f.dpi = explainDPI
-	return f.png()
+	}
+	m, err := tables.ParseMethod(head)
+	if err != nil || m.Kind.Smoothed() == math.IsNaN(s.Q) {
+		return fail()
+	}
+	s.Method = m
+	return s, index, true
 }
 
-// digitZoom is how many output pixels each image pixel becomes before the
-// canvas scales it, so that its smoothing does not blur the digits.
-const digitZoom = 8
-
-// drawDigit draws a square grey-scale image into r, ink dark on white as
-// printed digits are.
-func drawDigit(c draw.Canvas, pixels []float64, r vg.Rectangle) {
-	side := 1
-	for side*side < len(pixels) {
-		side++
+// explainCaption describes a picture from its name and, when the run's tables hold that row, the
+// certificate and the attack there.
+func explainCaption(img explainImage, sets []*curveSet, digits []int) string {
+	if !img.parsed {
+		return img.file
 	}
-	if side*side != len(pixels) {
-		panic(fmt.Sprintf("results: %d pixels do not make a square image", len(pixels)))
+	s := img.setting
+	var b strings.Builder
+	b.WriteString(s.Method.String())
+	if s.Method.Kind.Smoothed() {
+		b.WriteString(", q=" + tables.FormatFloat(s.Q))
 	}
-	img := image.NewGray(image.Rect(0, 0, side*digitZoom, side*digitZoom))
-	for y := range side * digitZoom {
-		for x := range side * digitZoom {
-			v := pixels[(y/digitZoom)*side+x/digitZoom]
-			img.Pix[y*img.Stride+x] = uint8(255 * (1 - min(max(v, 0), 1)))
+	fmt.Fprintf(&b, ", λ=%s, test point %d", tables.FormatFloat(s.Lambda), img.index)
+	var set *curveSet
+	for _, c := range sets {
+		if keyOf(c.Setting) == keyOf(s) {
+			set = c
 		}
 	}
-	c.DrawImage(r, img)
-	c.SetColor(color.Gray{Y: 0xb0})
-	c.SetLineWidth(vg.Points(0.5))
-	c.Stroke(r.Path())
+	p, ok := tables.Point{}, false
+	if set != nil {
+		p, ok = set.points[img.index]
+	}
+	if !ok {
+		return b.String() + " (not in " + tables.PointsFile + ")."
+	}
+	class := func(c int) string {
+		if c >= 0 && c < len(digits) {
+			return fmt.Sprintf("%d (digit %d)", c, digits[c])
+		}
+		return strconv.Itoa(c)
+	}
+	fmt.Fprintf(&b, ": true class %s, ", class(p.Label))
+	switch {
+	case p.Prediction < 0:
+		b.WriteString("abstained")
+	default:
+		fmt.Fprintf(&b, "predicted %s, certified radius %d", class(p.Prediction), p.Radius)
+	}
+	if a, ok := set.attacks[img.index]; ok && p.Prediction >= 0 {
+		switch {
+		case a.Flips < 0:
+			b.WriteString(", no attack found")
+		case a.Proven:
+			fmt.Fprintf(&b, ", attack %d flips (proven)", a.Flips)
+		default:
+			fmt.Fprintf(&b, ", attack %d flips (not proven)", a.Flips)
+		}
+	}
+	return b.String() + "."
 }

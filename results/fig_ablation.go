@@ -54,17 +54,22 @@ type ablationGrid struct {
 	sets        [][]*curveSet // [c][r]; nil where the pair was not run
 }
 
-// ablation returns the grid of the first smoothed method (analytic, then sampled) that sweeps at
-// least two q and two λ, and false when none does.
+// ablation returns the grid of the first smoothed method (analytic, then the sampled certificate
+// with the most samples) that sweeps at least two q and two λ, and false when none does.
 func ablation(sets []*curveSet) (ablationGrid, string, bool) {
-	for _, kind := range []tables.Kind{tables.Analytic, tables.Sampled} {
+	var methods []tables.Method
+	for _, s := range slices.Backward(sets) { // sampled by descending N, analytic last
+		if s.Method.Kind.Smoothed() && !slices.Contains(methods, s.Method) {
+			methods = append(methods, s.Method)
+		}
+	}
+	slices.SortStableFunc(methods, func(a, b tables.Method) int { return int(a.Kind) - int(b.Kind) })
+	for _, m := range methods {
 		var g ablationGrid
-		var name string
 		for _, s := range sets {
-			if s.Method.Kind != kind {
+			if s.Method != m {
 				continue
 			}
-			name = s.Method.String()
 			if !slices.Contains(g.qs, s.Q) {
 				g.qs = append(g.qs, s.Q)
 			}
@@ -81,10 +86,10 @@ func ablation(sets []*curveSet) (ablationGrid, string, bool) {
 		for c, q := range g.qs {
 			g.sets[c] = make([]*curveSet, len(g.lambdas))
 			for r, l := range g.lambdas {
-				g.sets[c][r] = find(sets, kind, q, l)
+				g.sets[c][r] = find(sets, m, q, l)
 			}
 		}
-		return g, name, true
+		return g, m.String(), true
 	}
 	return ablationGrid{}, "", false
 }

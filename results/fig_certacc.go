@@ -24,6 +24,9 @@ func methodLabel(s *curveSet) string {
 	switch s.Method.Kind {
 	case tables.Analytic, tables.Sampled:
 		name = "q=" + fmtParam(s.Q)
+		if s.Method.Samples > 0 {
+			name += ", N=" + fmtParam(float64(s.Method.Samples))
+		}
 		if s.nLambdas > 1 {
 			name += ", λ=" + fmtParam(s.Lambda)
 		}
@@ -42,8 +45,8 @@ func methodLabel(s *curveSet) string {
 // figureOneCurves are the curves of Figure 1: the headline smoothed method per q, and the peers
 // (ridge-exact, each DPA), each at its best λ.
 func figureOneCurves(sets []*curveSet, maxFlips int) (smoothed, peers []*curveSet) {
-	if kind, ok := smoothedMethod(sets); ok {
-		smoothed = best(sets, maxFlips, func(s *curveSet) bool { return s.Method.Kind == kind })
+	if m, ok := smoothedMethod(sets); ok {
+		smoothed = best(sets, maxFlips, func(s *curveSet) bool { return s.Method == m })
 	}
 	peers = best(sets, maxFlips, func(s *curveSet) bool { return !s.Method.Kind.Smoothed() })
 	return smoothed, peers
@@ -103,13 +106,13 @@ type baselineSeries struct {
 	thumbs   []plot.Thumbnailer
 }
 
-// meanMinMax are the per-flips seed means with their min–max range as error bars.
-type meanMinMax struct {
+// errXYs are points with asymmetric vertical error bars, lo below and hi above each point.
+type errXYs struct {
 	plotter.XYs
 	lo, hi []float64
 }
 
-func (e meanMinMax) YError(i int) (float64, float64) { return e.lo[i], e.hi[i] }
+func (e errXYs) YError(i int) (float64, float64) { return e.lo[i], e.hi[i] }
 
 // baselinePlotters draws each attack's mean accuracy over seeds as a grey line with markers, and
 // its min–max range over seeds as error bars where there is more than one seed.
@@ -124,7 +127,7 @@ func baselinePlotters(base []baselineStat, maxFlips int) []baselineSeries {
 	}
 	var out []baselineSeries
 	for _, attack := range tables.BaselineAttacks {
-		var d meanMinMax
+		var d errXYs // seed means, bars from the minimum to the maximum
 		multi := false
 		for _, b := range base {
 			if b.attack != attack || b.flips > maxFlips {

@@ -1,104 +1,485 @@
 package results
 
 import (
-	"cmp"
+	"fmt"
 	"image/color"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 
 	"flipcert/tables"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// samplingPair is one q at which both smoothed methods ran at the λ chosen for analytic.
-type samplingPair struct {
-	analytic, sampled *curveSet
+// billionPerSecondYear is a billion samples a second for a year (365.25 days): the scale against
+// which the samples the sampled certificate would need are judged (docs/science.md §12).
+const billionPerSecondYear = 1e9 * 365.25 * 24 * 3600
+
+// samplingGroup is one q of the sampled-against-analytic figure: the analytic certificate at the
+// λ chosen for it, the sampled certificate there for every N, and the rows of
+// mc_vs_analytic.csv there, grouped by N.
+type samplingGroup struct {
+	analytic *curveSet
+	sampled  []*curveSet      // ascending N
+	mcNs     []int            // the N of the comparison rows, ascending
+	mc       [][]tables.MCRow // parallel to mcNs, in file order
 }
 
-// samplingPairs pairs, per q, analytic with sampled at the same λ: among the λ run with both, the
-// one with the largest area under analytic's curve (the λ of Figure 1 when sampled ran there too).
-func samplingPairs(sets []*curveSet, maxFlips int) []samplingPair {
+// samplingGroups pairs, per q, analytic with the sampled certificates at the same λ: among the λ
+// run with both, the one with the largest area under analytic's curve (the λ of Figure 1 when
+// sampled ran there too).
+func samplingGroups(sets []*curveSet, mc []tables.MCRow, maxFlips int) []samplingGroup {
 	both := func(s *curveSet) bool {
-		return s.Method.Kind == tables.Analytic && find(sets, tables.Sampled, s.Q, s.Lambda) != nil
+		return s.Method.Kind == tables.Analytic && len(findKind(sets, tables.Sampled, s.Q, s.Lambda)) > 0
 	}
-	var out []samplingPair
+	var out []samplingGroup
 	for _, a := range best(sets, maxFlips, both) {
-		out = append(out, samplingPair{a, find(sets, tables.Sampled, a.Q, a.Lambda)})
+		g := samplingGroup{analytic: a, sampled: findKind(sets, tables.Sampled, a.Q, a.Lambda)}
+		for _, r := range mc {
+			if r.Q != a.Q || r.Lambda != a.Lambda {
+				continue
+			}
+			i, found := slices.BinarySearch(g.mcNs, r.N)
+			if !found {
+				g.mcNs = slices.Insert(g.mcNs, i, r.N)
+				g.mc = slices.Insert(g.mc, i, nil)
+			}
+			g.mc[i] = append(g.mc[i], r)
+		}
+		out = append(out, g)
 	}
 	return out
 }
 
-// sampledVsAnalyticFigure compares the Monte Carlo certificate with the analytic one: left, both
-// certified-accuracy curves per q; right, each test point's sampled radius against its analytic
-// radius, with the diagonal.
-func sampledVsAnalyticFigure(pairs []samplingPair, maxFlips int) figure {
-	curves := newPlot(flipsLabel, certAccLabel)
-	addGrid(curves)
-	curves.X.Min, curves.X.Max = 0, float64(maxFlips)
-	curves.Y.Min, curves.Y.Max = 0, 1
-	curves.Y.Tick.Marker = unitTicks
-	curvesLeg := legendGrid{cols: 2}
-
-	scatter := newPlot("Analytic radius (flips)", "Sampled radius (flips)")
-	addGrid(scatter)
-	scatterLeg := legendGrid{cols: 2}
-	lo, hi := math.Inf(1), math.Inf(-1)
-
-	for i, pr := range pairs {
-		col := qColour(i, len(pairs))
-		a := curveLine(pr.analytic, maxFlips, false, lineStyle(col, nil))
-		s := curveLine(pr.sampled, maxFlips, false, lineStyle(col, dotted))
-		curves.Add(a, s)
-		label := "q=" + fmtParam(pr.analytic.Q) + ", λ=" + fmtParam(pr.analytic.Lambda)
-		curvesLeg.entries = append(curvesLeg.entries,
-			entry{label + ", analytic", []plot.Thumbnailer{a}},
-			entry{label + ", sampled", []plot.Thumbnailer{s}})
-
-		var xys plotter.XYs
-		for idx, ra := range pr.analytic.byIndex {
-			if rs, ok := pr.sampled.byIndex[idx]; ok {
-				xys = append(xys, plotter.XY{X: float64(ra), Y: float64(rs)})
-			}
-		}
-		sortXYs(xys) // map order is random; the drawing must not be
-		for _, p := range xys {
-			lo, hi = min(lo, p.X, p.Y), max(hi, p.X, p.Y)
-		}
-		sc, _ := plotter.NewScatter(xys)
-		r, g, b, _ := col.RGBA()
-		sc.GlyphStyle = draw.GlyphStyle{
-			Color:  color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 0x99},
-			Radius: vg.Points(1.2),
-			Shape:  draw.CircleGlyph{},
-		}
-		scatter.Add(sc)
-		thumb := *sc
-		thumb.GlyphStyle.Radius = vg.Points(2)
-		scatterLeg.entries = append(scatterLeg.entries, entry{label, []plot.Thumbnailer{&thumb}})
+// sampleCount is the N of a sampled method: from its name, else the config's (largest) N; 0
+// when neither says.
+func sampleCount(m tables.Method, man manifest) int {
+	if m.Samples > 0 {
+		return m.Samples
 	}
-	if lo <= hi {
-		diag, _ := plotter.NewLine(plotter.XYs{{X: lo, Y: lo}, {X: hi, Y: hi}})
-		diag.LineStyle = draw.LineStyle{Color: midGrey, Width: vg.Points(0.8), Dashes: dashed}
-		scatter.Add(diag)
-		scatterLeg.entries = append(scatterLeg.entries, entry{"sampled = analytic", []plot.Thumbnailer{diag}})
+	return man.largestN()
+}
+
+// largestComparedN is the largest N of the comparison rows, else the config's; 0 when neither
+// names one.
+func largestComparedN(groups []samplingGroup, man manifest) int {
+	n := man.largestN()
+	for _, g := range groups {
+		if len(g.mcNs) > 0 {
+			n = max(n, g.mcNs[len(g.mcNs)-1])
+		}
+	}
+	return n
+}
+
+// samplingNs lists every N of the groups, ascending: line and glyph styles follow its order.
+func samplingNs(groups []samplingGroup, man manifest) []int {
+	var ns []int
+	for _, g := range groups {
+		for _, s := range g.sampled {
+			ns = append(ns, sampleCount(s.Method, man))
+		}
+		ns = append(ns, g.mcNs...)
+	}
+	slices.Sort(ns)
+	return slices.Compact(ns)
+}
+
+// Styles of the N of a sweep, in ascending N (cycling past four): dashes in panel (a), glyphs in
+// panel (b).
+var (
+	nDashes = [][]vg.Length{dotted, dashed, {vg.Points(5), vg.Points(1.5), vg.Points(1), vg.Points(1.5)}, {vg.Points(7), vg.Points(2.5)}}
+	nGlyphs = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.TriangleGlyph{}, draw.SquareGlyph{}, draw.PyramidGlyph{}}
+	alarm   = rgb(0xE00000) // contradictions: a red outside the Okabe-Ito set
+)
+
+func nLabel(n int) string {
+	if n == 0 {
+		return "sampled"
+	}
+	return "sampled, N=" + fmtParam(float64(n))
+}
+
+// mcPoint is one row of panel (b) in log₁₀ units.
+type mcPoint struct {
+	x, y, lo, hi float64 // log₁₀ of the bound, of wrong/N and of the interval's ends
+	contradicts  bool
+}
+
+// observed returns the rows with wrong > 0 in log₁₀ units; x is −Inf where the bound underflows
+// even as a log₁₀, which the panel clamps to its edge.
+func observed(rows []tables.MCRow) []mcPoint {
+	var out []mcPoint
+	for _, r := range rows {
+		if r.Wrong == 0 {
+			continue
+		}
+		out = append(out, mcPoint{
+			x:           r.LogEpsAnalytic / math.Ln10,
+			y:           math.Log10(float64(r.Wrong) / float64(r.N)),
+			lo:          math.Log10(r.WrongLo), // −Inf only if the writer's lower end underflowed
+			hi:          math.Log10(r.WrongHi),
+			contradicts: r.Contradicts(),
+		})
+	}
+	return out
+}
+
+// needed returns log₁₀ N* of the points the analytic certificate certifies, ascending, from the
+// rows of one N (the value does not depend on N).
+func (g samplingGroup) needed() []float64 {
+	if len(g.mc) == 0 {
+		return nil
+	}
+	var v []float64
+	for _, r := range g.mc[len(g.mc)-1] {
+		if !math.IsNaN(r.Log10SamplesNeeded) {
+			v = append(v, r.Log10SamplesNeeded)
+		}
+	}
+	slices.Sort(v)
+	return v
+}
+
+// samplingFigure draws the sampled certificate against the analytic one, up to three panels side
+// by side: (a) certified accuracy against flips on a log(1 + flips) axis, for analytic and every
+// N; and, when mc_vs_analytic.csv was read, (b) the sampled wrong-class rate with its interval
+// against the analytic bound, log₁₀ against log₁₀, with the line y = x, and (c) the empirical
+// distribution of log₁₀ N*, with marks at the largest N and at a billion samples a second for a
+// year. One colour per q; N by dash in (a) and by glyph in (b).
+func samplingFigure(groups []samplingGroup, man manifest) figure {
+	ns := samplingNs(groups, man)
+	styleOf := func(n int) int { return slices.Index(ns, n) % len(nDashes) }
+	haveMC := slices.ContainsFunc(groups, func(g samplingGroup) bool { return len(g.mc) > 0 })
+
+	var colours, styles, marks []entry
+	for i, g := range groups {
+		sw := lineSwatch(qColour(i, len(groups)), nil)
+		colours = append(colours, entry{"q=" + fmtParam(g.analytic.Q) + ", λ=" + fmtParam(g.analytic.Lambda), []plot.Thumbnailer{sw}})
+	}
+	styles = append(styles, entry{"analytic", []plot.Thumbnailer{lineSwatch(black, nil)}})
+	for _, n := range ns {
+		th := []plot.Thumbnailer{lineSwatch(black, nDashes[styleOf(n)])}
+		if haveMC {
+			th = append(th, glyphSwatch(black, nGlyphs[styleOf(n)]))
+		}
+		styles = append(styles, entry{nLabel(n), th})
 	}
 
-	curvesLeg, scatterLeg = curvesLeg.fit(pageWidth/2), scatterLeg.fit(pageWidth/2)
-	lh := max(curvesLeg.height(), scatterLeg.height())
-	h := 2.5*vg.Inch + lh
-	return figure{w: pageWidth, h: h, draw: func(c draw.Canvas) {
-		c = draw.Crop(c, 0, -margin, vg.Points(4), -vg.Points(6))
-		tiles := draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Points(18)}
-		plotWithLegend(tiles.At(c, 0, 0), curves, curvesLeg, lh)
-		plotWithLegend(tiles.At(c, 1, 0), scatter, scatterLeg, lh)
+	// (a) certified accuracy, small radii readable.
+	a := newPlot("Flipped labels (log scale)", certAccLabel)
+	a.Title.Text = "(a) Certified accuracy"
+	addGrid(a)
+	setLog1pX(a, float64(man.maxFlips))
+	a.Y.Min, a.Y.Max = 0, 1
+	a.Y.Tick.Marker = unitTicks
+	for i, g := range groups {
+		col := qColour(i, len(groups))
+		for _, s := range g.sampled {
+			l := curveLine(s, man.maxFlips, false, lineStyle(col, nDashes[styleOf(sampleCount(s.Method, man))]))
+			log1pXYs(l.XYs)
+			a.Add(l)
+		}
+		l := curveLine(g.analytic, man.maxFlips, false, lineStyle(col, nil))
+		log1pXYs(l.XYs)
+		a.Add(l)
+	}
+	panels := []*plot.Plot{a}
+
+	if haveMC {
+		b, contradictions := wrongRatePanel(groups, styleOf)
+		c := samplesNeededPanel(groups, largestComparedN(groups, man))
+		panels = append(panels, b, c)
+		marks = append(marks, entry{"(b) estimate = bound", []plot.Thumbnailer{lineSwatch(midGrey, dashed)}})
+		if contradictions > 0 {
+			marks = append(marks, entry{"(b) contradiction", []plot.Thumbnailer{contradictionRing()}})
+		}
+	}
+
+	w := pageWidth
+	if len(panels) == 1 {
+		w = columnWidth
+	}
+	leg := legendRows([][]entry{colours, styles, marks}, w-margin)
+	lh := leg.height()
+	h := 2.4*vg.Inch + lh
+	return figure{w: w, h: h, draw: func(c draw.Canvas) {
+		c = draw.Crop(c, 0, -margin, vg.Points(2), -vg.Points(4))
+		pc := draw.Crop(c, 0, 0, lh, 0)
+		tiles := draw.Tiles{Rows: 1, Cols: len(panels), PadX: vg.Points(16)}
+		for i, p := range panels {
+			p.Draw(tiles.At(pc, i, 0))
+		}
+		lc := c
+		lc.Max.Y = c.Min.Y + lh - gap
+		leg.draw(lc)
 	}}
 }
 
-// sortXYs orders points by x, then y.
-func sortXYs(xys plotter.XYs) {
-	slices.SortFunc(xys, func(a, b plotter.XY) int { return cmp.Or(cmp.Compare(a.X, b.X), cmp.Compare(a.Y, b.Y)) })
+// wrongRatePanel is panel (b): every observed rate (wrong > 0) with its interval against the
+// analytic bound, both as log₁₀, on equal axes with the line y = x. Points whose bound lies left
+// of the axis are drawn on its edge; contradictions get a red ring. It returns the panel and the
+// number of contradictions drawn.
+func wrongRatePanel(groups []samplingGroup, styleOf func(int) int) (*plot.Plot, int) {
+	p := newPlot("Analytic bound, log10 ε", "Sampled rate, log10(wrong/N)")
+	p.Title.Text = "(b) Wrong-class probability"
+	addGrid(p)
+	p.X.Tick.Marker, p.Y.Tick.Marker = log10Ticks{}, log10Ticks{}
+
+	lo := 0.0
+	for _, g := range groups {
+		for _, rows := range g.mc {
+			for _, pt := range observed(rows) {
+				lo = min(lo, pt.y, nonInf(pt.lo, pt.y))
+				if !pt.contradicts { // a safe point has x ≥ lo ≥ the axis end
+					lo = min(lo, pt.x)
+				}
+			}
+		}
+	}
+	lo = math.Floor(lo - 0.25)
+	if lo > -1 {
+		lo = -1
+	}
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = lo, 0, lo, 0
+
+	unsafe, _ := plotter.NewPolygon(plotter.XYs{{X: lo, Y: lo}, {X: 0, Y: 0}, {X: lo, Y: 0}})
+	unsafe.Color = rgb(0xFBE9E7)
+	unsafe.LineStyle.Width = 0
+	p.Add(unsafe)
+	diag, _ := plotter.NewLine(plotter.XYs{{X: lo, Y: lo}, {X: 0, Y: 0}})
+	diag.LineStyle = draw.LineStyle{Color: midGrey, Width: vg.Points(0.8), Dashes: dashed}
+	p.Add(diag)
+
+	var rings plotter.XYs
+	for i, g := range groups {
+		col := qColour(i, len(groups))
+		for j, rows := range g.mc {
+			var d errXYs // the bars run from the interval's lower to its upper end
+			for _, pt := range observed(rows) {
+				x := max(pt.x, lo) // −Inf and far-left bounds sit on the edge
+				d.XYs = append(d.XYs, plotter.XY{X: x, Y: pt.y})
+				d.lo = append(d.lo, pt.y-max(nonInf(pt.lo, lo), lo))
+				d.hi = append(d.hi, pt.hi-pt.y)
+				if pt.contradicts {
+					rings = append(rings, plotter.XY{X: x, Y: pt.y})
+				}
+			}
+			if len(d.XYs) == 0 {
+				continue
+			}
+			eb, _ := plotter.NewYErrorBars(d)
+			eb.LineStyle = draw.LineStyle{Color: fade(col, 0.45), Width: vg.Points(0.5)}
+			eb.CapWidth = 0
+			sc, _ := plotter.NewScatter(d.XYs)
+			sc.GlyphStyle = draw.GlyphStyle{Color: fade(col, 0.8), Radius: vg.Points(1.6), Shape: nGlyphs[styleOf(g.mcNs[j])]}
+			p.Add(eb, sc)
+		}
+	}
+	if len(rings) > 0 {
+		sc, _ := plotter.NewScatter(rings)
+		sc.GlyphStyle = contradictionRing().GlyphStyle
+		p.Add(sc)
+	}
+	return p, len(rings)
+}
+
+// nonInf returns v, or alt where v is infinite.
+func nonInf(v, alt float64) float64 {
+	if math.IsInf(v, 0) {
+		return alt
+	}
+	return v
+}
+
+// samplesNeededPanel is panel (c): per q, the share of the points the analytic certificate
+// certifies whose log₁₀ N* is at most x, on a log(1 + x) axis, with marks at the largest N run
+// and at a billion samples a second for a year.
+func samplesNeededPanel(groups []samplingGroup, largestN int) *plot.Plot {
+	p := newPlot("log10 N* (log scale)", "Share of certified points")
+	p.Title.Text = "(c) Samples to match analytic"
+	addGrid(p)
+	year := math.Log10(billionPerSecondYear)
+	hi := 1.5 * year
+	for _, g := range groups {
+		if v := g.needed(); len(v) > 0 {
+			hi = max(hi, v[len(v)-1])
+		}
+	}
+	setLog1pX(p, hi)
+	p.Y.Min, p.Y.Max = 0, 1
+	p.Y.Tick.Marker = unitTicks
+	for i, g := range groups {
+		v := g.needed()
+		if len(v) == 0 {
+			continue
+		}
+		xys := plotter.XYs{{X: 0, Y: 0}}
+		for k, x := range v {
+			if k+1 < len(v) && v[k+1] == x {
+				continue // ties: one step to the last of them
+			}
+			xys = append(xys, plotter.XY{X: x, Y: float64(k+1) / float64(len(v))})
+		}
+		xys = append(xys, plotter.XY{X: hi, Y: 1})
+		l, _ := plotter.NewLine(log1pXYs(xys))
+		l.LineStyle = lineStyle(qColour(i, len(groups)), nil)
+		l.StepStyle = plotter.PostStep
+		p.Add(l)
+	}
+	marks := []struct {
+		x     float64
+		label string
+	}{{year, "a billion samples/s for a year"}}
+	if largestN > 0 {
+		marks = append([]struct {
+			x     float64
+			label string
+		}{{math.Log10(float64(largestN)), "largest N run: " + fmtParam(float64(largestN))}}, marks...)
+	}
+	var lab plotter.XYLabels
+	var styles []text.Style
+	for _, m := range marks {
+		x := math.Log1p(m.x)
+		l, _ := plotter.NewLine(plotter.XYs{{X: x, Y: 0}, {X: x, Y: 1}})
+		l.LineStyle = draw.LineStyle{Color: darkGrey, Width: vg.Points(0.8), Dashes: dashed}
+		p.Add(l)
+		lab.XYs = append(lab.XYs, plotter.XY{X: x, Y: 0.12})
+		lab.Labels = append(lab.Labels, m.label)
+		// Turned a quarter to the left, the text reads upwards from the anchor and lies right of it.
+		sty := textStyle(tickSize)
+		sty.Color = darkGrey
+		sty.Rotation = math.Pi / 2
+		sty.XAlign, sty.YAlign = draw.XLeft, draw.YTop
+		styles = append(styles, sty)
+	}
+	labels, _ := plotter.NewLabels(lab)
+	labels.TextStyle = styles
+	labels.Offset = vg.Point{X: vg.Points(1.5)}
+	p.Add(labels)
+	return p
+}
+
+// lineSwatch is a legend thumbnail: a short line of the house width.
+func lineSwatch(c color.Color, dashes []vg.Length) *plotter.Line {
+	return &plotter.Line{LineStyle: lineStyle(c, dashes)}
+}
+
+// glyphSwatch is a legend thumbnail: one glyph of panel (b).
+func glyphSwatch(c color.Color, shape draw.GlyphDrawer) *plotter.Scatter {
+	return &plotter.Scatter{GlyphStyle: draw.GlyphStyle{Color: c, Radius: vg.Points(2), Shape: shape}}
+}
+
+// contradictionRing marks a contradiction: a red ring around the point.
+func contradictionRing() *plotter.Scatter {
+	return &plotter.Scatter{GlyphStyle: draw.GlyphStyle{Color: alarm, Radius: vg.Points(3.5), Shape: draw.RingGlyph{}}}
+}
+
+// samplingCaption says what the panels show, how λ was chosen, and, for panel (b), how many
+// points it leaves out for wrong = 0 and where their intervals end.
+func samplingCaption(groups []samplingGroup, man manifest) string {
+	var b strings.Builder
+	b.WriteString("Sampled (Monte Carlo) against analytic certificates, one colour per q, at the λ with " +
+		"the largest area under the analytic curve among the λ run with both. (a) Certified accuracy " +
+		"(tight radius) against the number of flipped labels on a log(1 + flips) axis: analytic solid, " +
+		"the sampled certificate dashed or dotted by N. ")
+	if !slices.ContainsFunc(groups, func(g samplingGroup) bool { return len(g.mc) > 0 }) {
+		b.WriteString("The run wrote no mc_vs_analytic.csv, so the point-by-point comparison is not drawn.")
+		return b.String()
+	}
+	conf := "1 − α/m"
+	if man.alpha > 0 {
+		conf = "1 − " + tables.FormatFloat(man.alpha) + "/m"
+	}
+	fmt.Fprintf(&b, "(b) Each test point's share of sampled predictions that differ from the analytic "+
+		"certificate's class (wrong/N, one glyph per N) against the analytic bound ε on that probability, "+
+		"both as log₁₀, with the exact Clopper-Pearson interval at confidence %s (m test points per q, λ "+
+		"and N) as bars. The analytic bound is safe where points sit on or below the dashed line y = x; "+
+		"a point contradicts it only if its whole interval lies above the line (red ring, on the left edge "+
+		"when its bound lies beyond the axis). ", conf)
+	var zeros []string
+	zeroRows, below := 0, 0
+	for _, n := range samplingNsOfMC(groups) {
+		count, rows := 0, 0
+		uLo, uHi := math.Inf(1), math.Inf(-1)
+		for _, g := range groups {
+			for j, rs := range g.mc {
+				if g.mcNs[j] != n {
+					continue
+				}
+				for _, r := range rs {
+					rows++
+					if r.Wrong > 0 {
+						continue
+					}
+					count++
+					uLo, uHi = min(uLo, r.WrongHi), max(uHi, r.WrongHi)
+					if r.LogEpsAnalytic < math.Log(r.WrongHi) {
+						below++
+					}
+				}
+			}
+		}
+		zeroRows += count
+		if count == 0 {
+			continue
+		}
+		ends := fmtShort(uLo)
+		if uHi != uLo {
+			ends = fmtShort(uLo) + "–" + fmtShort(uHi)
+		}
+		zeros = append(zeros, fmt.Sprintf("%d of %d at N=%s (upper end %s)", count, rows, strconv.Itoa(n), ends))
+	}
+	if zeroRows > 0 {
+		fmt.Fprintf(&b, "Points with wrong = 0 have no rate to draw: %s; the analytic bound lies below that "+
+			"upper end for %d of these %d, where no run of that size could tell the bound from zero. ",
+			strings.Join(zeros, ", "), below, zeroRows)
+	} else {
+		b.WriteString("Every point had at least one wrong sampled prediction. ")
+	}
+	b.WriteString("(c) Share of the points the analytic certificate certifies against log₁₀ N*, the fewest " +
+		"samples with which the sampled certificate could certify the analytic radius even with every vote " +
+		"for the top class (log(1 + x) axis); the dashed marks are the largest N run and a billion samples " +
+		"a second for a year (≈ 3.2·10¹⁶).")
+	for i, g := range groups {
+		v := g.needed()
+		if len(v) == 0 {
+			continue
+		}
+		share := func(limit float64) string {
+			// N* ≤ limit as log₁₀ N* ≤ log₁₀ limit; 10⁻¹² absorbs rounding of equal counts and is far
+			// below the step to the next integer for any N under 10¹¹.
+			k, _ := slices.BinarySearch(v, limit+1e-12)
+			return fmtShort(100 * float64(k) / float64(len(v)))
+		}
+		sep := " At q=" + fmtParam(g.analytic.Q) + ", "
+		if i > 0 {
+			sep = "; at q=" + fmtParam(g.analytic.Q) + ", "
+		}
+		b.WriteString(sep)
+		if n := largestComparedN(groups, man); n > 0 {
+			fmt.Fprintf(&b, "%s%% of the %d certified points are within reach of N=%s and ", share(math.Log10(float64(n))), len(v), fmtParam(float64(n)))
+		} else {
+			fmt.Fprintf(&b, "of the %d certified points ", len(v))
+		}
+		fmt.Fprintf(&b, "%s%% within a billion samples a second for a year", share(math.Log10(billionPerSecondYear)))
+	}
+	b.WriteString(".")
+	return b.String()
+}
+
+// samplingNsOfMC lists the N of the comparison rows of the groups, ascending.
+func samplingNsOfMC(groups []samplingGroup) []int {
+	var ns []int
+	for _, g := range groups {
+		ns = append(ns, g.mcNs...)
+	}
+	slices.Sort(ns)
+	return slices.Compact(ns)
 }

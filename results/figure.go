@@ -156,6 +156,30 @@ func (g legendGrid) fit(w vg.Length) legendGrid {
 	return g
 }
 
+// legendRows lays out groups of entries, each group starting a new row, when the longest group
+// fits side by side in width w; otherwise it flows them as fit does.
+func legendRows(groups [][]entry, w vg.Length) legendGrid {
+	var flat legendGrid
+	for _, g := range groups {
+		flat.cols = max(flat.cols, len(g))
+		flat.entries = append(flat.entries, g...)
+	}
+	if fitted := flat.fit(w); fitted.cols < flat.cols {
+		return fitted
+	}
+	padded := legendGrid{cols: flat.cols}
+	for _, g := range groups {
+		if len(g) == 0 {
+			continue
+		}
+		padded.entries = append(padded.entries, g...)
+		for range flat.cols - len(g) {
+			padded.entries = append(padded.entries, entry{})
+		}
+	}
+	return padded
+}
+
 // height is the vertical space the legend needs.
 func (g legendGrid) height() vg.Length {
 	if len(g.entries) == 0 {
@@ -225,16 +249,21 @@ func plotWithLegend(c draw.Canvas, p *plot.Plot, g legendGrid, lh vg.Length) dra
 }
 
 // fmtParam writes a parameter for a legend: shortest exact text, with large round values as
-// m·10ᵏ. Only superscript digits are used: Liberation has no superscript minus.
+// m·10ᵏ when Liberation has the superscript digits of k (it lacks the superscript minus, zero
+// and nine), else as m·1eK.
 func fmtParam(x float64) string {
 	if x >= 1e4 {
 		exp := int(math.Floor(math.Log10(x)))
 		m := x / math.Pow(10, float64(exp))
 		if ms := strconv.FormatFloat(m, 'g', -1, 64); len(ms) <= 3 && m*math.Pow(10, float64(exp)) == x {
-			if ms == "1" {
-				return "10" + superscript(exp)
+			sup, ok := superscript(exp)
+			switch {
+			case !ok:
+				return ms + "e" + strconv.Itoa(exp)
+			case ms == "1":
+				return "10" + sup
 			}
-			return ms + "·10" + superscript(exp)
+			return ms + "·10" + sup
 		}
 	}
 	return tables.FormatFloat(x)
@@ -245,14 +274,19 @@ func fmtPercent(flips, n int) string {
 	return strconv.FormatFloat(float64(flips)/float64(n)*100, 'g', 2, 64)
 }
 
-func superscript(n int) string {
+// superscript writes n ≥ 0 in superscript digits, and reports false when a digit has no glyph
+// in Liberation Sans (0 and 9).
+func superscript(n int) (string, bool) {
 	const digits = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 	sup := []rune(digits)
 	var b strings.Builder
 	for _, d := range strconv.Itoa(n) {
+		if d == '0' || d == '9' {
+			return "", false
+		}
 		b.WriteRune(sup[d-'0'])
 	}
-	return b.String()
+	return b.String(), true
 }
 
 // lineStyle returns a line style of the house width.
@@ -274,4 +308,88 @@ func curveLine(s *curveSet, maxFlips int, kl bool, sty draw.LineStyle) *plotter.
 	l.LineStyle = sty
 	l.StepStyle = plotter.PostStep
 	return l
+}
+
+// fade returns c with opacity a in [0, 1].
+func fade(c color.Color, a float64) color.Color {
+	r, g, b, _ := c.RGBA()
+	return color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: uint8(math.Round(255 * a))}
+}
+
+// A log(1 + x) axis shows counts from 0 to thousands with their small values readable. Data
+// drawn on it are mapped by log1pXYs and the axis runs from log1p of its ends; log1pTicks labels
+// it in the original units. (Mapping the data, rather than giving the axis a plot.Normalizer,
+// keeps gonum centring the axis label on the drawn axis.)
+
+// log1pXYs maps the x of every point to log(1 + x), in place, and returns xys.
+func log1pXYs(xys plotter.XYs) plotter.XYs {
+	for i := range xys {
+		xys[i].X = math.Log1p(xys[i].X)
+	}
+	return xys
+}
+
+// log1pTicks marks 0 and the powers of ten of a log(1 + x) axis, with minor ticks at their
+// multiples 2…9 while there are at most six decades; with more, only every few decades is
+// labelled.
+type log1pTicks struct{}
+
+func (log1pTicks) Ticks(lo, hi float64) []plot.Tick {
+	lo, hi = math.Expm1(lo), math.Expm1(hi)
+	tick := func(v float64, label string) plot.Tick { return plot.Tick{Value: math.Log1p(v), Label: label} }
+	var ts []plot.Tick
+	if lo <= 0 {
+		ts = append(ts, tick(0, "0"))
+	}
+	top := int(math.Floor(math.Log10(hi)))
+	every := max(1, (top+5)/6)
+	for k := 0; k <= top; k++ {
+		v := math.Pow(10, float64(k))
+		if v >= lo {
+			label := ""
+			if k%every == 0 {
+				label = fmtParam(v)
+			}
+			ts = append(ts, tick(v, label))
+		}
+		if top > 6 {
+			continue
+		}
+		for d := 2.0; d <= 9; d++ {
+			if w := d * v; w >= lo && w <= hi {
+				ts = append(ts, tick(w, ""))
+			}
+		}
+	}
+	return ts
+}
+
+// setLog1pX makes the x axis of p a log(1 + x) axis from 0 to hi.
+func setLog1pX(p *plot.Plot, hi float64) {
+	p.X.Min, p.X.Max = 0, math.Log1p(hi)
+	p.X.Tick.Marker = log1pTicks{}
+}
+
+// log10Ticks mark an axis of log₁₀ values at whole numbers: a labelled tick every 1, 2, 5, 10, …
+// decades (at most about six labels), with a minor tick at every decade between them while
+// there are at most 40; labels use a true minus sign (and v+0 turns a −0 into 0).
+type log10Ticks struct{}
+
+func (log10Ticks) Ticks(lo, hi float64) []plot.Tick {
+	step := 1.0
+	for k := 0; (hi-lo)/step > 6; k++ {
+		step *= []float64{2, 2.5, 2}[k%3] // 1, 2, 5, 10, 20, 50, …
+	}
+	minor := hi-lo <= 40
+	var ts []plot.Tick
+	for v := math.Ceil(lo); v <= hi; v++ {
+		t := plot.Tick{Value: v}
+		if math.Mod(v, step) == 0 {
+			t.Label = strings.Replace(strconv.FormatFloat(v+0, 'f', 0, 64), "-", "−", 1)
+		} else if !minor {
+			continue
+		}
+		ts = append(ts, t)
+	}
+	return ts
 }

@@ -2,7 +2,6 @@ package results
 
 import (
 	"errors"
-
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,18 +13,25 @@ import (
 	"flipcert/tables"
 )
 
-// Names of the figures Render may write, each as .svg and .png.
+// Names of the figures Render may write, each as .svg and .png, and of the tables it adds when
+// the run has what they summarize.
 const (
-	certAccName  = "certified_accuracy"
-	samplingName = "sampled_vs_analytic"
-	ablationName = "ablation"
+	certAccName       = "certified_accuracy"
+	samplingName      = "sampled_vs_analytic"
+	ablationName      = "ablation"
+	tightnessName     = "tightness"
+	mcCheckFile       = "mc_check.csv"       // per q, λ and N: comparisons, contradictions, samples needed
+	costsFile         = "costs.csv"          // per method, q and λ: seconds, and per test point
+	attackSummaryFile = "attack_summary.csv" // per method, q and λ: attack sizes and violations
 )
 
 // inputs are the parsed, checked contents of an output directory.
 type inputs struct {
 	manifest manifest
-	sets     []*curveSet
+	sets     []*curveSet // with their attacks, when attack.csv has them
 	baseline []baselineStat
+	mc       []tables.MCRow // nil without mc_vs_analytic.csv
+	explain  []explainImage
 }
 
 // readInputs reads and validates every input file of dir.
@@ -42,103 +48,213 @@ func readInputs(dir string) (inputs, error) {
 	if err != nil {
 		return inputs{}, err
 	}
-	return inputs{manifest: m, sets: groupPoints(points), baseline: aggregateBaseline(base)}, nil
+	mc, err := readMC(dir)
+	if err != nil {
+		return inputs{}, err
+	}
+	sets := groupPoints(points)
+	attacks, attackPath, err := readAttack(dir)
+	if err != nil {
+		return inputs{}, err
+	}
+	if err := attachAttacks(sets, attacks, attackPath, m.nTrain); err != nil {
+		return inputs{}, err
+	}
+	explain, err := readExplain(dir)
+	if err != nil {
+		return inputs{}, err
+	}
+	return inputs{manifest: m, sets: sets, baseline: aggregateBaseline(base), mc: mc, explain: explain}, nil
+}
+
+// derived are the tables computed from the inputs; the optional ones are nil when the run has
+// nothing for them.
+type derived struct {
+	summary []summaryRow
+	mc      []mcStat
+	costs   []costRow
+	attacks []attackStat
+}
+
+func derive(in inputs) derived {
+	return derived{
+		summary: summarize(in.sets),
+		mc:      mcStats(in.mc),
+		costs:   costRows(in.manifest.costs),
+		attacks: attackStats(in.sets),
+	}
 }
 
 // WriteTables reads the experiment outputs in dir (points.csv, manifest.json and, if present,
-// baseline.csv) and writes the tables derived from them: certified_accuracy.csv, summary.csv and
-// summary.md. Malformed or inconsistent input yields a *tables.ParseError naming the file and line.
+// baseline.csv, mc_vs_analytic.csv and attack.csv) and writes the tables derived from them:
+// certified_accuracy.csv, summary.csv and summary.md, and mc_check.csv, costs.csv and
+// attack_summary.csv when the run has what they summarize (a stale copy is removed otherwise).
+// Malformed or inconsistent input yields a *tables.ParseError naming the file and line.
 func WriteTables(dir string) error {
 	in, err := readInputs(dir)
 	if err != nil {
 		return err
 	}
-	return writeTables(dir, in)
+	_, err = writeTables(dir, in)
+	return err
 }
 
-func writeTables(dir string, in inputs) error {
+func writeTables(dir string, in inputs) (derived, error) {
+	d := derive(in)
 	if err := atomicfile.WriteBytes(filepath.Join(dir, tables.CertifiedAccFile), certifiedAccuracyCSV(in.sets, in.manifest.maxFlips)); err != nil {
+		return d, err
+	}
+	if err := atomicfile.WriteBytes(filepath.Join(dir, tables.SummaryCSVFile), recordsCSV(summaryRecords(d.summary, tables.FormatFloat))); err != nil {
+		return d, err
+	}
+	if err := atomicfile.WriteBytes(filepath.Join(dir, tables.SummaryMDFile), summaryMarkdown(d)); err != nil {
+		return d, err
+	}
+	for _, t := range []struct {
+		name string
+		recs [][]string
+		ok   bool
+	}{
+		{mcCheckFile, mcRecords(d.mc, fmtExact), d.mc != nil},
+		{costsFile, costRecords(d.costs, fmtExact), d.costs != nil},
+		{attackSummaryFile, attackRecords(d.attacks, fmtExact), d.attacks != nil},
+	} {
+		var err error
+		if t.ok {
+			err = atomicfile.WriteBytes(filepath.Join(dir, t.name), recordsCSV(t.recs))
+		} else {
+			err = removeStale(filepath.Join(dir, t.name))
+		}
+		if err != nil {
+			return d, err
+		}
+	}
+	return d, nil
+}
+
+// removeStale removes a file an earlier render wrote and this one does not; a missing file is fine.
+func removeStale(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	rows := summarize(in.sets)
-	if err := atomicfile.WriteBytes(filepath.Join(dir, tables.SummaryCSVFile), summaryCSV(rows)); err != nil {
-		return err
+	return nil
+}
+
+// writeFigure writes f as name.svg and name.png and returns it for the report; with f nil it
+// removes stale copies instead and returns nil.
+func writeFigure(dir, name, title, caption string, f *figure) (*reportFigure, error) {
+	if f == nil {
+		for _, ext := range []string{".svg", ".png"} {
+			if err := removeStale(filepath.Join(dir, name+ext)); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
 	}
-	return atomicfile.WriteBytes(filepath.Join(dir, tables.SummaryMDFile), summaryMarkdown(rows))
+	svg, err := f.svg()
+	if err != nil {
+		return nil, fmt.Errorf("results: %s.svg: %w", name, err)
+	}
+	png, err := f.png()
+	if err != nil {
+		return nil, fmt.Errorf("results: %s.png: %w", name, err)
+	}
+	if err := atomicfile.WriteBytes(filepath.Join(dir, name+".svg"), svg); err != nil {
+		return nil, err
+	}
+	if err := atomicfile.WriteBytes(filepath.Join(dir, name+".png"), png); err != nil {
+		return nil, err
+	}
+	return &reportFigure{Title: title, SVG: name + ".svg", PNG: name + ".png", Caption: caption}, nil
 }
 
 // Render writes the derived tables (see WriteTables) and, beside them, the figures (SVG and PNG)
 // and report.html. Every file is written atomically. Figures that do not apply to the data (no
-// sampled run, no q × λ sweep) are not drawn, and a stale copy from an earlier render is removed.
-// Malformed or inconsistent input yields a *tables.ParseError naming the file and line.
+// sampled run, no attacks, no q × λ sweep) are not drawn, and a stale copy from an earlier render
+// is removed. Malformed or inconsistent input yields a *tables.ParseError naming the file and line.
 func Render(dir string) error {
 	in, err := readInputs(dir)
 	if err != nil {
 		return err
 	}
-	if err := writeTables(dir, in); err != nil {
+	d, err := writeTables(dir, in)
+	if err != nil {
 		return err
 	}
 	m := in.manifest
-	var figs []reportFigure
-	add := func(name, title, caption string, f figure) error {
-		svg, err := f.svg()
-		if err != nil {
-			return fmt.Errorf("results: %s.svg: %w", name, err)
-		}
-		png, err := f.png()
-		if err != nil {
-			return fmt.Errorf("results: %s.png: %w", name, err)
-		}
-		if err := atomicfile.WriteBytes(filepath.Join(dir, name+".svg"), svg); err != nil {
-			return err
-		}
-		if err := atomicfile.WriteBytes(filepath.Join(dir, name+".png"), png); err != nil {
-			return err
-		}
-		figs = append(figs, reportFigure{Title: title, SVG: name + ".svg", PNG: name + ".png", Caption: caption})
-		return nil
-	}
-	drop := func(name string) error {
-		for _, ext := range []string{".svg", ".png"} {
-			if err := os.Remove(filepath.Join(dir, name+ext)); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return err
-			}
-		}
-		return nil
-	}
+	var sections []reportSection
 
-	if err := add(certAccName, "Certified accuracy", certAccCaption(in), certifiedAccuracyFigure(in.sets, in.baseline, m)); err != nil {
-		return err
-	}
-	if pairs := samplingPairs(in.sets, m.maxFlips); len(pairs) > 0 {
-		err = add(samplingName, "Sampled against analytic certificates", samplingCaption,
-			sampledVsAnalyticFigure(pairs, m.maxFlips))
-	} else {
-		err = drop(samplingName)
-	}
+	ca := certifiedAccuracyFigure(in.sets, in.baseline, m)
+	fig, err := writeFigure(dir, certAccName, "Certified accuracy", certAccCaption(in), &ca)
 	if err != nil {
 		return err
 	}
-	if g, method, ok := ablation(in.sets); ok && len(m.heatmapFlips) > 0 {
-		err = add(ablationName, "Ablation over q and λ", ablationCaption(method),
-			ablationFigure(g, m.heatmapFlips, m.nTrain))
-	} else {
-		err = drop(ablationName)
+	sections = append(sections, reportSection{Title: fig.Title, Figures: []reportFigure{*fig}})
+
+	var sf *figure
+	groups := samplingGroups(in.sets, in.mc, m.maxFlips)
+	if len(groups) > 0 {
+		f := samplingFigure(groups, m)
+		sf = &f
 	}
-	if err != nil {
+	if fig, err = writeFigure(dir, samplingName, samplingTitle, samplingCaption(groups, m), sf); err != nil {
 		return err
 	}
+	if sec := samplingSection(fig, d.mc); sec != nil {
+		sections = append(sections, *sec)
+	}
 
-	rows := summarize(in.sets)
+	var tf *figure
+	panels := tightnessPanels(in.sets, m.maxFlips)
+	if len(panels) > 0 {
+		f := tightnessFigure(panels, tightnessXMax(panels, m.maxFlips, m.nTrain))
+		tf = &f
+	}
+	if fig, err = writeFigure(dir, tightnessName, tightnessTitle, tightnessCaption(panels, m.maxFlips, m.nTrain), tf); err != nil {
+		return err
+	}
+	if sec := attackSection(fig, d.attacks); sec != nil {
+		sections = append(sections, *sec)
+	}
+
+	var af *figure
+	g, method, ok := ablation(in.sets)
+	if ok && len(m.heatmapFlips) > 0 {
+		f := ablationFigure(g, m.heatmapFlips, m.nTrain)
+		af = &f
+	}
+	if fig, err = writeFigure(dir, ablationName, "Ablation over q and λ", ablationCaption(method), af); err != nil {
+		return err
+	}
+	if fig != nil {
+		sections = append(sections, reportSection{Title: fig.Title, Figures: []reportFigure{*fig}})
+	}
+
+	sections = append(sections, reportSection{Title: "Summary", Tables: []reportTable{summaryTable(d.summary)},
+		Links: []string{tables.SummaryCSVFile, tables.SummaryMDFile}})
+	if d.costs != nil {
+		sections = append(sections, reportSection{Title: "Cost",
+			Tables: []reportTable{newReportTable(costCaption, costRecords(d.costs, fmtCell))}, Links: []string{costsFile}})
+	}
+	if len(in.explain) > 0 {
+		sec := reportSection{Title: "Explained test points", Notes: []reportNote{{Text: "Pictures written by " +
+			"flipcert explain: the test image and the training images its attack relabels, most influential first."}}}
+		for _, img := range in.explain {
+			sec.Images = append(sec.Images, reportImage{Src: explainDir + "/" + img.file,
+				Caption: explainCaption(img, in.sets, m.digits)})
+		}
+		sections = append(sections, sec)
+	}
+	if b := baselineTable(in.baseline, m.nTrain); b != nil {
+		sections = append(sections, reportSection{Title: "Undefended baseline", Tables: []reportTable{*b}})
+	}
+
 	html, err := renderReport(reportData{
 		Name:     m.name,
 		NTrain:   m.nTrain,
 		NTest:    m.nTest,
 		MaxFlips: m.maxFlips,
-		Figures:  figs,
-		Summary:  summaryTable(rows),
-		Baseline: baselineTable(in.baseline, m.nTrain),
+		Sections: sections,
 	}, m.raw)
 	if err != nil {
 		return err
@@ -146,10 +262,54 @@ func Render(dir string) error {
 	return atomicfile.WriteBytes(filepath.Join(dir, tables.ReportFile), html)
 }
 
-const samplingCaption = "Left: certified accuracy (tight radius) of the analytic (solid) and Monte " +
-	"Carlo (dotted) certificates per q, at the λ with the largest area under the analytic curve among " +
-	"the λ run with both. Right: each " +
-	"test point's sampled radius against its analytic radius; -1 means abstained or not certified."
+// Titles of the report's sections on the sampled certificate and on tightness.
+const (
+	samplingTitle  = "Sampled against analytic certificates"
+	tightnessTitle = "Tightness: certificates against attacks"
+)
+
+// samplingSection is the report's section on the sampled certificate: the figure when drawn, the
+// outcome of the contradiction check, and its table; nil when there is neither.
+func samplingSection(fig *reportFigure, stats []mcStat) *reportSection {
+	if fig == nil && stats == nil {
+		return nil
+	}
+	sec := &reportSection{Title: samplingTitle}
+	if fig != nil {
+		sec.Figures = []reportFigure{*fig}
+	}
+	if stats != nil {
+		n := mcNote(stats)
+		sec.Notes = []reportNote{{Text: n.text, Alert: n.alert}}
+		sec.Tables = []reportTable{newReportTable(mcCaption, mcRecords(stats, fmtCell))}
+		if n.alert {
+			sec.Tables = append(sec.Tables, newReportTable("Contradicting rows (at most "+strconv.Itoa(listLimit)+").",
+				contradictionRecords(stats, listLimit)))
+		}
+		sec.Links = []string{mcCheckFile, tables.MCFile}
+	}
+	return sec
+}
+
+// attackSection is the report's section on tightness: the figure when drawn, the outcome of the
+// flips > radius check, and the attack summary; nil without attacks.
+func attackSection(fig *reportFigure, stats []attackStat) *reportSection {
+	if stats == nil {
+		return nil
+	}
+	n := attackNote(stats)
+	sec := &reportSection{Title: tightnessTitle, Notes: []reportNote{{Text: n.text, Alert: n.alert}},
+		Tables: []reportTable{newReportTable(attackCaption, attackRecords(stats, fmtCell))},
+		Links:  []string{attackSummaryFile, tables.AttackFile}}
+	if fig != nil {
+		sec.Figures = []reportFigure{*fig}
+	}
+	if n.alert {
+		sec.Tables = append(sec.Tables, newReportTable("Violating rows (at most "+strconv.Itoa(listLimit)+").",
+			violationRecords(stats, listLimit)))
+	}
+	return sec
+}
 
 // certAccCaption describes Figure 1: what each style means and how λ was chosen.
 func certAccCaption(in inputs) string {

@@ -20,13 +20,32 @@ type reportTable struct {
 	Numeric []bool
 }
 
+// reportNote is a paragraph; an alert states a failed check and is shown loudly.
+type reportNote struct {
+	Text  string
+	Alert bool
+}
+
+// reportImage is a picture of the output folder, by its path relative to the report.
+type reportImage struct {
+	Src, Caption string
+}
+
+// reportSection is one headed section of the report; Links are sibling files it offers.
+type reportSection struct {
+	Title   string
+	Notes   []reportNote
+	Figures []reportFigure
+	Tables  []reportTable
+	Images  []reportImage
+	Links   []string
+}
+
 type reportData struct {
 	Name          string
 	NTrain, NTest int
 	MaxFlips      int
-	Figures       []reportFigure
-	Summary       reportTable
-	Baseline      *reportTable
+	Sections      []reportSection
 	Manifest      string
 }
 
@@ -42,12 +61,14 @@ body { font-family: system-ui, -apple-system, "Segoe UI", "Liberation Sans", Ari
 h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
 h2 { font-size: 1.2rem; margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; }
 p.meta { color: #555; margin-top: 0; }
+p.alert { color: #fff; background: #c00; font-weight: 700; padding: 0.5rem 0.8rem; }
 figure { margin: 1.5rem 0; }
 figure img { display: block; width: 100%; max-width: 44rem; height: auto; border: 1px solid #eee; }
+figure.pic img { width: auto; max-width: 100%; }
 figcaption { font-size: 0.9rem; color: #333; margin-top: 0.5rem; max-width: 46rem; }
 table { border-collapse: collapse; font-size: 0.85rem; margin: 0.5rem 0 1rem; }
 caption { caption-side: top; text-align: left; font-size: 0.85rem; color: #333; padding-bottom: 0.4rem;
-          max-width: 46rem; }
+          max-width: 46rem; white-space: normal; }
 th, td { padding: 0.25rem 0.6rem; border-bottom: 1px solid #e3e3e3; white-space: nowrap; }
 th { background: #f4f4f4; text-align: left; font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -59,20 +80,20 @@ pre { background: #f7f7f7; border: 1px solid #e3e3e3; padding: 0.8rem; overflow-
 <body>
 <h1>flipcert: {{.Name}}</h1>
 <p class="meta">{{.NTrain}} training points, {{.NTest}} test points; curves up to {{.MaxFlips}} flipped labels.</p>
-{{range .Figures}}
+{{range .Sections}}
 <h2>{{.Title}}</h2>
-<figure>
+{{range .Notes}}<p{{if .Alert}} class="alert"{{end}}>{{if .Alert}}⚠ {{end}}{{.Text}}</p>
+{{end}}{{range .Figures}}<figure>
 <img src="{{.SVG}}" alt="{{.Title}}">
 <figcaption>{{.Caption}} Also as <a href="{{.PNG}}">PNG</a>.</figcaption>
 </figure>
-{{end}}
-<h2>Summary</h2>
-<p>Also as <a href="summary.csv">CSV</a> (full precision) and <a href="summary.md">Markdown</a>.</p>
-{{template "table" .Summary}}
-{{with .Baseline}}
-<h2>Undefended baseline</h2>
-{{template "table" .}}
-{{end}}
+{{end}}{{with .Links}}<p>Also as {{range $i, $l := .}}{{if $i}}, {{end}}<a href="{{$l}}">{{$l}}</a>{{end}}.</p>
+{{end}}{{range .Tables}}{{template "table" .}}
+{{end}}{{range .Images}}<figure class="pic">
+<img src="{{.Src}}" alt="{{.Caption}}">
+<figcaption>{{.Caption}}</figcaption>
+</figure>
+{{end}}{{end}}
 <h2>Manifest</h2>
 <pre>{{.Manifest}}</pre>
 </body>
@@ -86,14 +107,19 @@ pre { background: #f7f7f7; border: 1px solid #e3e3e3; padding: 0.8rem; overflow-
 </table></div>{{end}}
 `))
 
-// summaryTable is the summary as shown in the report, with the Markdown's rounding.
-func summaryTable(rows []summaryRow) reportTable {
-	recs := summaryRecords(rows, fmtShort)
-	t := reportTable{Caption: summaryCaption, Header: recs[0], Rows: recs[1:], Numeric: make([]bool, len(recs[0]))}
+// newReportTable shows records (header first) under a caption, every column but the first
+// right-aligned.
+func newReportTable(caption string, recs [][]string) reportTable {
+	t := reportTable{Caption: caption, Header: recs[0], Rows: recs[1:], Numeric: make([]bool, len(recs[0]))}
 	for i := 1; i < len(t.Numeric); i++ {
 		t.Numeric[i] = true
 	}
 	return t
+}
+
+// summaryTable is the summary as shown in the report, with the Markdown's rounding.
+func summaryTable(rows []summaryRow) reportTable {
+	return newReportTable(summaryCaption, summaryRecords(rows, fmtShort))
 }
 
 // baselineTable shows the undefended network's accuracy under attack, aggregated over seeds.

@@ -2,6 +2,7 @@ package results
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -36,6 +37,17 @@ func render(t *testing.T, f fixture) string {
 	return dir
 }
 
+// tablesOnly writes f and derives its tables alone (WriteTables), for tests of the numbers.
+func tablesOnly(t *testing.T, f fixture) string {
+	t.Helper()
+	dir := t.TempDir()
+	f.write(t, dir)
+	if err := WriteTables(dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 func readCSVFile(t *testing.T, path string) [][]string {
 	t.Helper()
 	raw, err := os.ReadFile(path)
@@ -49,18 +61,23 @@ func readCSVFile(t *testing.T, path string) [][]string {
 	return recs
 }
 
-// methodOrder is the table order of a method name: analytic, sampled, ridge-exact, dpa by k.
+// methodOrder is the table order of a method name: analytic, sampled by N, ridge-exact, dpa by k.
 func methodOrder(m string) int {
+	const kind = 1 << 40
 	switch m {
 	case "analytic":
 		return 0
 	case "sampled":
-		return 1
+		return kind
 	case "ridge-exact":
-		return 2
+		return 2 * kind
+	}
+	if n, ok := strings.CutPrefix(m, "sampled-n"); ok {
+		k, _ := strconv.Atoi(n)
+		return kind + k
 	}
 	k, _ := strconv.Atoi(strings.TrimPrefix(m, "dpa-k"))
-	return 3 + k
+	return 3*kind + k
 }
 
 func parseOr(s string, absent float64) float64 {
@@ -73,7 +90,7 @@ func parseOr(s string, absent float64) float64 {
 
 func TestSummaryMatchesRecomputation(t *testing.T) {
 	f := small()
-	dir := render(t, f)
+	dir := tablesOnly(t, f)
 
 	// Recompute every summary row from the rows the fixture wrote.
 	groups := map[string][]tPoint{}
@@ -87,7 +104,7 @@ func TestSummaryMatchesRecomputation(t *testing.T) {
 	}
 	slices.SortFunc(keys, func(a, b string) int {
 		pa, pb := groups[a][0], groups[b][0]
-		if d := methodOrder(pa.method) - methodOrder(pb.method); d != 0 {
+		if d := cmp.Compare(methodOrder(pa.method), methodOrder(pb.method)); d != 0 {
 			return d
 		}
 		if qa, qb := parseOr(pa.q, -1), parseOr(pb.q, -1); qa != qb {
@@ -166,7 +183,8 @@ func TestSummaryMatchesRecomputation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(string(md), "\n| "); n != len(want)+2 {
+	first, _, _ := strings.Cut(string(md), "\n## ") // the summary table comes before the sections
+	if n := strings.Count(first, "\n| "); n != len(want)+2 {
 		t.Errorf("summary.md has %d table lines, want %d", n, len(want)+2)
 	}
 }
@@ -249,7 +267,12 @@ func TestFigures(t *testing.T) {
 		minBytes int
 	}{
 		{"certified_accuracy", []string{"Number of flipped training labels", "Certified accuracy", "Flipped labels (% of training set)"}, legend, 20000},
-		{"sampled_vs_analytic", []string{"Analytic radius (flips)", "Sampled radius (flips)", "Certified accuracy"}, []string{"sampled = analytic"}, 20000},
+		{"sampled_vs_analytic", []string{"(a) Certified accuracy", "(b) Wrong-class probability", "(c) Samples to match analytic",
+			"Flipped labels (log scale)", "Analytic bound, log10 ε", "Sampled rate, log10(wrong/N)", "log10 N* (log scale)",
+			"largest N run: 2000", "a billion samples/s for a year"},
+			[]string{"analytic", "sampled, N=200", "sampled, N=2000", "(b) estimate = bound", "q=0.05, λ=300", "q=0.2, λ=300"}, 20000},
+		{"tightness", []string{"Analytic certificate", "Sampled certificate, N=2000", "Ridge, exact certificate", "DPA", "Accuracy"},
+			[]string{"certified accuracy (lower bound)", "accuracy under attack (upper bound)", "not yet certified or broken", "k=1200, λ=300"}, 20000},
 		{"ablation", []string{"Flip probability q", "Ridge penalty λ", "0 flipped labels (0%)"}, nil, 10000},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -284,12 +307,17 @@ func TestFigures(t *testing.T) {
 	if n := bytes.Count(svg, []byte(">ridge (exact), λ=")); n != 1 {
 		t.Errorf("%d ridge-exact legend entries, want 1", n)
 	}
+	// Without contradictions, panel (b) has no legend entry for them.
+	svg, _ = os.ReadFile(filepath.Join(dir, "sampled_vs_analytic.svg"))
+	if bytes.Contains(svg, []byte(">(b) contradiction<")) {
+		t.Error("legend names contradictions where there are none")
+	}
 }
 
 var refAttr = regexp.MustCompile(`(?i)\b(?:src|href)\s*=\s*"([^"]*)"`)
 
-// checkReportRefs asserts that report.html refers only to sibling files that exist, and loads
-// nothing from the network.
+// checkReportRefs asserts that report.html refers only to sibling files and pictures in explain/
+// that exist, and loads nothing from the network.
 func checkReportRefs(t *testing.T, dir string) []string {
 	t.Helper()
 	page, err := os.ReadFile(filepath.Join(dir, "report.html"))
@@ -303,8 +331,8 @@ func checkReportRefs(t *testing.T, dir string) []string {
 	for _, m := range refAttr.FindAllSubmatch(page, -1) {
 		ref := string(m[1])
 		refs = append(refs, ref)
-		if strings.Contains(ref, ":") || strings.ContainsAny(ref, "/\\") {
-			t.Errorf("reference %q is not a sibling file", ref)
+		if rest, ok := strings.CutPrefix(ref, "explain/"); strings.Contains(ref, ":") || strings.ContainsAny(rest, "/\\") || !ok && strings.ContainsAny(ref, "/\\") {
+			t.Errorf("reference %q is neither a sibling file nor one of explain/", ref)
 			continue
 		}
 		if _, err := os.Stat(filepath.Join(dir, ref)); err != nil {
@@ -317,7 +345,8 @@ func checkReportRefs(t *testing.T, dir string) []string {
 func TestReportReferences(t *testing.T) {
 	dir := render(t, small())
 	refs := checkReportRefs(t, dir)
-	for _, want := range []string{"certified_accuracy.svg", "sampled_vs_analytic.png", "ablation.svg", "summary.csv"} {
+	for _, want := range []string{"certified_accuracy.svg", "sampled_vs_analytic.png", "ablation.svg", "tightness.svg", "summary.csv",
+		"mc_check.csv", "costs.csv", "attack_summary.csv"} {
 		if !slices.Contains(refs, want) {
 			t.Errorf("report does not reference %s (refs %v)", want, refs)
 		}
@@ -326,8 +355,10 @@ func TestReportReferences(t *testing.T) {
 	// Re-render the same directory with only analytic at one q and λ: the optional figures no
 	// longer apply, their stale files go, and the report stops referring to them.
 	f := small()
-	f.baseline = nil
-	os.Remove(filepath.Join(dir, "baseline.csv"))
+	f.baseline, f.mc, f.attacks, f.costs = nil, nil, nil, nil
+	for _, name := range []string{"baseline.csv", "mc_vs_analytic.csv", "attack.csv"} {
+		os.Remove(filepath.Join(dir, name))
+	}
 	var keep []tPoint
 	for _, p := range f.points {
 		if p.method == "analytic" && p.q == "0.05" && p.lambda == "300" {
@@ -340,7 +371,7 @@ func TestReportReferences(t *testing.T) {
 		t.Fatal(err)
 	}
 	refs = checkReportRefs(t, dir)
-	for _, gone := range []string{"sampled_vs_analytic.svg", "ablation.png"} {
+	for _, gone := range []string{"sampled_vs_analytic.svg", "ablation.png", "tightness.png", "mc_check.csv", "costs.csv", "attack_summary.csv"} {
 		if slices.Contains(refs, gone) {
 			t.Errorf("report still references %s", gone)
 		}
@@ -349,8 +380,14 @@ func TestReportReferences(t *testing.T) {
 		}
 	}
 	page, _ := os.ReadFile(filepath.Join(dir, "report.html"))
-	if bytes.Contains(page, []byte("Undefended baseline")) {
-		t.Error("report shows a baseline section without baseline.csv")
+	for _, section := range []string{"Undefended baseline", "Tightness", "Sampled against analytic", "<h2>Cost</h2>"} {
+		if bytes.Contains(page, []byte(section)) {
+			t.Errorf("report shows %q without its input", section)
+		}
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, "summary.md"))
+	if bytes.Contains(md, []byte("\n## ")) {
+		t.Error("summary.md has sections without their inputs")
 	}
 }
 
@@ -361,7 +398,8 @@ func TestDeterministic(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"summary.csv", "summary.md", "report.html", "certified_accuracy.svg",
-		"sampled_vs_analytic.svg", "ablation.svg", "certified_accuracy.png"} {
+		"sampled_vs_analytic.svg", "ablation.svg", "certified_accuracy.png", "sampled_vs_analytic.png",
+		"tightness.svg", "tightness.png", "mc_check.csv", "costs.csv", "attack_summary.csv"} {
 		x, err := os.ReadFile(filepath.Join(a, name))
 		if err != nil {
 			t.Fatal(err)
@@ -453,7 +491,7 @@ func TestMalformedInput(t *testing.T) {
 // the fixture's rows at every budget.
 func TestCertifiedAccuracyMatchesRecomputation(t *testing.T) {
 	f := small()
-	dir := render(t, f)
+	dir := tablesOnly(t, f)
 	raw, err := os.ReadFile(filepath.Join(dir, "certified_accuracy.csv"))
 	if err != nil {
 		t.Fatal(err)
@@ -464,7 +502,7 @@ func TestCertifiedAccuracyMatchesRecomputation(t *testing.T) {
 	}
 	want := f.certAccRows()
 	slices.SortStableFunc(want, func(a, b string) int {
-		return methodOrder(strings.Split(a, ",")[0]) - methodOrder(strings.Split(b, ",")[0])
+		return cmp.Compare(methodOrder(strings.Split(a, ",")[0]), methodOrder(strings.Split(b, ",")[0]))
 	})
 	if len(got)-1 != len(want) {
 		t.Fatalf("%d rows, want %d", len(got)-1, len(want))
@@ -489,6 +527,9 @@ func TestFmtParam(t *testing.T) {
 		{2.5e7, "2.5·10⁷"},
 		{12345, "12345"},
 		{1e-5, "1e-05"}, // no superscript minus in the font: plain exponent
+		{1e9, "1e9"},    // nor a superscript nine
+		{3e10, "3e10"},  // nor a superscript zero
+		{2e8, "2·10⁸"},
 	} {
 		if got := fmtParam(tc.x); got != tc.want {
 			t.Errorf("fmtParam(%v) = %q, want %q", tc.x, got, tc.want)

@@ -3,6 +3,7 @@ package results
 import (
 	"bytes"
 	"encoding/csv"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -58,20 +59,18 @@ func summaryRecords(rows []summaryRow, format func(float64) string) [][]string {
 	return recs
 }
 
-// summaryCSV renders summary.csv with every float at full precision.
-func summaryCSV(rows []summaryRow) []byte {
+// recordsCSV renders records as CSV.
+func recordsCSV(recs [][]string) []byte {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	_ = w.WriteAll(summaryRecords(rows, tables.FormatFloat)) // a bytes.Buffer does not fail
+	_ = w.WriteAll(recs) // a bytes.Buffer does not fail
 	return buf.Bytes()
 }
 
-// summaryMarkdown renders summary.md: a caption and a Markdown table, text columns left-aligned
-// and numbers right-aligned.
-func summaryMarkdown(rows []summaryRow) []byte {
-	recs := summaryRecords(rows, fmtShort)
+// markdownTable renders records as a Markdown table, the first column left-aligned and the others
+// right-aligned.
+func markdownTable(recs [][]string) string {
 	var b strings.Builder
-	b.WriteString("**Summary.** " + summaryCaption + "\n\n")
 	writeRow := func(cells []string) {
 		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
 	}
@@ -84,6 +83,198 @@ func summaryMarkdown(rows []summaryRow) []byte {
 	writeRow(align)
 	for _, r := range recs[1:] {
 		writeRow(r)
+	}
+	return b.String()
+}
+
+// fmtCell formats a measurement for reading; NaN (nothing to measure) is a dash.
+func fmtCell(x float64) string {
+	if math.IsNaN(x) {
+		return "–"
+	}
+	return fmtShort(x)
+}
+
+// fmtExact formats a measurement at full precision; NaN is an empty cell.
+func fmtExact(x float64) string {
+	if math.IsNaN(x) {
+		return ""
+	}
+	return tables.FormatFloat(x)
+}
+
+// qCell is q as a table writes it: exact, empty for unsmoothed methods.
+func qCell(s tables.Setting) string {
+	if s.Method.Kind.Smoothed() {
+		return tables.FormatFloat(s.Q)
+	}
+	return ""
+}
+
+// note is a statement above a table; an alert is a check that failed, shown loudly.
+type note struct {
+	text  string
+	alert bool
+}
+
+// markdown renders n as a paragraph, an alert in bold behind a warning sign.
+func (n note) markdown() string {
+	if n.alert {
+		return "**⚠ " + n.text + "**\n\n"
+	}
+	return n.text + "\n\n"
+}
+
+// Captions of the tables added to the summary.
+const (
+	mcCaption = "One row per q, λ and number of samples N of mc_vs_analytic.csv. points: test points " +
+		"compared; observed: points with at least one sampled prediction other than the analytic " +
+		"certificate's class (wrong > 0); contradictions: points whose Clopper-Pearson interval on the " +
+		"wrong-class probability lies wholly above the analytic bound (wrong_lower > exp(log_eps_analytic)), " +
+		"which must be 0; certified: points the analytic certificate certifies; within_n: those whose " +
+		"analytic radius the sampled certificate could certify with N samples (N* ≤ N); " +
+		"median_log10_samples_needed: the median of log₁₀ N* over the certified points."
+	costCaption = "Wall time per method, q and λ from the manifest: seconds over all test points and per " +
+		"test point. For the sampled certificate at N, the time until the N-th sample of one nested pass; " +
+		"for certificates computed from the kernel vectors (analytic, ridge-exact), their share of that " +
+		"pass, kernel included."
+	attackCaption = "One row per method, q and λ of attack.csv. correct: correctly predicted test points; " +
+		"attacked: those for which an attack changing the prediction was found, unattacked: those where " +
+		"none was found within the training set, proven: attacked points whose change is proven " +
+		"(deterministically, or with probability 1 − alpha for the sampled certificate). median_attack " +
+		"is the median attack size (flips) over the attacked points; median_ratio the median of " +
+		"flips / (radius + 1) over the same points (1 means the certificate is tight). violations counts " +
+		"rows of any prediction with a certified radius (radius ≥ 0) whose attack is no larger (flips ≤ " +
+		"radius), which must be 0."
+)
+
+// mcRecords lays out the Monte Carlo check, header first.
+func mcRecords(stats []mcStat, format func(float64) string) [][]string {
+	recs := [][]string{{"q", "lambda", "n", "points", "observed", "contradictions", "certified", "within_n", "median_log10_samples_needed"}}
+	for _, st := range stats {
+		recs = append(recs, []string{tables.FormatFloat(st.q), tables.FormatFloat(st.lambda), strconv.Itoa(st.n),
+			strconv.Itoa(st.points), strconv.Itoa(st.observed), strconv.Itoa(len(st.contradicting)),
+			strconv.Itoa(st.certified), strconv.Itoa(st.withinN), format(st.medNeeded)})
+	}
+	return recs
+}
+
+// contradictionRecords lists up to limit contradicting rows, header first.
+func contradictionRecords(stats []mcStat, limit int) [][]string {
+	recs := [][]string{{"q", "lambda", "n", "index", "wrong", "wrong_lower", "log_eps_analytic"}}
+	for _, st := range stats {
+		for _, r := range st.contradicting {
+			if len(recs) > limit {
+				return recs
+			}
+			recs = append(recs, []string{tables.FormatFloat(r.Q), tables.FormatFloat(r.Lambda), strconv.Itoa(r.N),
+				strconv.Itoa(r.Index), strconv.Itoa(r.Wrong), tables.FormatFloat(r.WrongLo), tables.FormatFloat(r.LogEpsAnalytic)})
+		}
+	}
+	return recs
+}
+
+// mcNote states the outcome of the check plainly.
+func mcNote(stats []mcStat) note {
+	rows := 0
+	for _, st := range stats {
+		rows += st.points
+	}
+	if k := contradictions(stats); k > 0 {
+		return note{fmt.Sprintf("CONTRADICTIONS: %d of the %d rows of %s have an interval wholly above the "+
+			"analytic bound (wrong_lower > exp(log_eps_analytic)): the samples show more wrong predictions "+
+			"than the bound allows. A sound bound gives this in one (q, λ, N) with probability at most "+
+			"alpha; more than that points to a bug.", k, rows, tables.MCFile), true}
+	}
+	return note{fmt.Sprintf("No contradictions: in none of the %d rows of %s does the interval on the sampled "+
+		"wrong-class probability lie wholly above the analytic bound.", rows, tables.MCFile), false}
+}
+
+// costRecords lays out the costs, header first.
+func costRecords(rows []costRow, format func(float64) string) [][]string {
+	recs := [][]string{{"method", "q", "lambda", "points", "seconds", "seconds_per_point"}}
+	for _, c := range rows {
+		recs = append(recs, []string{c.Method.String(), qCell(c.Setting), tables.FormatFloat(c.Lambda),
+			strconv.Itoa(c.points), format(c.seconds), format(c.perPoint())})
+	}
+	return recs
+}
+
+// attackRecords lays out the attack summary, header first.
+func attackRecords(stats []attackStat, format func(float64) string) [][]string {
+	recs := [][]string{{"method", "q", "lambda", "points", "correct", "attacked", "unattacked", "proven",
+		"median_attack", "median_ratio", "violations"}}
+	for _, st := range stats {
+		recs = append(recs, []string{st.Method.String(), qCell(st.Setting), tables.FormatFloat(st.Lambda),
+			strconv.Itoa(st.points), strconv.Itoa(st.correct), strconv.Itoa(st.attacked), strconv.Itoa(st.unattacked),
+			strconv.Itoa(st.proven), format(st.medAttack), format(st.medRatio), strconv.Itoa(len(st.violations))})
+	}
+	return recs
+}
+
+// violationRecords lists up to limit rows with flips ≤ radius, header first.
+func violationRecords(stats []attackStat, limit int) [][]string {
+	recs := [][]string{{"method", "q", "lambda", "index", "radius", "flips"}}
+	for _, st := range stats {
+		for _, v := range st.violations {
+			if len(recs) > limit {
+				return recs
+			}
+			recs = append(recs, []string{v.Method.String(), qCell(v.Setting), tables.FormatFloat(v.Lambda),
+				strconv.Itoa(v.index), strconv.Itoa(v.radius), strconv.Itoa(v.flips)})
+		}
+	}
+	return recs
+}
+
+// attackNote states the outcome of the flips > radius check plainly.
+func attackNote(stats []attackStat) note {
+	rows, bad := 0, 0
+	for _, st := range stats {
+		rows += st.points
+		bad += len(st.violations)
+	}
+	if bad > 0 {
+		return note{fmt.Sprintf("VIOLATIONS: %d of the %d rows of %s have an attack no larger than the certified "+
+			"radius of the same row (flips ≤ radius): a bug in a certificate or in an attack.", bad, rows, tables.AttackFile), true}
+	}
+	return note{fmt.Sprintf("No violations: in all %d rows of %s, every attack on a point with a certified radius "+
+		"is larger than that radius (flips > radius).", rows, tables.AttackFile), false}
+}
+
+// listLimit is how many offending rows the summary lists.
+const listLimit = 20
+
+// summaryMarkdown renders summary.md: the summary table with its caption, then, when the run has
+// them, the Monte Carlo check, the costs and the attacks, each with its caption and the outcome of
+// its check stated first.
+func summaryMarkdown(d derived) []byte {
+	var b strings.Builder
+	b.WriteString("**Summary.** " + summaryCaption + "\n\n")
+	b.WriteString(markdownTable(summaryRecords(d.summary, fmtShort)))
+	if d.mc != nil {
+		b.WriteString("\n## Monte Carlo against analytic\n\n")
+		b.WriteString(mcNote(d.mc).markdown())
+		b.WriteString(mcCaption + "\n\n")
+		b.WriteString(markdownTable(mcRecords(d.mc, fmtCell)))
+		if contradictions(d.mc) > 0 {
+			b.WriteString("\nContradicting rows (at most " + strconv.Itoa(listLimit) + "):\n\n")
+			b.WriteString(markdownTable(contradictionRecords(d.mc, listLimit)))
+		}
+	}
+	if d.costs != nil {
+		b.WriteString("\n## Cost\n\n" + costCaption + "\n\n")
+		b.WriteString(markdownTable(costRecords(d.costs, fmtCell)))
+	}
+	if d.attacks != nil {
+		b.WriteString("\n## Attacks\n\n")
+		b.WriteString(attackNote(d.attacks).markdown())
+		b.WriteString(attackCaption + "\n\n")
+		b.WriteString(markdownTable(attackRecords(d.attacks, fmtCell)))
+		if v := violationRecords(d.attacks, listLimit); len(v) > 1 {
+			b.WriteString("\nViolating rows (at most " + strconv.Itoa(listLimit) + "):\n\n")
+			b.WriteString(markdownTable(v))
+		}
 	}
 	return []byte(b.String())
 }

@@ -1,0 +1,192 @@
+package results
+
+import (
+	"image/color"
+	"slices"
+	"strconv"
+
+	"flipcert/tables"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// tightPanel is one method family of the tightness figure with the settings it draws.
+type tightPanel struct {
+	title string
+	sets  []*curveSet
+}
+
+// tightnessPanels picks, among the settings with attacks, per family: the analytic certificate
+// per q at its best λ; the sampled certificate with the most samples per q at its best λ;
+// ridge-exact at its best λ; each DPA k at its best λ (one panel for all k). Best is the largest
+// area under the certified-accuracy curve, as in Figure 1.
+func tightnessPanels(sets []*curveSet, maxFlips int) []tightPanel {
+	attacked := func(s *curveSet) bool { return s.okAttack != nil }
+	var topN tables.Method
+	for _, s := range sets { // sampled by ascending N: the last one has the most samples
+		if attacked(s) && s.Method.Kind == tables.Sampled {
+			topN = s.Method
+		}
+	}
+	var out []tightPanel
+	for _, f := range []struct {
+		kind  tables.Kind
+		title string
+	}{
+		{tables.Analytic, "Analytic certificate"},
+		{tables.Sampled, "Sampled certificate"},
+		{tables.RidgeExact, "Ridge, exact certificate"},
+		{tables.DPA, "DPA"},
+	} {
+		picked := best(sets, maxFlips, func(s *curveSet) bool {
+			return attacked(s) && s.Method.Kind == f.kind && (f.kind != tables.Sampled || s.Method == topN)
+		})
+		if len(picked) == 0 {
+			continue
+		}
+		title := f.title
+		if f.kind == tables.Sampled && topN.Samples > 0 {
+			title += ", N=" + fmtParam(float64(topN.Samples))
+		}
+		out = append(out, tightPanel{title, picked})
+	}
+	return out
+}
+
+// tightLabel names a curve within its panel.
+func tightLabel(s *curveSet) string {
+	l := "λ=" + fmtParam(s.Lambda)
+	switch s.Method.Kind {
+	case tables.Analytic, tables.Sampled:
+		return "q=" + fmtParam(s.Q) + ", " + l
+	case tables.DPA:
+		return "k=" + strconv.Itoa(s.Method.Parts) + ", " + l
+	}
+	return l
+}
+
+// tightColour is the colour of the i-th of n curves of a panel: the q colours for smoothed
+// methods, black for ridge, purple then further Okabe-Ito colours for DPA.
+func tightColour(kind tables.Kind, i, n int) color.Color {
+	switch kind {
+	case tables.Analytic, tables.Sampled:
+		return qColour(i, n)
+	case tables.RidgeExact:
+		return black
+	}
+	dpa := []color.Color{purple, okabeIto[3], okabeIto[2], okabeIto[4]}
+	return dpa[i%len(dpa)]
+}
+
+// tightnessXMax is the right end of the flips axis: the report's budget, or the largest attack on a
+// correctly predicted point when that is larger, never past the training set.
+func tightnessXMax(panels []tightPanel, maxFlips, nTrain int) int {
+	x := maxFlips
+	for _, p := range panels {
+		for _, s := range p.sets {
+			for _, v := range s.okAttack {
+				if v < nTrain {
+					x = max(x, v+1)
+				}
+			}
+		}
+	}
+	return min(x, nTrain)
+}
+
+// stepPath returns the corners of a post-step curve on [0, xMax].
+func stepPath(xs []int, ys []float64, xMax int) plotter.XYs {
+	var pts plotter.XYs
+	for i := range xs {
+		if i > 0 {
+			pts = append(pts, plotter.XY{X: float64(xs[i]), Y: ys[i-1]})
+		}
+		pts = append(pts, plotter.XY{X: float64(xs[i]), Y: ys[i]})
+	}
+	return append(pts, plotter.XY{X: float64(xMax), Y: ys[len(ys)-1]})
+}
+
+// tightnessFigure draws, one panel per method family, each setting's certified accuracy (lower
+// bound, solid) and its accuracy under the attack (upper bound, dashed) against flips on a
+// log(1 + flips) axis, with the band between them shaded: the accuracy nobody has yet certified or
+// broken (docs/science.md §11).
+func tightnessFigure(panels []tightPanel, xMax int) figure {
+	plots := make([]*plot.Plot, len(panels))
+	legends := make([]legendGrid, len(panels))
+	cols := min(2, len(panels))
+	panelW := (pageWidth - margin) / vg.Length(cols)
+	for i, tp := range panels {
+		p := newPlot("Flipped labels (log scale)", "Accuracy")
+		p.Title.Text = tp.title
+		addGrid(p)
+		setLog1pX(p, float64(xMax))
+		p.Y.Min, p.Y.Max = 0, 1
+		p.Y.Tick.Marker = unitTicks
+		leg := legendGrid{cols: 2}
+		for j, s := range tp.sets {
+			col := tightColour(s.Method.Kind, j, len(tp.sets))
+			lx, ly := stepsOf(s.okNP, s.n, xMax)
+			ux, uy := stepsOf(s.okAttack, s.n, xMax)
+			upper := log1pXYs(stepPath(ux, uy, xMax))
+			lower := log1pXYs(stepPath(lx, ly, xMax))
+			ring := slices.Clone(upper)
+			for k := len(lower) - 1; k >= 0; k-- {
+				ring = append(ring, lower[k])
+			}
+			band, _ := plotter.NewPolygon(ring)
+			band.Color = fade(col, 0.18)
+			band.LineStyle.Width = 0
+			lo, _ := plotter.NewLine(lower)
+			lo.LineStyle = lineStyle(col, nil)
+			up, _ := plotter.NewLine(upper)
+			up.LineStyle = lineStyle(col, dashed)
+			p.Add(band, lo, up)
+			leg.entries = append(leg.entries, entry{tightLabel(s), []plot.Thumbnailer{band, lineSwatch(col, nil)}})
+		}
+		plots[i] = p
+		legends[i] = leg.fit(panelW)
+	}
+	var lh vg.Length
+	for _, l := range legends {
+		lh = max(lh, l.height())
+	}
+	key := legendGrid{cols: 3, entries: []entry{
+		{"certified accuracy (lower bound)", []plot.Thumbnailer{lineSwatch(black, nil)}},
+		{"accuracy under attack (upper bound)", []plot.Thumbnailer{lineSwatch(black, dashed)}},
+		{"not yet certified or broken", []plot.Thumbnailer{&plotter.Polygon{Color: fade(black, 0.18)}}},
+	}}.fit(pageWidth - margin)
+	kh := key.height()
+	rows := (len(panels) + cols - 1) / cols
+	panelH := 2.2*vg.Inch + lh
+	w := vg.Length(cols) * columnWidth
+	return figure{w: w, h: vg.Length(rows)*panelH + kh, draw: func(c draw.Canvas) {
+		c = draw.Crop(c, 0, -margin, vg.Points(2), -vg.Points(4))
+		grid := draw.Crop(c, 0, 0, kh, 0)
+		tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Points(16), PadY: vg.Points(10)}
+		for i, p := range plots {
+			plotWithLegend(tiles.At(grid, i%cols, i/cols), p, legends[i], lh)
+		}
+		kc := c
+		kc.Max.Y = c.Min.Y + kh - gap
+		key.draw(kc)
+	}}
+}
+
+// tightnessCaption says what the figure shows and how its settings were chosen.
+func tightnessCaption(panels []tightPanel, maxFlips, nTrain int) string {
+	sampled := ""
+	if slices.ContainsFunc(panels, func(p tightPanel) bool { return p.sets[0].Method.Kind == tables.Sampled }) {
+		sampled = "; the sampled certificate at its largest N"
+	}
+	return "How tight each certificate is. Per method, certified accuracy (solid: correct with a certified " +
+		"radius ≥ r, a lower bound on the accuracy under any attack of r flips) and accuracy under a " +
+		"concrete attack (dashed: correct and the attack found needs more than r flips, an upper bound; a " +
+		"point where no attack was found within the " + strconv.Itoa(nTrain) + " training labels counts " +
+		"as robust), against the number of flipped labels on a log(1 + flips) axis. The shaded band " +
+		"between them is what nobody knows yet. Each method, q and DPA k is drawn at the λ with the " +
+		"largest area under its certified-accuracy curve from 0 to " + strconv.Itoa(maxFlips) +
+		" flips" + sampled + "."
+}
