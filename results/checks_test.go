@@ -343,32 +343,6 @@ func TestFailedChecksAreReported(t *testing.T) {
 	}
 }
 
-func TestParseExplainName(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		want   string // settingName and index, or "" for a name that does not parse
-		wantIx int
-	}{
-		{"analytic-q0.05-lambda30000-17.png", "analytic q=0.05 lambda=30000", 17},
-		{"sampled-n2000-q1e-05-lambda1e-05-0.png", "sampled-n2000 q=1e-05 lambda=1e-05", 0},
-		{"ridge-exact-lambda300-3.png", "ridge-exact lambda=300", 3},
-		{"dpa-k1200-lambda300-39.png", "dpa-k1200 lambda=300", 39},
-		{"analytic-lambda300-3.png", "", 0},         // a smoothed method needs q
-		{"ridge-exact-q0.1-lambda300-3.png", "", 0}, // an unsmoothed one has none
-		{"analytic-q0.05-lambda300-x.png", "", 0},
-		{"analytic-q0.05-lambda300-3.csv", "", 0},
-		{"scratch.png", "", 0},
-	} {
-		s, idx, ok := parseExplainName(tc.name)
-		switch {
-		case ok != (tc.want != ""):
-			t.Errorf("%s: parsed %v, want %v", tc.name, ok, tc.want != "")
-		case ok && (settingName(s) != tc.want || idx != tc.wantIx):
-			t.Errorf("%s: %s index %d, want %s index %d", tc.name, settingName(s), idx, tc.want, tc.wantIx)
-		}
-	}
-}
-
 // TestExplainSection puts pictures in DIR/explain and expects the report to show each with a
 // caption from its name and its row.
 func TestExplainSection(t *testing.T) {

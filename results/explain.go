@@ -3,7 +3,6 @@ package results
 import (
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,9 +10,6 @@ import (
 
 	"flipcert/tables"
 )
-
-// explainDir is the folder of pictures that flipcert explain writes into an output folder.
-const explainDir = "explain"
 
 // explainImage is one picture of DIR/explain, with what its name says.
 type explainImage struct {
@@ -25,7 +21,7 @@ type explainImage struct {
 
 // readExplain lists the PNG pictures of dir/explain in name order; a missing folder means none.
 func readExplain(dir string) ([]explainImage, error) {
-	entries, err := os.ReadDir(filepath.Join(dir, explainDir))
+	entries, err := os.ReadDir(filepath.Join(dir, tables.ExplainDir))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -38,47 +34,10 @@ func readExplain(dir string) ([]explainImage, error) {
 			continue
 		}
 		img := explainImage{file: e.Name()}
-		img.setting, img.index, img.parsed = parseExplainName(e.Name())
+		img.setting, img.index, img.parsed = tables.ParseExplainName(e.Name())
 		out = append(out, img)
 	}
 	return out, nil
-}
-
-// parseExplainName reads <method>-q<q>-lambda<λ>-<index>.png, the q part absent for unsmoothed
-// methods. It splits at the last "-lambda" and the last "-q" before it, so numbers written
-// with an exponent ("1e-05") are read whole.
-func parseExplainName(name string) (tables.Setting, int, bool) {
-	fail := func() (tables.Setting, int, bool) { return tables.Setting{}, 0, false }
-	stem, ok := strings.CutSuffix(name, ".png")
-	if !ok {
-		return fail()
-	}
-	at := strings.LastIndex(stem, "-lambda")
-	if at < 0 {
-		return fail()
-	}
-	head, tail := stem[:at], stem[at+len("-lambda"):]
-	dash := strings.LastIndex(tail, "-")
-	if dash < 0 {
-		return fail()
-	}
-	lambda, err1 := strconv.ParseFloat(tail[:dash], 64)
-	index, err2 := strconv.Atoi(tail[dash+1:])
-	if err1 != nil || err2 != nil || index < 0 {
-		return fail()
-	}
-	s := tables.Setting{Q: math.NaN(), Lambda: lambda}
-	if qi := strings.LastIndex(head, "-q"); qi >= 0 {
-		if q, err := strconv.ParseFloat(head[qi+2:], 64); err == nil {
-			s.Q, head = q, head[:qi]
-		}
-	}
-	m, err := tables.ParseMethod(head)
-	if err != nil || m.Kind.Smoothed() == math.IsNaN(s.Q) {
-		return fail()
-	}
-	s.Method = m
-	return s, index, true
 }
 
 // explainCaption describes a picture from its name and, when the run's tables hold that row, the

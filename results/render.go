@@ -16,13 +16,10 @@ import (
 // Names of the figures Render may write, each as .svg and .png, and of the tables it adds when
 // the run has what they summarize.
 const (
-	certAccName       = "certified_accuracy"
-	samplingName      = "sampled_vs_analytic"
-	ablationName      = "ablation"
-	tightnessName     = "tightness"
-	mcCheckFile       = "mc_check.csv"       // per q, λ and N: comparisons, contradictions, samples needed
-	costsFile         = "costs.csv"          // per method, q and λ: seconds, and per test point
-	attackSummaryFile = "attack_summary.csv" // per method, q and λ: attack sizes and violations
+	certAccName   = "certified_accuracy"
+	samplingName  = "sampled_vs_analytic"
+	ablationName  = "ablation"
+	tightnessName = "tightness"
 )
 
 // inputs are the parsed, checked contents of an output directory.
@@ -115,9 +112,9 @@ func writeTables(dir string, in inputs) (derived, error) {
 		recs [][]string
 		ok   bool
 	}{
-		{mcCheckFile, mcRecords(d.mc, fmtExact), d.mc != nil},
-		{costsFile, costRecords(d.costs, fmtExact), d.costs != nil},
-		{attackSummaryFile, attackRecords(d.attacks, fmtExact), d.attacks != nil},
+		{tables.MCCheckFile, mcRecords(d.mc, fmtExact), d.mc != nil},
+		{tables.CostsFile, costRecords(d.costs, fmtExact), d.costs != nil},
+		{tables.AttackSummaryFile, attackRecords(d.attacks, fmtExact), d.attacks != nil},
 	} {
 		var err error
 		if t.ok {
@@ -234,13 +231,13 @@ func Render(dir string) error {
 		Links: []string{tables.SummaryCSVFile, tables.SummaryMDFile}})
 	if d.costs != nil {
 		sections = append(sections, reportSection{Title: "Cost",
-			Tables: []reportTable{newReportTable(costCaption, costRecords(d.costs, fmtCell))}, Links: []string{costsFile}})
+			Tables: []reportTable{newReportTable(costCaption, costRecords(d.costs, fmtCell))}, Links: []string{tables.CostsFile}})
 	}
 	if len(in.explain) > 0 {
 		sec := reportSection{Title: "Explained test points", Notes: []reportNote{{Text: "Pictures written by " +
 			"flipcert explain: the test image and the training images its attack relabels, most influential first."}}}
 		for _, img := range in.explain {
-			sec.Images = append(sec.Images, reportImage{Src: explainDir + "/" + img.file,
+			sec.Images = append(sec.Images, reportImage{Src: tables.ExplainDir + "/" + img.file,
 				Caption: explainCaption(img, in.sets, m.digits)})
 		}
 		sections = append(sections, sec)
@@ -286,7 +283,7 @@ func samplingSection(fig *reportFigure, stats []mcStat) *reportSection {
 			sec.Tables = append(sec.Tables, newReportTable("Contradicting rows (at most "+strconv.Itoa(listLimit)+").",
 				contradictionRecords(stats, listLimit)))
 		}
-		sec.Links = []string{mcCheckFile, tables.MCFile}
+		sec.Links = []string{tables.MCCheckFile, tables.MCFile}
 	}
 	return sec
 }
@@ -300,7 +297,7 @@ func attackSection(fig *reportFigure, stats []attackStat) *reportSection {
 	n := attackNote(stats)
 	sec := &reportSection{Title: tightnessTitle, Notes: []reportNote{{Text: n.text, Alert: n.alert}},
 		Tables: []reportTable{newReportTable(attackCaption, attackRecords(stats, fmtCell))},
-		Links:  []string{attackSummaryFile, tables.AttackFile}}
+		Links:  []string{tables.AttackSummaryFile, tables.AttackFile}}
 	if fig != nil {
 		sec.Figures = []reportFigure{*fig}
 	}

@@ -23,8 +23,14 @@ const (
 	SummaryCSVFile   = "summary.csv"
 	SummaryMDFile    = "summary.md"
 	ReportFile       = "report.html"
-	UnitsDir         = "units"      // finished work units: rows of the tables without headers
-	StateFile        = "state.json" // the config and code whose units a folder holds
+	// Derived by the results stage beside the summary: per (q, λ, N) the
+	// comparison of samples with the analytic bound, per (method, q, λ) the
+	// seconds spent and the attack sizes with their consistency check.
+	MCCheckFile       = "mc_check.csv"
+	CostsFile         = "costs.csv"
+	AttackSummaryFile = "attack_summary.csv"
+	UnitsDir          = "units"      // finished work units: rows of the tables without headers
+	StateFile         = "state.json" // the config and code whose units a folder holds
 )
 
 // Headers of the CSV files, in column order.

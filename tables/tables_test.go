@@ -260,3 +260,38 @@ func TestAttackRoundTripAndErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainNames reads back every name ExplainName writes, and refuses names
+// of the wrong shape.
+func TestExplainNames(t *testing.T) {
+	for _, tc := range []struct {
+		s     Setting
+		index int
+		name  string
+	}{
+		{Setting{Method{Kind: Analytic}, 0.05, 30000}, 17, "analytic-q0.05-lambda30000-17"},
+		{Setting{Method{Kind: Sampled, Samples: 2000}, 1e-05, 1e-05}, 0, "sampled-n2000-q1e-05-lambda1e-05-0"},
+		{Setting{Method{Kind: RidgeExact}, math.NaN(), 300}, 3, "ridge-exact-lambda300-3"},
+		{Setting{Method{Kind: DPA, Parts: 1200}, math.NaN(), 300}, 39, "dpa-k1200-lambda300-39"},
+	} {
+		if got := ExplainName(tc.s, tc.index); got != tc.name {
+			t.Errorf("ExplainName = %q, want %q", got, tc.name)
+		}
+		s, idx, ok := ParseExplainName(tc.name + ".png")
+		if !ok || s.Method != tc.s.Method || s.Lambda != tc.s.Lambda || idx != tc.index ||
+			!(s.Q == tc.s.Q || math.IsNaN(s.Q) && math.IsNaN(tc.s.Q)) {
+			t.Errorf("ParseExplainName(%q) = %+v, %d, %v", tc.name, s, idx, ok)
+		}
+	}
+	for _, bad := range []string{
+		"analytic-lambda300-3.png",         // a smoothed method needs q
+		"ridge-exact-q0.1-lambda300-3.png", // an unsmoothed one has none
+		"analytic-q0.05-lambda300-x.png",
+		"analytic-q0.05-lambda300-3.csv",
+		"scratch.png",
+	} {
+		if _, _, ok := ParseExplainName(bad); ok {
+			t.Errorf("ParseExplainName(%q) accepted a bad name", bad)
+		}
+	}
+}
