@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -544,5 +545,130 @@ func TestMCAgainstAnalytic(t *testing.T) {
 	}
 	if o, err := Run(c, Options{Out: out}); err != nil || o.Ran != 0 {
 		t.Fatalf("rerun: %+v %v", o, err)
+	}
+}
+
+// TestKernelBlocksGiveTheSameBytes streams the test points through the kernel
+// vectors in blocks of 1, 7 and all of them at once (the unblocked
+// computation), at 1 and 2 workers: every unit's rows are the same bytes.
+func TestKernelBlocksGiveTheSameBytes(t *testing.T) {
+	c, _ := tinySetup(t, tinyConfig)
+	in, err := loadInputs(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stages []tables.Stage
+	env := runEnv{stages: &stages}
+	p, err := prepare(c, in, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	units := []Unit{{Method: "analytic", Q: 0.1, Lambda: 1}, {Method: "analytic", Q: 0.3, Lambda: 1}, {Method: "ridge-exact", Lambda: 1}}
+	rows := func() map[string]string {
+		got := map[string]string{}
+		err := p.runLambda(units, c, env, func(u Unit, o output) error {
+			got[u.Name()] = string(o.points)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	p.block = in.test.Len()
+	want := rows()
+	for _, procs := range []int{1, 2} {
+		runtime.GOMAXPROCS(procs)
+		for _, block := range []int{1, 7, in.test.Len()} {
+			p.block = block
+			if got := rows(); !maps.Equal(got, want) {
+				t.Errorf("block %d, GOMAXPROCS %d: rows differ from the unblocked computation", block, procs)
+			}
+		}
+	}
+}
+
+// TestFiveClassCSV runs every certificate on a CSV data set with labels 0..4.
+func TestFiveClassCSV(t *testing.T) {
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(5, 5))
+	for _, f := range []struct {
+		name string
+		n    int
+	}{{"train.csv", 200}, {"test.csv", 25}} {
+		var b strings.Builder
+		b.WriteString("label,a,b\n")
+		for i := range f.n {
+			y := i % 5
+			angle := 2 * math.Pi * float64(y) / 5
+			fmt.Fprintf(&b, "%d,%g,%g\n", y, 3*math.Cos(angle)+rng.NormFloat64()/2, 3*math.Sin(angle)+rng.NormFloat64()/2)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f.name), []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := ParseConfig([]byte(`name: five
+data: {source: csv, train: train.csv, test: test.csv}
+features: {kind: none, intercept: true}
+ridge: {lambda: [1]}
+smoothing: {q: [0.1, 0.6]}
+sampler: {enabled: true, n0: 50, n: [200, 1000], alpha: 0.01}
+dpa: {enabled: true, k: [4]}
+report: {max_flips: 40}
+`), "five.yaml", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	if _, err := Run(c, Options{Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	points, err := tables.ReadPoints(filepath.Join(out, tables.PointsFile), 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	correct := map[string]int{}
+	for _, p := range points {
+		if p.Correct() {
+			correct[p.Method.String()]++
+		}
+	}
+	// analytic ×2 q, sampled-n200 and -n1000 ×2 q, ridge-exact, dpa-k4: 8 settings of 25 points.
+	if len(points) != 8*25 {
+		t.Fatalf("%d rows, want %d", len(points), 8*25)
+	}
+	for _, m := range []string{"analytic", "sampled-n1000", "ridge-exact", "dpa-k4"} {
+		if correct[m] < 20 {
+			t.Errorf("%s: %d of its rows correct, want most of the well-separated points", m, correct[m])
+		}
+	}
+	if rows, err := tables.ReadMC(filepath.Join(out, tables.MCFile)); err != nil || len(rows) != 2*2*25 {
+		t.Fatalf("mc_vs_analytic: %d rows, %v", len(rows), err)
+	}
+	m, _, err := tables.ReadManifest(filepath.Join(out, tables.ManifestFile))
+	if err != nil || m.Data.Classes != 5 {
+		t.Fatalf("manifest classes %d, %v; want 5", m.Data.Classes, err)
+	}
+	// q = 0.7 is in (0, 4/5) for five classes but not for two: refused for binary data only.
+	c.Smoothing.Q = Floats{0.1, 0.7}
+	if _, err := Run(c, Options{Out: filepath.Join(dir, "q07"), Fresh: true}); err != nil {
+		t.Errorf("q = 0.7 with five classes: %v", err)
+	}
+}
+
+// TestNoiseTooLargeForTheData: csv data's K is known only once read, so a q
+// valid for some K is refused after loading, before any unit, when the data
+// has two classes.
+func TestNoiseTooLargeForTheData(t *testing.T) {
+	c, dir := tinySetup(t, strings.Replace(tinyConfig, "q: [0.1, 0.3]", "q: [0.1, 0.6]", 1))
+	out := filepath.Join(dir, "out")
+	_, err := Run(c, Options{Out: out})
+	var ie *InputError
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "smoothing.q[1] = 0.6: must be in (0, 1/2) for the 2 classes of the data") {
+		t.Fatalf("err = %v, want an InputError naming smoothing.q[1]", err)
+	}
+	if n, _ := filepath.Glob(filepath.Join(out, "units", "*.csv")); len(n) > 0 {
+		t.Fatalf("%d units written before the refusal", len(n))
 	}
 }

@@ -203,6 +203,7 @@ type prepared struct {
 	models        map[float64]*ridge.Model
 	tables        map[float64]*radius.Table
 	smoothingQ    []float64 // the config's q, in its order
+	block         int       // test points per block of kernel vectors
 }
 
 // EmbedderInfo describes the CNN embedder a run used (features.kind: cnn).
@@ -221,7 +222,7 @@ type EmbedderInfo struct {
 // prepare computes the features and fits every λ before any unit runs, so a
 // singular λ is reported at once rather than after hours of work.
 func prepare(c Config, in *inputs, env runEnv) (*prepared, error) {
-	p := &prepared{inputs: in, models: make(map[float64]*ridge.Model), tables: make(map[float64]*radius.Table), smoothingQ: c.Smoothing.Q}
+	p := &prepared{inputs: in, models: make(map[float64]*ridge.Model), tables: make(map[float64]*radius.Table), smoothingQ: c.Smoothing.Q, block: kernelBlock}
 	switch c.Features.Kind {
 	case "pixels", "none":
 		p.trainF, p.testF = in.train.X, in.test.X

@@ -41,17 +41,19 @@ type output struct {
 const kernelBlock = 256
 
 // forEachKernel computes the kernel vectors α of the test points block by
-// block and calls visit(worker, i, α, E) for every test point i, E ≥ Σ|α̂ᵢ − αᵢ|
-// the bound on the computed α's error (docs/science.md §10), spreading each
-// block over the workers. Results that visit stores by i do not depend on the
-// number of workers.
-func forEachKernel(model *ridge.Model, test *mat.Dense, workers int, stage *progress.Stage, visit func(worker, i int, alpha []float64, alphaErr float64)) {
+// block (block test points at a time, so that the n×m matrix of all of them
+// never exists) and calls visit(worker, i, α, E) for every test point i,
+// E ≥ Σ|α̂ᵢ − αᵢ| the bound on the computed α's error (docs/science.md §10),
+// spreading each block over the workers. Each kernel vector is computed the
+// same way whatever block it is in, so results that visit stores by i depend
+// neither on the block size nor on the number of workers.
+func forEachKernel(model *ridge.Model, test *mat.Dense, block, workers int, stage *progress.Stage, visit func(worker, i int, alpha []float64, alphaErr float64)) {
 	m, d := test.Dims()
 	n, _ := model.Design().Features().Dims()
-	buf := mat.NewDense(min(kernelBlock, m), n, nil)
-	errs := make([]float64, min(kernelBlock, m))
-	for lo := 0; lo < m; lo += kernelBlock {
-		hi := min(lo+kernelBlock, m)
+	buf := mat.NewDense(min(block, m), n, nil)
+	errs := make([]float64, min(block, m))
+	for lo := 0; lo < m; lo += block {
+		hi := min(lo+block, m)
 		alpha := buf.Slice(0, hi-lo, 0, n).(*mat.Dense)
 		model.Kernel(alpha, test.Slice(lo, hi, 0, d).(*mat.Dense), errs[:hi-lo])
 		parallel.For(hi-lo, workers, func(w, i int) { visit(w, lo+i, alpha.RawRowView(i), errs[i]) })
@@ -149,7 +151,7 @@ func (p *prepared) kernelPass(lambda float64, units []Unit, need map[float64]boo
 		name = batchName(units)
 	}
 	stage := env.progress.StartUnits(name, m, len(units))
-	forEachKernel(p.models[lambda], p.testF, workers, stage, func(w, i int, alpha []float64, alphaErr float64) {
+	forEachKernel(p.models[lambda], p.testF, p.block, workers, stage, func(w, i int, alpha []float64, alphaErr float64) {
 		for j, q := range qs {
 			start := time.Now()
 			cert := chernoff[w].Certify(alpha, y, p.classes, q, alphaErr)
