@@ -3,6 +3,7 @@ package analytic
 import (
 	"fmt"
 	"math"
+	"math/big"
 )
 
 // LogEpsImpossible is the LogEps of a certificate whose other class has
@@ -26,13 +27,9 @@ const tolerance = 1e-9
 // (looser) bound, since every t ≥ 0 gives one.
 const maxPasses = 100
 
-// roundoff scales the padding added to ψ for floating-point error: sums of
-// productChunk terms err by at most about productChunk ulps of their
-// absolute values (see eval).
-const roundoff = 1e-13
-
 // productChunk is how many factors 1 + e^{−|z|} ∈ (1, 2] are multiplied
-// before taking a log: 2^512 is far from overflow.
+// before taking a log (2^512 is far from overflow), and how many terms each
+// partial sum of a binary pass takes, which bounds its rounding (newSearch).
 const productChunk = 512
 
 // Certificate is the analytic certificate of one test point.
@@ -97,12 +94,14 @@ func (c Certificate) Abstain() bool { return c.LogEps >= logHalf }
 // yields a certified upper bound on ψ near t (returned, saving the pass that
 // would evaluate it) and a lower bound on min ψ; the search stops when they
 // are within tolerance, so LogEps is within 1e−9 of the optimal Chernoff
-// exponent, on the safe side. ψ is padded for rounding error.
+// exponent, on the safe side. ψ, ψ′ and ψ″ are padded for rounding error,
+// as for K classes (docs/science.md §10).
 //
 // If ψ′ < 0 for every t, the minimum is the limit t → ∞, where ψ′ tends to
 // −s/2 + Σ of the βᵢ > 0 (+ alphaErr): when that is < 0 the other class is
 // impossible (LogEpsImpossible); when it is 0, ψ tends to log P(S = S_ext),
-// S_ext the extreme value of S, and the bound is exact.
+// S_ext the extreme value of S, and the bound is exact. The sign of that
+// limit is settled in exact arithmetic when rounding could decide it.
 //
 // K ≥ 3 classes: see Certifier.Certify.
 func Certify(alpha []float64, y []int, classes int, q float64, alphaErr float64) Certificate {
@@ -132,20 +131,11 @@ func checkArgs(nAlpha, nY, classes int, q, alphaErr float64) {
 
 // certifyBinary is Certify for two classes (docs/science.md §4).
 func certifyBinary(alpha []float64, y []int, q, alphaErr float64) Certificate {
-	logit := math.Log1p(-q) - math.Log(q) // ln((1−q)/q) > 0
-	m := model{
-		alpha: alpha,
-		y:     y,
-		ell:   [2]float64{-logit, logit}, // logit πᵢ for yᵢ = 0, 1
-	}
-	m.softplusEll = [2]float64{softplus(m.ell[0]), softplus(m.ell[1])}
-	st := summarise(alpha, y, q)
+	m, st := newModel(alpha, y, q)
 	cert := Certificate{Class: 0}
-	m.s = 1
-	if st.mean >= 0.5 {
-		cert.Class, m.s = 1, -1
+	if m.s < 0 {
+		cert.Class = 1
 	}
-	m.sumAlpha = st.sum
 	slope0 := m.s*(st.mean-0.5) + alphaErr // ψ′(0), ≤ 0 unless padded
 	if slope0 >= 0 {
 		return cert // the minimum is ψ(0) = 0
@@ -153,9 +143,16 @@ func certifyBinary(alpha []float64, y []int, q, alphaErr float64) Certificate {
 	// ψ′(∞): the terms with βᵢ > 0 grow like t·βᵢ + log πᵢ, the others vanish.
 	slopeInf := -m.s/2 + st.posSum
 	if m.s < 0 {
-		slopeInf = -m.s/2 - st.negSum
+		slopeInf = -m.s/2 - st.negSum // ≥ ½: S can always fall below ½
 	}
 	slopeInf += alphaErr
+	// For class 0 its sign says whether S ≥ ½ is possible at all. The serial
+	// sum posSum and the two additions err by at most (n+2)u(½ + posSum + E)
+	// (u = 2⁻⁵³); within that of 0 the sign is settled in exact arithmetic,
+	// so that no certificate rests on rounding (docs/science.md §10).
+	if band := float64(len(alpha)+3) * 0x1p-52 * (0.5 + st.posSum + alphaErr); m.s > 0 && math.Abs(slopeInf) <= band {
+		slopeInf = float64(exactSlopeInf(alpha, alphaErr))
+	}
 	switch {
 	case slopeInf < 0:
 		cert.LogEps = LogEpsImpossible
@@ -174,13 +171,7 @@ func certifyBinary(alpha []float64, y []int, q, alphaErr float64) Certificate {
 	if disc := k2*k2 - 2*k3*slope0; disc >= 0 {
 		t0 = -2 * slope0 / (k2 + math.Sqrt(disc))
 	}
-	s := search{
-		rate:    max(-st.minA, st.maxA),
-		pad:     roundoff * float64(len(alpha)) * (3*logit + 2),
-		padPerT: roundoff * 2 * (st.posSum - st.negSum),
-		slope:   alphaErr,
-		tol:     tolerance,
-	}
+	s := m.search(st, q, alphaErr)
 	var buf [2 * binsPerLabel]node
 	sur := newSurrogate(&m, st.minA, st.maxA, alphaErr, buf[:])
 	cert.LogEps, cert.Iterations = m.minimise(&s, sur.root(t0, newBracket(), 1e-12))
@@ -197,6 +188,34 @@ type model struct {
 	softplusEll [2]float64 // softplus(ℓ) = −log(1−π) by label
 }
 
+// newModel returns the model of kernel alpha, labels y and noise level q on
+// the side opposite to the predicted class, with the summary of alpha.
+func newModel(alpha []float64, y []int, q float64) (model, summary) {
+	logit := math.Log1p(-q) - math.Log(q) // ln((1−q)/q) > 0
+	m := model{
+		alpha: alpha,
+		y:     y,
+		s:     1,
+		ell:   [2]float64{-logit, logit}, // logit πᵢ for yᵢ = 0, 1
+	}
+	m.softplusEll = [2]float64{softplus(m.ell[0]), softplus(m.ell[1])}
+	st := summarise(alpha, y, q)
+	if st.mean >= 0.5 {
+		m.s = -1
+	}
+	m.sumAlpha = st.sum
+	return m, st
+}
+
+// search returns the constants of the minimisation of m's ψ raised by
+// alphaErr·t. The rounding of each pass (see eval) is bounded as for K = 2
+// classes and p = q (newSearch): each term of ψ is a difference of two
+// non-negative parts, max(z, 0) and softplus(ℓ), each at most
+// t|αᵢ| + log(1/q) + log 2.
+func (m *model) search(st summary, q, alphaErr float64) search {
+	return newSearch(len(m.alpha), productChunk, 2, q, st.posSum-st.negSum, max(-st.minA, st.maxA), alphaErr, tolerance)
+}
+
 // summary holds the sums of α that decide the class, the search's start and
 // the behaviour of ψ at ∞.
 type summary struct {
@@ -209,25 +228,30 @@ type summary struct {
 }
 
 // summarise computes the summary in one branch-free pass and validates α
-// and y.
+// and y. Σαᵢ, which enters every ψ′, is summed in chunks of productChunk
+// (newSearch).
 func summarise(alpha []float64, y []int, q float64) summary {
 	st := summary{minA: math.Inf(1), maxA: math.Inf(-1)}
 	pi := [2]float64{q, 1 - q}
 	var check float64 // a − a is NaN exactly when a is NaN or ±Inf
-	for i, a := range alpha {
-		yi := y[i]
-		if uint(yi) > 1 {
-			panic(fmt.Sprintf("analytic: label y[%d] = %d is not 0 or 1", i, yi))
+	for start := 0; start < len(alpha); start += productChunk {
+		var chunkSum float64
+		for i, a := range alpha[start:min(start+productChunk, len(alpha))] {
+			yi := y[start+i]
+			if uint(yi) > 1 {
+				panic(fmt.Sprintf("analytic: label y[%d] = %d is not 0 or 1", start+i, yi))
+			}
+			a2 := a * a
+			st.mean += a * pi[yi]
+			chunkSum += a
+			st.sumSq += a2
+			st.cubeSigned += float64(1-2*yi) * a2 * a
+			st.posSum += max(a, 0)
+			st.negSum += min(a, 0)
+			st.minA, st.maxA = min(st.minA, a), max(st.maxA, a)
+			check += a - a
 		}
-		a2 := a * a
-		st.mean += a * pi[yi]
-		st.sum += a
-		st.sumSq += a2
-		st.cubeSigned += float64(1-2*yi) * a2 * a
-		st.posSum += max(a, 0)
-		st.negSum += min(a, 0)
-		st.minA, st.maxA = min(st.minA, a), max(st.maxA, a)
-		check += a - a
+		st.sum += chunkSum
 	}
 	if check != 0 {
 		for i, a := range alpha {
@@ -239,10 +263,28 @@ func summarise(alpha []float64, y []int, q float64) summary {
 	return st
 }
 
-// extremeLogProb returns log P(S = S_ext), S_ext the extreme value of S
-// towards the other class (every label 1 where s·αᵢ > 0 and 0 where
-// s·αᵢ < 0): the limit of ψ as t → ∞, the terms tending to log πᵢ and
-// log(1−πᵢ) respectively.
+// exactSlopeInf returns the sign of ψ′(∞) = −½ + Σ_{αᵢ>0} αᵢ + alphaErr for
+// class 0 (s = +1), computed without rounding: every double is a multiple
+// of 2⁻¹⁰⁷⁴ below 2¹⁰²⁴, so a 2,200-bit mantissa holds any sum of fewer than
+// 2¹⁰⁰ of them exactly. It costs n big additions and runs only when the
+// floating-point sum is too close to 0 to tell.
+func exactSlopeInf(alpha []float64, alphaErr float64) int {
+	var sum, x big.Float
+	sum.SetPrec(2200).SetFloat64(-0.5)
+	for _, a := range alpha {
+		if a > 0 {
+			sum.Add(&sum, x.SetFloat64(a))
+		}
+	}
+	return sum.Add(&sum, x.SetFloat64(alphaErr)).Sign()
+}
+
+// extremeLogProb returns an upper bound on log P(S = S_ext), S_ext the
+// extreme value of S towards the other class (every label 1 where s·αᵢ > 0
+// and 0 where s·αᵢ < 0): the limit of ψ as t → ∞, the terms tending to
+// log πᵢ and log(1−πᵢ) respectively. Each log errs by at most 8u of its size
+// and the serial sum of these non-positive terms by (n−1)u of its own, so the
+// computed sum is raised by a relative (n+8)·2u (docs/science.md §10).
 func extremeLogProb(alpha []float64, y []int, q, s float64) float64 {
 	logPi := [2]float64{math.Log(q), math.Log1p(-q)} // log πᵢ by label
 	var sum float64
@@ -254,7 +296,7 @@ func extremeLogProb(alpha []float64, y []int, q, s float64) float64 {
 			sum += logPi[1-y[i]] // log(1−πᵢ)
 		}
 	}
-	return sum
+	return sum * (1 - float64(len(alpha)+8)*0x1p-52)
 }
 
 // softplus returns log(1 + eˣ) without overflow.

@@ -389,20 +389,9 @@ func (cz *Certifier) setup(alpha []float64, y []int, classes, c int, q, alphaErr
 		pr.chunk = max(lim, 1)
 	}
 	// Rounding (docs/science.md §10): each term's g, m, v and k err by a few
-	// dozen ulps at most; chunked sums of m terms in chunks of size L err by
-	// at most (L + m/L) ulps of their absolute sums, the segments and the
-	// assembly of the rivals add 2K. γ is twice that bound, in units of 2⁻⁵³,
-	// with 128 ulps to spare for the terms themselves.
-	gamma := float64(pr.chunk+nonZero/pr.chunk+2*classes+128) * 0x1p-52
-	pr.s = search{
-		rate:     2 * maxAbs,
-		pad:      gamma * float64(nonZero) * (math.Log(1/p) + 2), // Σ|log gᵢ| ≤ n·log(1/p)
-		padPerT:  2 * gamma * sum,                                // t·S and its rounding
-		slope:    alphaErr,
-		slopeErr: 2 * gamma * sum, // |ψ′| terms are at most |αᵢ|
-		curveErr: 2 * gamma,       // ψ″ is a sum of non-negative terms
-		tol:      tolerance / 2,
-	}
+	// dozen ulps at most; the segments and the assembly of the rivals add 2K
+	// chunks to the sums (see newSearch).
+	pr.s = newSearch(nonZero, pr.chunk, classes, p, sum, 2*maxAbs, alphaErr, tolerance/2)
 }
 
 // initRival sets up rival j's minimisation: its cumulants at t = 0 from the

@@ -22,12 +22,68 @@ type search struct {
 	// slope is the kernel-vector error E: ψ is raised by E·t (ψ′ by E), which
 	// bounds the change of the log-MGF when α moves by Σ|δᵢ| ≤ E.
 	slope float64
-	// slopeErr bounds the rounding error of a computed ψ′ and curveErr the
-	// relative one of ψ″, as used by the extrapolation in bounds. Both are
-	// zero on the binary path, whose outputs are kept byte for byte.
-	slopeErr, curveErr float64
+	// slopeErr bounds the rounding error of a computed ψ′, and the exact ψ″
+	// is at most (ψ̂″ + curveAbs)(1 + curveErr) for a computed ψ̂″; bounds
+	// uses both so that rounding cannot make its extrapolation optimistic.
+	slopeErr, curveErr, curveAbs float64
 	// tol: stop once the certified gap best − floor is at most tol.
 	tol float64
+}
+
+// newSearch returns the constants of a minimisation whose passes sum terms
+// terms in chunks of chunk (docs/science.md §10): the logs as one log per
+// chunk of a product of chunk factors whose range keeps the product normal,
+// and every other sum chunk by chunk too. Each term is the log-MGF of |αᵢ|
+// times a loss in [−1, 1] under a law whose probabilities are at least p
+// (p = q for two classes); sum is Σ|αᵢ| over the terms, rate the bound B on
+// the variation of ψ″, alphaErr the kernel-vector error E and tol the
+// stopping tolerance; classes is K (2 for the binary path). Both paths use
+// it, so both pad ψ, ψ′ and ψ″ alike.
+//
+// The bounds assume correctly rounded arithmetic, x(1+δ) with |δ| ≤ u = 2⁻⁵³,
+// and math.Exp, Log and Log1p within four ulps (a relative 8u; Go documents
+// one).
+//   - Sums: m terms summed in chunks of L err by at most (L + m/L)u times the
+//     sum of their absolute values; K classes add up to 2K chunks (segments,
+//     assembly of the rivals).
+//   - Terms: each term of ψ is at most t|αᵢ| + log(1/p) + log 2 in size
+//     (binary: max(z, 0) − softplus(ℓ), two non-negative parts each at most
+//     t|αᵢ| + |ℓ| + log 2, |ℓ| ≤ log(1/q)) and is computed within a few dozen
+//     u of its size; each term of ψ′ is at most |αᵢ| (binary: ψ′ =
+//     s(Σαᵢ + Σαᵢ tanh(zᵢ/2) − 1)/2, with Σαᵢ also summed in chunks), within
+//     a few dozen u of |αᵢ| plus u(|ℓ| + 1)|αᵢ| from the rounding of z.
+//   - With γ = (L + m/L + 2K + 128)·2⁻⁵², twice the summation bound with 256u
+//     per term for the terms' own arithmetic,
+//     pad = γ·m·(log(1/p) + 2), padPerT = 2γ·Σ|αᵢ| and slopeErr = 2γ·Σ|αᵢ|
+//     bound the errors of ψ, with room for the additions that apply the
+//     pads, and of ψ′.
+//   - The binary ℓ = log1p(−q) − log q is itself rounded, by at most
+//     9u(log(1/q) + 1). ψ moves by at most m times that when ℓ does (each
+//     term's derivative in ℓ is a difference of two sigmoids), so a pass is
+//     taken as one of ψ with the computed ℓ, which the pad, well within its
+//     spare, lifts above the exact ψ for every t.
+//   - ψ″ is a sum of non-negative terms, each within a few dozen u
+//     relatively but for the rounded argument x of its exp: one that does
+//     not underflow has |x| ≤ 745.2, the binary x = s·t·αᵢ + ℓ errs by at
+//     most u(2|x| + |ℓ|) and the K-class t·|αᵢ| by u|x|, and |ℓ| ≤ 745 for
+//     any double q, so e^{−|x|} errs by a relative < 2⁻⁴¹ from it:
+//     curveErr = 2γ + 2⁻⁴¹.
+//   - Results below the normal range err by a few units of 2⁻¹⁰⁷⁴ (times αᵢ²
+//     in ψ″): curveAbs = m·(B² + 1)·2⁻¹⁰⁶⁸, and slopeErr has m·2⁻¹⁰⁶⁸ more.
+func newSearch(terms, chunk, classes int, p, sum, rate, alphaErr, tol float64) search {
+	m := float64(terms)
+	gamma := float64(chunk+terms/chunk+2*classes+128) * 0x1p-52
+	scaled := rate * 0x1p-534 // B·2⁻⁵³⁴, whose square cannot overflow
+	return search{
+		rate:     rate,
+		pad:      gamma * m * (2 - math.Log(p)),
+		padPerT:  2 * gamma * sum,
+		slope:    alphaErr,
+		slopeErr: 2*gamma*sum + m*0x1p-1068,
+		curveErr: 2*gamma + 0x1p-41,
+		curveAbs: m * (scaled*scaled + 0x1p-1068),
+		tol:      tol,
+	}
 }
 
 // progress is the state of one minimisation: the safeguarding bracket, the
@@ -81,16 +137,18 @@ func (m *model) minimise(s *search, t0 float64) (float64, int) {
 
 // eval returns ψ(t) and its first three derivatives in one pass with one exp
 // per term. softplus(z) = max(z, 0) + log(1+e^{−|z|}), the logs summed as the
-// log of a product of factors in (1, 2]. The other part of ψ is summed in
-// chunks too; each of its terms is at most |t·αᵢ| + 2|ℓ| + log 2 in size,
-// which is what the caller's rounding padding is proportional to.
+// log of a product of factors in (1, 2]. Every sum is taken in chunks of
+// productChunk terms, each term of ψ at most |t·αᵢ| + log(1/q) + log 2 in
+// size and each of ψ′ at most |αᵢ|, which is what the caller's rounding
+// bounds (newSearch) rest on.
 func (m *model) eval(t float64) (psi, d1, d2, d3 float64) {
 	st := m.s * t
 	var linear, logProd, sumTanh, sum2, sum3 float64
 	for start := 0; start < len(m.alpha); start += productChunk {
 		end := min(start+productChunk, len(m.alpha))
 		alpha, y := m.alpha[start:end], m.y[start:end]
-		chunkLinear, prod := 0.0, 1.0
+		var chunkLinear, chunkTanh, chunk2, chunk3 float64
+		prod := 1.0
 		for i, a := range alpha {
 			yi := y[i] & 1 // labels are validated 0/1; the mask drops bounds checks
 			z := st*a + m.ell[yi]
@@ -100,14 +158,17 @@ func (m *model) eval(t float64) (psi, d1, d2, d3 float64) {
 			inv := 1 / (1 + e)
 			tanh := math.Copysign((1-e)*inv, z)
 			a2v := a * a * e * inv * inv
-			sumTanh += a * tanh
-			sum2 += a2v
-			sum3 += a2v * a * tanh
+			chunkTanh += a * tanh
+			chunk2 += a2v
+			chunk3 += a2v * a * tanh
 			chunkLinear += max(z, 0) - m.softplusEll[yi]
 			prod *= 1 + e
 		}
 		linear += chunkLinear
 		logProd += math.Log(prod)
+		sumTanh += chunkTanh
+		sum2 += chunk2
+		sum3 += chunk3
 	}
 	psi = -st/2 + linear + logProd
 	// Σ βw = s·Σ α(1 + tanh)/2; ψ‴ = Σ β³w(1−w)(1−2w) = −s·Σ α³ v tanh.
@@ -142,27 +203,45 @@ func sigmoidParts(z float64) (e, v, tanh float64) {
 // c ≥ 1. For small c both are −c²/2 ∓ c³/6 − …: the Newton decrement
 // ψ′²/(2ψ″) up to a relative c/3. So one pass certifies itself once the
 // Newton step is short compared with 1/B, and the upper bound stands in for
-// the pass that would evaluate ψ after that step. The upper bound takes |ψ′|
-// lowered by s.slopeErr and ψ″ raised by s.curveErr, so that the rounding of
-// the derivatives cannot make it optimistic (docs/science.md §10).
+// the pass that would evaluate ψ after that step.
+//
+// The upper bound is made safe against rounding (docs/science.md §10): it
+// takes |ψ′| lowered by s.slopeErr and ψ″ raised by s.curveAbs and the
+// factor 1 + s.curveErr, as a smaller slope or a larger curvature only
+// raises it, and a computed ψ′ within s.slopeErr of 0 gives no step, its
+// sign being unsure. Its own arithmetic, about a dozen roundings and one
+// log1p, errs by at most about 20u of the sizes of ψ and of the parts of the
+// drop (u = 2⁻⁵³), so it is raised by 2⁻⁴⁸ = 32u of them. A step back to t′ = 0
+// is not taken: ψ(0) = 0 already bounds the minimum there. The lower bound
+// only decides when to stop and is used as computed.
 func (s *search) bounds(t, psi, d1, d2 float64) (upper, lower float64) {
 	b := s.rate
 	if !(d2 > 0) {
 		return psi, math.Inf(-1)
 	}
 	g := math.Abs(d1)
+	upper = psi
 	gUp := max(g-s.slopeErr, 0)
-	d2Up := d2 * (1 + s.curveErr)
+	d2Up := (d2 + s.curveAbs) * (1 + s.curveErr)
 	c := gUp * b / d2Up
-	scale := d2Up / (b * b)
-	u := math.Log1p(c) / b
-	switch {
-	case d1 > 0 && u >= t: // t′ = t − u must stay ≥ 0: stop at 0, still a valid bound
-		upper = psi - gUp*t + scale*(math.Expm1(b*t)-b*t)
-	case c < 1e-3: // −c²/2 + c³/6 − …: the closed form would cancel
-		upper = psi - scale*c*c*(1.0/2-c*(1.0/6-c*(1.0/12-c*(1.0/20-c/30))))
-	default: // ψ″/B²·g(c), arranged not to overflow for huge c
-		upper = psi + gUp/b - (scale+gUp/b)*math.Log1p(c)
+	scale := d2Up / b / b
+	// Below B = 2⁻⁵⁰⁰ (kernels no ridge fit produces) B² and the products
+	// below could leave the normal range, where rounding is not relative: no
+	// step is taken there.
+	if step := math.Log1p(c); b >= 0x1p-500 && (d1 < 0 || step < b*t) {
+		var drop, size float64 // ψ − upper before the rounding allowance, and the sizes it came from
+		if c < 1e-3 {
+			// g(c) = −c²/2 + c³/6 − …, alternating with shrinking terms: the
+			// truncation after c⁶ raises the drop by at most ψ″/B²·c⁷/42,
+			// below u of it.
+			drop = scale * c * c * (1.0/2 - c*(1.0/6-c*(1.0/12-c*(1.0/20-c/30))))
+			size = drop
+		} else { // ψ″/B²·g(c), arranged not to overflow for huge c
+			x := gUp / b
+			y := (scale + x) * step
+			drop, size = y-x, x+y
+		}
+		upper = psi - drop + 0x1p-48*(math.Abs(psi)+size)
 	}
 	c, scale = g*b/d2, d2/(b*b)
 	lower = math.Inf(-1)
