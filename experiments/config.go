@@ -28,6 +28,7 @@ type Config struct {
 	Sampler    Sampler    `yaml:"sampler" json:"sampler"`
 	RidgeExact Toggle     `yaml:"ridge_exact" json:"ridge_exact"`
 	DPA        DPA        `yaml:"dpa" json:"dpa"`
+	Attack     Toggle     `yaml:"attack" json:"attack"`
 	Baseline   Baseline   `yaml:"baseline" json:"baseline"`
 	Report     Report     `yaml:"report" json:"report"`
 	dir        string     // the config file's directory: relative paths resolve against it
@@ -173,9 +174,10 @@ func Default() Config {
 		Ridge:      Ridge{Lambda: Floats{3e4}},
 		Smoothing:  Smoothing{Q: Floats{0.05, 0.1, 0.2, 0.4}},
 		Analytic:   Toggle{Enabled: true},
-		Sampler:    Sampler{Enabled: true, N0: 100, N: Ints{10000}, Alpha: 0.001},
+		Sampler:    Sampler{Enabled: true, N0: 100, N: Ints{10000}, Alpha: 0.001, Q: Floats{}},
 		RidgeExact: Toggle{Enabled: true},
 		DPA:        DPA{Enabled: false, K: Ints{50, 200, 1000}},
+		Attack:     Toggle{Enabled: true},
 		Baseline: Baseline{
 			Enabled: false,
 			Attacks: []string{"random", "pointwise"},
