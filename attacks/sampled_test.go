@@ -163,6 +163,10 @@ func TestSampledProves(t *testing.T) {
 			t.Fatalf("seed %d: not proven after %d samples", seed, out.Probes)
 		}
 	}
+	// No attack, nothing to verify.
+	if out := a.Sampled(p, 0.05, Outcome{Flips: -1, To: -1}, Sampling{Alpha: 0.001}, 7); out.Proven || out.Probes != 0 {
+		t.Fatalf("outcome %+v without an attack", out)
+	}
 	// A kernel error as large as every margin leaves no vote that counts.
 	p.AlphaErr = 1
 	if out := a.Sampled(p, 0.05, Outcome{Flips: 0, To: 2}, Sampling{Alpha: 0.001, Purpose: "denied"}, 7); out.Proven {
