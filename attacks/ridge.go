@@ -46,8 +46,9 @@ type Outcome struct {
 	// attack was found.
 	To int
 	// Relabels are the Flips relabelings, most influential first (nil when
-	// Flips is −1). An Attacker's outcomes alias its memory until its next
-	// call: clone them to keep them.
+	// Flips is −1, and from DPA.Outcome, whose DPA.Explain gives them). An
+	// Attacker's outcomes alias its memory until its next RidgeExact or
+	// Smoothed call (Sampled leaves it): clone them to keep them.
 	Relabels []Relabel
 	// Probes counts analytic certificates (Smoothed) or noisy label samples
 	// (Sampled) the attack spent; 0 for the others.
@@ -82,8 +83,8 @@ type Attacker struct {
 // μ = E + 8γ_{4n}Σ|α̂ᵢ| (margin D_j = s_c − s_j < −μ; for K = 2, s < ½ − μ for
 // class 1 and s > ½ + μ for class 0), and keeps the rival that needs the
 // fewest (ties to the lower class). The greedy moves are optimal, so on data
-// without near-ties Flips is exactly the exact certificate's radius + 1; a
-// partial sum within the margins of the threshold makes it at most one more.
+// without near-ties Flips is exactly the exact certificate's radius + 1;
+// partial sums within the margins of the threshold can only make it larger.
 //
 // Proof: the attacked labels are formed and the scores recomputed from them;
 // Proven is set only if the recomputed margin is past the threshold by μ, so
