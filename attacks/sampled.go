@@ -140,44 +140,16 @@ func (a *Attacker) Sampled(p RidgePoint, q float64, smoothed Outcome, cfg Sampli
 	return out
 }
 
-// noise draws the changed positions of a noisy label vector: independent
-// Bernoulli(q) bits, 64 at a time, exactly (the construction of package
-// sampler: lane ℓ compares a uniform number, revealed one random bit per
-// word, with q's binary digits, and is 1 iff it falls below q).
+// noise draws the changed positions of a noisy label vector, exactly
+// Bernoulli(q) each (randstream.Bernoulli, as the sampled certificate does).
 type noise struct {
-	digits []bool // q = Σ_j digits[j]·2^{−j−1}
+	bits randstream.Bernoulli
 }
 
-func (z *noise) reset(q float64) {
-	z.digits = z.digits[:0]
-	for q > 0 { // doubling and subtracting 1 are exact
-		q *= 2
-		d := q >= 1
-		if d {
-			q--
-		}
-		z.digits = append(z.digits, d)
-	}
-}
+func (z *noise) reset(q float64) { z.bits = randstream.NewBernoulli(q) }
 
 // word returns 64 independent Bernoulli(q) bits.
-func (z *noise) word(src *rand.PCG) uint64 {
-	var ones uint64
-	open := ^uint64(0)
-	for _, d := range z.digits {
-		r := src.Uint64()
-		if d {
-			ones |= open &^ r
-			open &= r
-		} else {
-			open &^= r
-		}
-		if open == 0 {
-			break
-		}
-	}
-	return ones
-}
+func (z *noise) word(src *rand.PCG) uint64 { return z.bits.Word(src) }
 
 // sum returns Σ weights[i] over the changed positions of one sample.
 func (z *noise) sum(src *rand.PCG, weights []float64) float64 {

@@ -403,7 +403,7 @@ func TestPredictionsFunctionOfNoisyLabels(t *testing.T) {
 		words := make([]uint64, n*chunkWords)
 		for i := range n {
 			for j := range chunkWords {
-				words[i*chunkWords+chunkWords-1-j] = bits.Reverse64(bernoulliWord(replay, f1.digits)) ^ diff[i]
+				words[i*chunkWords+chunkWords-1-j] = bits.Reverse64(f1.noise.Word(replay)) ^ diff[i]
 			}
 		}
 		for b := range ChunkSize {

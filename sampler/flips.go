@@ -6,48 +6,11 @@ import (
 	"math/bits"
 	"math/rand/v2"
 
+	"flipcert/randstream"
+
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
-
-// binaryDigits returns the binary digits of q ∈ (0, 1) after the point, up to
-// its last 1: q = Σ_j d_j 2^{−j}. Doubling and subtracting 1 are exact in
-// floating point, so the expansion is exactly q's.
-func binaryDigits(q float64) []bool {
-	var ds []bool
-	for q > 0 {
-		q *= 2
-		d := q >= 1
-		if d {
-			q--
-		}
-		ds = append(ds, d)
-	}
-	return ds
-}
-
-// bernoulliWord returns 64 independent Bernoulli(q) bits, q given by its binary
-// digits. Lane ℓ compares a uniform U_ℓ ∈ [0,1), revealed one bit per random word,
-// with q: it decides at the first digit where they differ (U < q: a 1 bit) and
-// stays 0 if they never do (U ≥ q). So each bit is exactly Bernoulli(q), and
-// all 64 lanes are settled after about 8 words on average.
-func bernoulliWord(rng *rand.PCG, digits []bool) uint64 {
-	var ones uint64
-	open := ^uint64(0)
-	for _, d := range digits {
-		r := rng.Uint64()
-		if d {
-			ones |= open &^ r // U's digit 0 < q's digit 1
-			open &= r
-		} else {
-			open &^= r // U's digit 1 > q's digit 0
-		}
-		if open == 0 {
-			break
-		}
-	}
-	return ones
-}
 
 // uniformBelow returns a uniform integer in [0, n), n ≥ 1, by Lemire's
 // multiply-and-reject method: the high word of r·n for a uniform 64-bit r,
@@ -142,22 +105,22 @@ func onGrid(phi *mat.Dense) ([]float64, error) {
 // On the grid every partial sum is exact, so the filled right-hand sides are
 // exactly Σ_{y′ᵢ=c} φ̃ᵢ: a function of y′ alone, whatever y was.
 type flipper struct {
-	phi    []float64 // n×d row-major, φ̃ᵢ
-	psi    []float64 // K = 2: n×d row-major, ψᵢ; nil for K ≥ 3
-	base   []float64 // cols×d: Φ̃ᵀy (K = 2) or Φ̃ᵀ·onehot(y) (K ≥ 3)
-	y      []int
-	n, d   int
-	k      int    // classes
-	cols   int    // right-hand sides per sample: 1 if k = 2, else k
-	width  int    // K = 2: training points per table block
-	digits []bool // binary digits of q
+	phi   []float64 // n×d row-major, φ̃ᵢ
+	psi   []float64 // K = 2: n×d row-major, ψᵢ; nil for K ≥ 3
+	base  []float64 // cols×d: Φ̃ᵀy (K = 2) or Φ̃ᵀ·onehot(y) (K ≥ 3)
+	y     []int
+	n, d  int
+	k     int                  // classes
+	cols  int                  // right-hand sides per sample: 1 if k = 2, else k
+	width int                  // K = 2: training points per table block
+	noise randstream.Bernoulli // the label-change bits, exactly Bernoulli(q)
 }
 
 // newFlipper prepares sampling for labels y ∈ {0..k−1}ⁿ and features phi
 // (n×d row-major, normally onGrid's output) at noise level q.
 func newFlipper(phi []float64, y []int, d, k int, q float64) *flipper {
 	n := len(y)
-	f := &flipper{phi: phi, y: y, n: n, d: d, k: k, cols: k, digits: binaryDigits(q)}
+	f := &flipper{phi: phi, y: y, n: n, d: d, k: k, cols: k, noise: randstream.NewBernoulli(q)}
 	if k == 2 {
 		f.cols = 1
 		f.width = blockWidth(n, q, ChunkSize)
@@ -216,7 +179,7 @@ func (f *flipper) fill(rhs []float64, rng *rand.PCG, s *flipScratch) {
 	for i0 := 0; i0 < f.n; i0 += f.width {
 		words := s.words[:min(f.width, f.n-i0)*chunkWords]
 		for r := range words {
-			words[r] = bernoulliWord(rng, f.digits)
+			words[r] = f.noise.Word(rng)
 		}
 		f.addBlock(rhs, i0, words, s)
 	}
@@ -267,7 +230,7 @@ func (f *flipper) fillMulti(rhs []float64, rng *rand.PCG) {
 	for i, old := range f.y {
 		row := f.phi[i*d : (i+1)*d]
 		for j := range chunkWords {
-			for x := bernoulliWord(rng, f.digits); x != 0; x &= x - 1 {
+			for x := f.noise.Word(rng); x != 0; x &= x - 1 {
 				b := j*64 + bits.TrailingZeros64(x)
 				c := (old + 1 + int(uniformBelow(rng, uint64(k-1)))) % k
 				floats.Sub(rhs[(b*k+old)*d:(b*k+old+1)*d], row)

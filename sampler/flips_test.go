@@ -10,53 +10,6 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-func TestBinaryDigitsExact(t *testing.T) {
-	for _, q := range []float64{0.1, 0.4, 1.0 / 3, 0.25, 1e-3, 0x1p-1000, math.Nextafter(0.5, 0)} {
-		sum := 0.0
-		for j, d := range binaryDigits(q) {
-			if d {
-				sum += math.Ldexp(1, -(j + 1)) // exact: one nonzero bit per term, no overlap
-			}
-		}
-		if sum != q {
-			t.Errorf("digits of %v sum to %v", q, sum)
-		}
-	}
-}
-
-func TestBernoulliWordFrequency(t *testing.T) {
-	const words = 20000
-	rng := rand.NewPCG(9, 9)
-	for _, q := range []float64{0.1, 0.4, 1.0 / 3, 0.001, 0.499} {
-		digits := binaryDigits(q)
-		var lane [64]int
-		adjacent := 0 // lanes 0 and 1 both set: checks independence across lanes
-		for range words {
-			w := bernoulliWord(rng, digits)
-			for l := range 64 {
-				lane[l] += int(w >> l & 1)
-			}
-			if w&3 == 3 {
-				adjacent++
-			}
-		}
-		total := 0
-		for l, c := range lane {
-			total += c
-			if sd := math.Sqrt(q * (1 - q) / words); math.Abs(float64(c)/words-q) > 5*sd {
-				t.Errorf("q=%v lane %d: frequency %.4f", q, l, float64(c)/words)
-			}
-		}
-		draws := float64(64 * words)
-		if sd := math.Sqrt(q * (1 - q) / draws); math.Abs(float64(total)/draws-q) > 4*sd {
-			t.Errorf("q=%v: overall frequency %.5f", q, float64(total)/draws)
-		}
-		if sd := math.Sqrt(q * q * (1 - q*q) / words); math.Abs(float64(adjacent)/words-q*q) > 4*sd {
-			t.Errorf("q=%v: both lanes 0,1 set %.5f, want q² = %.5f", q, float64(adjacent)/words, q*q)
-		}
-	}
-}
-
 // TestFillMatchesDirect replays the draws fill makes (same stream, same
 // order: point by point, word by word, for K ≥ 3 a new class per flip after
 // each word) and recomputes every right-hand side directly as Σ_{y′ᵢ=c} φ̃ᵢ,
@@ -93,7 +46,7 @@ func TestFillMatchesDirect(t *testing.T) {
 				}
 				for i := range n {
 					for w := range chunkWords {
-						for x := bernoulliWord(replay, f.digits); x != 0; x &= x - 1 {
+						for x := f.noise.Word(replay); x != 0; x &= x - 1 {
 							b := w*64 + bits.TrailingZeros64(x)
 							noisy[b][i] = 1 - y[i]
 							if k > 2 {
