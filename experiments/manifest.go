@@ -12,7 +12,11 @@ import (
 )
 
 func writeManifest(c Config, out string, in *inputs, start time.Time, stages []tables.Stage, costs []tables.Cost, o Outcome, embedder *EmbedderInfo) error {
-	cfg, err := json.Marshal(c)
+	// The manifest's config names data files by absolute path, so that the
+	// folder alone says what was run (flipcert explain rebuilds from it).
+	resolved := c
+	resolved.Data.Train, resolved.Data.Test, resolved.Data.MNISTDir = c.Path(c.Data.Train), c.Path(c.Data.Test), c.Path(c.Data.MNISTDir)
+	cfg, err := json.Marshal(resolved)
 	if err != nil {
 		return err
 	}

@@ -46,6 +46,9 @@ type runEnv struct {
 	out      string
 }
 
+// warn reports something the run's tables will show too.
+func (e runEnv) warn(msg string) { e.progress.Warn(msg) }
+
 func (e runEnv) stageDone(name string, d time.Duration) {
 	*e.stages = append(*e.stages, tables.Stage{Name: name, Seconds: d.Seconds()})
 }
@@ -84,9 +87,10 @@ func Run(c Config, opt Options) (Outcome, error) {
 			todo = append(todo, u)
 		}
 	}
+	var p *prepared
 	if len(todo) > 0 {
 		opt.Progress.SetUnits(len(todo))
-		if err := runUnits(c, in, todo, opt, env, &out); err != nil {
+		if p, err = runUnits(c, in, todo, opt, env, &out); err != nil {
 			return out, err
 		}
 	}
@@ -105,10 +109,24 @@ func Run(c Config, opt Options) (Outcome, error) {
 	}
 	env.stageDone("assemble", time.Since(asm))
 	out.Assembled = true
+	if c.Attack.Enabled && (c.Analytic.Enabled || c.RidgeExact.Enabled) {
+		ex := time.Now()
+		if p == nil {
+			if p, err = prepare(c, in, env); err != nil {
+				return out, err
+			}
+		}
+		if err := explainExamples(c, opt.Out, p); err != nil {
+			return out, err
+		}
+		env.stageDone("explain examples", time.Since(ex))
+	}
 	return out, writeManifest(c, opt.Out, in, start, stages, costs, out, readEmbedderInfo(opt.Out))
 }
 
-func runUnits(c Config, in *inputs, todo []Unit, opt Options, env runEnv, out *Outcome) error {
+// runUnits computes the units of todo, and returns what the certificate
+// units shared (nil if there were none).
+func runUnits(c Config, in *inputs, todo []Unit, opt Options, env runEnv, out *Outcome) (*prepared, error) {
 	var p *prepared
 	var b *baselineRunner
 	done := func(u Unit, o output) error {
@@ -129,7 +147,7 @@ func runUnits(c Config, in *inputs, todo []Unit, opt Options, env runEnv, out *O
 			p, err = prepare(c, in, env)
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		var o output
 		switch u := batch[0]; u.Method {
@@ -138,27 +156,27 @@ func runUnits(c Config, in *inputs, todo []Unit, opt Options, env runEnv, out *O
 		case "dpa":
 			o, err = p.runDPA(u, c, env)
 		default:
-			err = p.runLambda(batch, c, env, done)
-			if err != nil {
-				return err
+			if err := p.runLambda(batch, c, env, done); err != nil {
+				return nil, err
 			}
 			continue
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := done(batch[0], o); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return p, nil
 }
 
 // Files of a unit in the units folder, besides its rows of points.csv or
 // baseline.csv (unitPath), which are written last and mark it finished.
 const (
-	mcSuffix   = ".mc.csv"    // rows of mc_vs_analytic.csv
-	costSuffix = ".cost.json" // its tables.Cost records
+	mcSuffix     = ".mc.csv"     // rows of mc_vs_analytic.csv
+	attackSuffix = ".attack.csv" // rows of attack.csv
+	costSuffix   = ".cost.json"  // its tables.Cost records
 )
 
 // writeUnit writes a finished unit's files, each atomically, the file that
@@ -166,8 +184,14 @@ const (
 func writeUnit(out string, u Unit, o output) error {
 	base := unitPath(out, u)
 	stem := strings.TrimSuffix(base, ".csv")
-	if o.mc != nil {
-		if err := atomicfile.WriteBytes(stem+mcSuffix, o.mc); err != nil {
+	for _, f := range []struct {
+		suffix string
+		rows   []byte
+	}{{mcSuffix, o.mc}, {attackSuffix, o.attack}} {
+		if f.rows == nil {
+			continue
+		}
+		if err := atomicfile.WriteBytes(stem+f.suffix, f.rows); err != nil {
 			return err
 		}
 	}
@@ -189,7 +213,7 @@ func writeUnit(out string, u Unit, o output) error {
 func unitFiles(out string, u Unit) []string {
 	base := unitPath(out, u)
 	stem := strings.TrimSuffix(base, ".csv")
-	return []string{base, stem + mcSuffix, stem + costSuffix}
+	return []string{base, stem + mcSuffix, stem + attackSuffix, stem + costSuffix}
 }
 
 // batches groups the units that share work: every analytic, ridge-exact and
@@ -369,6 +393,7 @@ func assemble(c Config, out string, in *inputs) ([]tables.Cost, error) {
 	points := tables.AppendHeader(nil, tables.PointsHeader)
 	baseline := tables.AppendHeader(nil, tables.BaselineHeader)
 	mc := tables.AppendHeader(nil, tables.MCHeader)
+	attack := tables.AppendHeader(nil, tables.AttackHeader)
 	var costs []tables.Cost
 	m := in.test.Len()
 	for _, u := range Plan(c) {
@@ -392,8 +417,15 @@ func assemble(c Config, out string, in *inputs) ([]tables.Cost, error) {
 		if rows, err := os.ReadFile(files[1]); err == nil {
 			mc = append(mc, rows...)
 		}
+		if c.Attack.Enabled {
+			rows, err := os.ReadFile(files[2])
+			if err != nil {
+				return nil, fmt.Errorf("%s: %v: remove %s to recompute the unit", files[2], err, files[0])
+			}
+			attack = append(attack, rows...)
+		}
 		var unitCosts []tables.Cost
-		if data, err := os.ReadFile(files[2]); err == nil && json.Unmarshal(data, &unitCosts) == nil {
+		if data, err := os.ReadFile(files[3]); err == nil && json.Unmarshal(data, &unitCosts) == nil {
 			costs = append(costs, unitCosts...)
 		}
 	}
@@ -405,6 +437,7 @@ func assemble(c Config, out string, in *inputs) ([]tables.Cost, error) {
 		{tables.PointsFile, points, true},
 		{tables.BaselineFile, baseline, c.Baseline.Enabled},
 		{tables.MCFile, mc, c.Sampler.Enabled && c.Analytic.Enabled},
+		{tables.AttackFile, attack, c.Attack.Enabled && len(attack) > len(tables.AppendHeader(nil, tables.AttackHeader))},
 	}
 	for _, f := range outputs {
 		path := filepath.Join(out, f.name)

@@ -160,3 +160,16 @@ func (s *Stage) Finish() time.Duration {
 	fmt.Fprintf(s.r.w, "%s: %d/%d in %s\n", s.name, s.done, s.total, elapsed.Round(10*time.Millisecond))
 	return elapsed
 }
+
+// Warn prints one line starting "warning: ", below the bar on a terminal.
+func (r *Reporter) Warn(msg string) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.bar != nil {
+		_ = r.bar.Clear()
+	}
+	fmt.Fprintln(r.w, "warning: "+msg)
+}

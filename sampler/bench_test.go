@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"flipcert/features"
+	"flipcert/internal/cputime"
 	"flipcert/internal/mnisttest"
 	"flipcert/ridge"
 
@@ -54,7 +55,7 @@ func BenchmarkCertifyMNIST17(b *testing.B) {
 		b.Run(fmt.Sprintf("q=%g/N=%v", tc.q, tc.n), func(b *testing.B) {
 			cfg := Config{N0: 100, N: tc.n, Q: tc.q, Seed: 1, Purpose: "bench"}
 			b.ReportAllocs()
-			cpu := cpuSeconds()
+			cpu := cputime.Seconds()
 			for b.Loop() {
 				if _, err := Certify(model, y, test, cfg, nil); err != nil {
 					b.Fatal(err)
@@ -62,7 +63,7 @@ func BenchmarkCertifyMNIST17(b *testing.B) {
 			}
 			samples := float64(cfg.N0 + tc.n[len(tc.n)-1])
 			// Wall time is noisy on the shared machine; CPU time is not.
-			b.ReportMetric((cpuSeconds()-cpu)/float64(b.N), "cpu-s/op")
+			b.ReportMetric((cputime.Seconds()-cpu)/float64(b.N), "cpu-s/op")
 			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)*1e6/samples, "s/1e6-samples")
 		})
 	}
@@ -105,11 +106,11 @@ func BenchmarkRightHandSides(b *testing.B) {
 				rhs := make([]float64, ChunkSize*benchD)
 				rng := rand.NewPCG(1, 1)
 				b.ReportAllocs()
-				cpu := cpuSeconds()
+				cpu := cputime.Seconds()
 				for b.Loop() {
 					f.fill(rhs, rng, s)
 				}
-				b.ReportMetric((cpuSeconds()-cpu)/float64(b.N)*1e3, "cpu-ms/op")
+				b.ReportMetric((cputime.Seconds()-cpu)/float64(b.N)*1e3, "cpu-ms/op")
 			})
 		}
 		b.Run(fmt.Sprintf("q=%g/dense-gemm", q), func(b *testing.B) {
@@ -122,11 +123,11 @@ func BenchmarkRightHandSides(b *testing.B) {
 			}
 			var rhs mat.Dense
 			b.ReportAllocs()
-			cpu := cpuSeconds()
+			cpu := cputime.Seconds()
 			for b.Loop() {
 				rhs.Mul(pr.phi.T(), labels)
 			}
-			b.ReportMetric((cpuSeconds()-cpu)/float64(b.N)*1e3, "cpu-ms/op")
+			b.ReportMetric((cputime.Seconds()-cpu)/float64(b.N)*1e3, "cpu-ms/op")
 		})
 	}
 }

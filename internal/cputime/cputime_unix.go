@@ -1,12 +1,11 @@
 //go:build unix
 
-package attacks
+package cputime
 
 import "syscall"
 
-// cpuSeconds returns the user+system CPU time of this process, so benchmarks
-// can report CPU cost alongside wall time on a machine shared with others.
-func cpuSeconds() float64 {
+// Seconds returns the user+system CPU time of this process.
+func Seconds() float64 {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0

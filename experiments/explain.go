@@ -1,0 +1,287 @@
+package experiments
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+
+	"gonum.org/v1/gonum/mat"
+
+	"flipcert/analytic"
+	"flipcert/atomicfile"
+	"flipcert/attacks"
+	"flipcert/dpa"
+	"flipcert/results"
+	"flipcert/tables"
+)
+
+// explainShown caps the training images an explanation picture draws.
+const explainShown = 40
+
+// Row names one row of points.csv: a setting and a test point. A Q or
+// Lambda of NaN matches any (the first row in the table's order that fits).
+type Row struct {
+	tables.Setting
+	Index int
+}
+
+// Explain writes, for one row of the tables in the output folder out, the
+// attack that bounds its radius from above (docs/science.md §11): for MNIST
+// data a picture out/explain/<name>.png of the test image with its label,
+// prediction, certified radius and attack size, and the training images the
+// attack relabels (old → new label), most influential first; for CSV data
+// out/explain/<name>.csv listing the training rows and their label changes.
+// It recomputes the attack from the config recorded in the folder's
+// manifest. It returns the file written. A row the folder does not hold, or
+// a folder without tables, is an input error.
+func Explain(out string, want Row) (string, error) {
+	c, classes, err := configOf(out)
+	if err != nil {
+		return "", err
+	}
+	row, err := findRow(out, classes, want)
+	if err != nil {
+		return "", err
+	}
+	in, err := loadInputs(c)
+	if err != nil {
+		return "", err
+	}
+	var stages []tables.Stage
+	p, err := prepare(c, in, runEnv{stages: &stages, out: out})
+	if err != nil {
+		return "", err
+	}
+	return p.explain(c, out, row)
+}
+
+// configOf reads the config a folder's tables were made with from its
+// manifest, and the number of classes.
+func configOf(out string) (Config, int, error) {
+	path := filepath.Join(out, tables.ManifestFile)
+	m, _, err := tables.ReadManifest(path)
+	if err != nil {
+		return Config{}, 0, inputErrorf("explain: %s: run the experiment first (%v)", out, err)
+	}
+	c := Config{file: path}
+	if err := json.Unmarshal(m.Config, &c); err != nil {
+		return Config{}, 0, inputErrorf("explain: %s: the config in it does not read: %v", path, err)
+	}
+	if err := c.validate(); err != nil {
+		return Config{}, 0, err
+	}
+	return c, m.Data.Classes, nil
+}
+
+// findRow returns the row of points.csv that want names.
+func findRow(out string, classes int, want Row) (tables.Point, error) {
+	points, err := tables.ReadPoints(filepath.Join(out, tables.PointsFile), classes)
+	if err != nil {
+		return tables.Point{}, err
+	}
+	matches := func(want, got float64) bool { return math.IsNaN(want) || want == got }
+	for _, p := range points {
+		if p.Index == want.Index && p.Method == want.Method && matches(want.Lambda, p.Lambda) &&
+			(!p.Method.Kind.Smoothed() || matches(want.Q, p.Q)) {
+			return p, nil
+		}
+	}
+	q, lambda := "", "any lambda"
+	if want.Method.Kind.Smoothed() && !math.IsNaN(want.Q) {
+		q = ", q " + tables.FormatFloat(want.Q)
+	}
+	if !math.IsNaN(want.Lambda) {
+		lambda = "lambda " + tables.FormatFloat(want.Lambda)
+	}
+	return tables.Point{}, inputErrorf("explain: %s has no row for method %s%s, %s, test point %d",
+		filepath.Join(out, tables.PointsFile), want.Method, q, lambda, want.Index)
+}
+
+// explain recomputes the attack on row and writes its explanation into out.
+func (p *prepared) explain(c Config, out string, row tables.Point) (string, error) {
+	relabels, flips, err := p.attackRow(c, row)
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(out, tables.ExplainDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, tables.ExplainName(row.Setting(), row.Index))
+	if c.Data.Source != "mnist" {
+		path += ".csv"
+		data := tables.AppendHeader(nil, []string{"rank", "index", "from", "to"})
+		for k, r := range relabels {
+			data = fmt.Appendf(data, "%d,%d,%d,%d\n", k+1, r.Index, p.train.Y[r.Index], r.To)
+		}
+		return path, atomicfile.WriteBytes(path, data)
+	}
+	path += ".png"
+	name := func(class int) string {
+		if class < 0 {
+			return "abstains"
+		}
+		return strconv.Itoa(c.Data.Classes[class])
+	}
+	e := results.Explanation{
+		Title: explainTitle(row),
+		Test:  results.Digit{Pixels: p.test.X.RawRowView(row.Index)},
+		Caption: []string{
+			fmt.Sprintf("digit %s, predicted %s", name(row.Label), name(row.Prediction)),
+			fmt.Sprintf("certified radius %d flips", row.Radius),
+			attackCaption(flips, len(relabels)),
+		},
+	}
+	for _, r := range relabels[:min(len(relabels), explainShown)] {
+		e.Relabeled = append(e.Relabeled, results.Digit{
+			Pixels:  p.train.X.RawRowView(r.Index),
+			Caption: name(p.train.Y[r.Index]) + " → " + name(r.To),
+		})
+	}
+	e.More = len(relabels) - len(e.Relabeled)
+	png, err := results.ExplainPNG(e)
+	if err != nil {
+		return "", err
+	}
+	return path, atomicfile.WriteBytes(path, png)
+}
+
+func explainTitle(row tables.Point) string {
+	t := row.Method.String()
+	if row.Method.Kind.Smoothed() {
+		t += ", q=" + tables.FormatFloat(row.Q)
+	}
+	return t + ", λ=" + tables.FormatFloat(row.Lambda) + ", test point " + strconv.Itoa(row.Index)
+}
+
+func attackCaption(flips, relabels int) string {
+	if flips < 0 {
+		return "no attack found within the training set"
+	}
+	return fmt.Sprintf("attack: %d relabelings", flips)
+}
+
+// attackRow recomputes the attack of docs/science.md §11 on one row: its
+// relabelings, most influential first, and its size (−1 if none was found).
+func (p *prepared) attackRow(c Config, row tables.Point) ([]attacks.Relabel, int, error) {
+	m := p.test.Len()
+	if row.Index >= m {
+		return nil, 0, inputErrorf("explain: test point %d is not among the %d of the run", row.Index, m)
+	}
+	_, d := p.testF.Dims()
+	x := p.testF.Slice(row.Index, row.Index+1, 0, d).(*mat.Dense)
+	if row.Method.Kind == tables.DPA {
+		return p.attackDPA(c, row, x)
+	}
+	model := p.models[row.Lambda]
+	n, _ := model.Design().Features().Dims()
+	alpha := mat.NewDense(1, n, nil)
+	errs := make([]float64, 1)
+	model.Kernel(alpha, x, errs)
+	rp := attacks.RidgePoint{Alpha: alpha.RawRowView(0), Y: p.train.Y, Classes: p.classes, AlphaErr: errs[0]}
+	var a attacks.Attacker
+	var out attacks.Outcome
+	if row.Method.Kind == tables.RidgeExact {
+		out = a.RidgeExact(rp)
+	} else {
+		cert := analytic.Certify(rp.Alpha, rp.Y, p.classes, row.Q, rp.AlphaErr)
+		radius := p.tables[row.Q].Radius(cert.LogEps)
+		if cert.Abstain() {
+			radius = -1
+		}
+		var err error
+		if out, err = a.Smoothed(rp, row.Q, cert.Class, radius); err != nil {
+			return nil, 0, err
+		}
+	}
+	return slices.Clone(out.Relabels), out.Flips, nil
+}
+
+// attackDPA refits the row's DPA ensemble and attacks it at test row x.
+func (p *prepared) attackDPA(c Config, row tables.Point, x *mat.Dense) ([]attacks.Relabel, int, error) {
+	k := row.Method.Parts
+	e, err := dpa.Fit(p.trainF, p.train.Y, p.classes, dpa.Partition(p.train.X, k), k, row.Lambda/float64(k), c.Features.Intercept)
+	if err != nil {
+		return nil, 0, inputErrorf("dpa.k = %d with ridge.lambda = %v: %v", k, row.Lambda, err)
+	}
+	from := []int{e.Certify(x)[0].Class}
+	a := attacks.NewDPA(e, p.train.Y, x, from)
+	var s attacks.DPAScratch
+	for j := range e.Parts() {
+		a.AddPart(j, &s)
+	}
+	out := a.Outcome(0)
+	relabels, _ := a.Explain(0, &s)
+	return relabels, out.Flips, nil
+}
+
+// explainExamples writes the explanations the report shows: the most and
+// the least robust correctly classified test points of the analytic setting
+// with the largest summed radius over correct points (ridge-exact's when the
+// analytic certificate is off).
+func explainExamples(c Config, out string, p *prepared) error {
+	points, err := tables.ReadPoints(filepath.Join(out, tables.PointsFile), p.classes)
+	if err != nil {
+		return err
+	}
+	kind := tables.RidgeExact
+	if c.Analytic.Enabled {
+		kind = tables.Analytic
+	}
+	type key struct{ q, lambda float64 }
+	score := map[key]int{}
+	var order []key
+	for _, pt := range points {
+		if pt.Method.Kind != kind || !pt.Correct() {
+			continue
+		}
+		k := key{pt.Q, pt.Lambda}
+		if math.IsNaN(pt.Q) {
+			k.q = -1
+		}
+		if _, ok := score[k]; !ok {
+			order = append(order, k)
+		}
+		score[k] += pt.Radius
+	}
+	if len(order) == 0 {
+		return nil
+	}
+	best := slices.MaxFunc(order, func(a, b key) int { return cmp.Compare(score[a], score[b]) })
+	var chosen []tables.Point
+	for _, pt := range points {
+		k := key{pt.Q, pt.Lambda}
+		if math.IsNaN(pt.Q) {
+			k.q = -1
+		}
+		if pt.Method.Kind == kind && k == best && pt.Correct() {
+			chosen = append(chosen, pt)
+		}
+	}
+	// Stable order by radius keeps the lowest index among equal radii.
+	slices.SortStableFunc(chosen, func(a, b tables.Point) int { return cmp.Compare(a.Radius, b.Radius) })
+	least, most := chosen[0], chosen[len(chosen)-1]
+	for i := len(chosen) - 1; i >= 0 && chosen[i].Radius == most.Radius; i-- {
+		most = chosen[i]
+	}
+	if err := clearExplain(out); err != nil {
+		return err
+	}
+	for _, row := range []tables.Point{most, least} {
+		if _, err := p.explain(c, out, row); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// clearExplain removes the explanations of an earlier run, which may belong
+// to other rows.
+func clearExplain(out string) error {
+	return os.RemoveAll(filepath.Join(out, tables.ExplainDir))
+}
