@@ -8,12 +8,10 @@ import (
 
 	"flipcert/analytic"
 	"flipcert/dpa"
-	"flipcert/features"
 	"flipcert/internal/cputime"
 	"flipcert/internal/mnisttest"
 	"flipcert/parallel"
 	"flipcert/radius"
-	"flipcert/ridge"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -32,18 +30,8 @@ const benchPoints = 256
 
 func loadRidge17(b *testing.B) ridge17 {
 	b.Helper()
-	x, y := mnisttest.Digits(b, false, 0, 1, 7)
-	tx, _ := mnisttest.Digits(b, true, 0, 1, 7)
-	pca, err := features.FitPCA(x, 50)
-	if err != nil {
-		b.Fatal(err)
-	}
-	phi := features.WithIntercept(pca.Transform(x))
-	test := features.WithIntercept(pca.Transform(tx))
-	model, err := ridge.NewDesign(phi, true).Fit(3e4)
-	if err != nil {
-		b.Fatal(err)
-	}
+	model, y, test := mnisttest.Ridge17(b)
+	phi := model.Design().Features()
 	n, _ := phi.Dims()
 	_, d := test.Dims()
 	alpha := mat.NewDense(benchPoints, n, nil)
@@ -226,22 +214,13 @@ func BenchmarkDPAMNIST17(b *testing.B) {
 // certificates alone (timed in a pass without attacks), so that the attacks
 // cost the difference (wall and CPU seconds, the machine being shared).
 func BenchmarkAllMNIST17(b *testing.B) {
-	x, y := mnisttest.Digits(b, false, 0, 1, 7)
-	tx, _ := mnisttest.Digits(b, true, 0, 1, 7)
-	pca, err := features.FitPCA(x, 50)
-	if err != nil {
-		b.Fatal(err)
-	}
-	phi := features.WithIntercept(pca.Transform(x))
-	test := features.WithIntercept(pca.Transform(tx))
-	model, err := ridge.NewDesign(phi, true).Fit(3e4)
-	if err != nil {
-		b.Fatal(err)
-	}
+	model, y, test := mnisttest.Ridge17(b)
+	phi := model.Design().Features()
 	n, _ := phi.Dims()
 	m, d := test.Dims()
 	tables := make([]*radius.Table, len(benchQ))
 	for k, q := range benchQ {
+		var err error
 		if tables[k], err = radius.NewTable(q, 2, n); err != nil {
 			b.Fatal(err)
 		}

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"fmt"
+	"math"
 
 	"flipcert/tables"
 )
@@ -32,6 +33,16 @@ func (u Unit) tableMethod(samples int) tables.Method {
 		return tables.Method{Kind: tables.DPA, Parts: u.K}
 	}
 	panic("experiments: unit " + u.Method + " has no table method")
+}
+
+// setting is the unit's method, q and λ as its rows name them (q NaN for
+// unsmoothed methods); samples as for tableMethod.
+func (u Unit) setting(samples int) tables.Setting {
+	s := tables.Setting{Method: u.tableMethod(samples), Q: math.NaN(), Lambda: u.Lambda}
+	if s.Method.Kind.Smoothed() {
+		s.Q = u.Q
+	}
+	return s
 }
 
 // Name identifies the unit in messages, file names and random-stream keys.

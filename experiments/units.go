@@ -392,15 +392,11 @@ func (p *prepared) runDPA(u Unit, c Config, env runEnv) (output, error) {
 // encodePoints writes the rows of one unit (points.csv without its header);
 // samples names the sampled certificate's N (0 for other methods).
 func encodePoints(u Unit, samples int, labels []int, pts []point) []byte {
-	q := math.NaN()
-	if u.Method == "analytic" || u.Method == "sampled" {
-		q = u.Q
-	}
-	method := u.tableMethod(samples)
+	s := u.setting(samples)
 	var out []byte
 	for i, pt := range pts {
 		out = tables.AppendPoint(out, tables.Point{
-			Method: method, Q: q, Lambda: u.Lambda, Index: i, Label: labels[i],
+			Method: s.Method, Q: s.Q, Lambda: s.Lambda, Index: i, Label: labels[i],
 			Prediction: pt.prediction, LogEps: pt.logEps, Radius: pt.radius, RadiusKL: pt.radiusKL,
 		})
 	}
@@ -410,14 +406,10 @@ func encodePoints(u Unit, samples int, labels []int, pts []point) []byte {
 // encodeAttacks writes the attack rows of one unit (attack.csv without its
 // header), keyed like its points.
 func encodeAttacks(u Unit, samples int, rows []attackRow) []byte {
-	q := math.NaN()
-	if u.Method == "analytic" || u.Method == "sampled" {
-		q = u.Q
-	}
-	method := u.tableMethod(samples)
+	s := u.setting(samples)
 	var out []byte
 	for i, r := range rows {
-		out = tables.AppendAttack(out, tables.AttackRow{Method: method, Q: q, Lambda: u.Lambda, Index: i, Flips: r.flips, Proven: r.proven})
+		out = tables.AppendAttack(out, tables.AttackRow{Method: s.Method, Q: s.Q, Lambda: s.Lambda, Index: i, Flips: r.flips, Proven: r.proven})
 	}
 	return out
 }

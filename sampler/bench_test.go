@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"flipcert/features"
 	"flipcert/internal/cputime"
 	"flipcert/internal/mnisttest"
 	"flipcert/ridge"
@@ -25,19 +24,7 @@ const (
 // at λ = 3·10⁴, the training labels and the 2,163 test points.
 func mnist17(b *testing.B) (*ridge.Model, []int, *mat.Dense) {
 	b.Helper()
-	x, y := mnisttest.Digits(b, false, 0, 1, 7)
-	tx, _ := mnisttest.Digits(b, true, 0, 1, 7)
-	pca, err := features.FitPCA(x, benchD-1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	phi := features.WithIntercept(pca.Transform(x))
-	test := features.WithIntercept(pca.Transform(tx))
-	model, err := ridge.NewDesign(phi, true).Fit(3e4)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return model, y, test
+	return mnisttest.Ridge17(b)
 }
 
 // BenchmarkCertifyMNIST17 times one Certify of the whole MNIST 1/7 test set
