@@ -68,12 +68,13 @@ func tightLabel(s *curveSet) string {
 	return l
 }
 
-// tightColour is the colour of the i-th of n curves of a panel: the q colours for smoothed
-// methods, black for ridge, purple then further Okabe-Ito colours for DPA.
-func tightColour(kind tables.Kind, i, n int) color.Color {
-	switch kind {
+// tightColour is the colour of the i-th curve s of a panel: one colour per q across the panels
+// for smoothed methods (qs lists every q drawn, ascending), black for ridge, purple then further
+// Okabe-Ito colours for DPA.
+func tightColour(s *curveSet, i int, qs []float64) color.Color {
+	switch s.Method.Kind {
 	case tables.Analytic, tables.Sampled:
-		return qColour(i, n)
+		return qColour(slices.Index(qs, s.Q), len(qs))
 	case tables.RidgeExact:
 		return black
 	}
@@ -110,28 +111,36 @@ func stepPath(xs []int, ys []float64, xMax int) plotter.XYs {
 }
 
 // tightnessFigure draws, one panel per method family, each setting's certified accuracy (lower
-// bound, solid) and its accuracy under the attack (upper bound, dashed) against flips on a
-// log(1 + flips) axis, with the band between them shaded: the accuracy nobody has yet certified or
-// broken (docs/science.md §11).
+// bound, solid) and its accuracy under the attack (upper bound, dashed) against flips, with the
+// band between them shaded: the accuracy nobody has yet certified or broken (docs/science.md §11).
 func tightnessFigure(panels []tightPanel, xMax int) figure {
+	var qs []float64
+	for _, tp := range panels {
+		for _, s := range tp.sets {
+			if s.Method.Kind.Smoothed() && !slices.Contains(qs, s.Q) {
+				qs = append(qs, s.Q)
+			}
+		}
+	}
+	slices.Sort(qs)
 	plots := make([]*plot.Plot, len(panels))
 	legends := make([]legendGrid, len(panels))
 	cols := min(2, len(panels))
 	panelW := (pageWidth - margin) / vg.Length(cols)
 	for i, tp := range panels {
-		p := newPlot("Flipped labels (log scale)", "Accuracy")
+		p := newPlot(flipsLabel, "Accuracy")
 		p.Title.Text = tp.title
 		addGrid(p)
-		setLog1pX(p, float64(xMax))
+		p.X.Min, p.X.Max = 0, float64(xMax)
 		p.Y.Min, p.Y.Max = 0, 1
 		p.Y.Tick.Marker = unitTicks
 		leg := legendGrid{cols: 2}
 		for j, s := range tp.sets {
-			col := tightColour(s.Method.Kind, j, len(tp.sets))
+			col := tightColour(s, j, qs)
 			lx, ly := stepsOf(s.okNP, s.n, xMax)
 			ux, uy := stepsOf(s.okAttack, s.n, xMax)
-			upper := log1pXYs(stepPath(ux, uy, xMax))
-			lower := log1pXYs(stepPath(lx, ly, xMax))
+			upper := stepPath(ux, uy, xMax)
+			lower := stepPath(lx, ly, xMax)
 			ring := slices.Clone(upper)
 			for k := len(lower) - 1; k >= 0; k-- {
 				ring = append(ring, lower[k])
@@ -185,7 +194,7 @@ func tightnessCaption(panels []tightPanel, maxFlips, nTrain int) string {
 		"radius ≥ r, a lower bound on the accuracy under any attack of r flips) and accuracy under a " +
 		"concrete attack (dashed: correct and the attack found needs more than r flips, an upper bound; a " +
 		"point where no attack was found within the " + strconv.Itoa(nTrain) + " training labels counts " +
-		"as robust), against the number of flipped labels on a log(1 + flips) axis. The shaded band " +
+		"as robust), against the number of flipped labels. The shaded band " +
 		"between them is what nobody knows yet. Each method, q and DPA k is drawn at the λ with the " +
 		"largest area under its certified-accuracy curve from 0 to " + strconv.Itoa(maxFlips) +
 		" flips" + sampled + "."
