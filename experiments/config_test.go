@@ -95,3 +95,27 @@ func TestHopelessSamplerIsRefused(t *testing.T) {
 		t.Fatalf("%d units written before the refusal", len(n))
 	}
 }
+
+// TestLimitsTheDataCannotMeet: a baseline budget above the training-set size
+// and a test_limit above the test set are refused after loading, before any
+// unit, naming the key.
+func TestLimitsTheDataCannotMeet(t *testing.T) {
+	for _, tc := range []struct{ yaml, want string }{
+		{"baseline: {enabled: true, flips: [0, 20000]}\n", "baseline.flips[1] = 20000 is more than the 13007 training labels"},
+		{"data: {test_limit: 5000}\n", "data.test_limit = 5000, but the test set has 2163 points"},
+	} {
+		c, err := ParseConfig([]byte("name: limits\n"+tc.yaml), "c.yaml", t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(t.TempDir(), "out")
+		_, err = Run(c, Options{Out: out})
+		var ie *InputError
+		if !errors.As(err, &ie) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("err = %v, want an InputError with %q", err, tc.want)
+		}
+		if n, _ := filepath.Glob(filepath.Join(out, "units", "*.csv")); len(n) > 0 {
+			t.Errorf("%d units written before the refusal", len(n))
+		}
+	}
+}
