@@ -68,6 +68,13 @@ func gridPsi(alpha []float64, y []int, q float64, class int) float64 {
 		}
 		return v
 	}
+	return gridMin(psi)
+}
+
+// gridMin returns the smallest psi(t) over t ≥ 0 that a grid finds: t = 0, a
+// coarse logarithmic grid over [1e−6, 1e8] (ratio 1.12), then a fine linear
+// grid between the neighbours of the best coarse point.
+func gridMin(psi func(t float64) float64) float64 {
 	coarse := floats.LogSpan(make([]float64, 281), 1e-6, 1e8) // ratio 1.12
 	best, at := 0.0, -1
 	for i, t := range coarse {

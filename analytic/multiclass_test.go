@@ -127,27 +127,7 @@ func rivalGridPsi(alpha []float64, y []int, classes int, q float64, c, j int) fl
 		}
 		return v
 	}
-	coarse := floats.LogSpan(make([]float64, 281), 1e-6, 1e8)
-	best, at := 0.0, -1
-	for i, t := range coarse {
-		if v := psi(t); v < best {
-			best, at = v, i
-		}
-	}
-	if at < 0 {
-		return best
-	}
-	lo, hi := 0.0, coarse[len(coarse)-1]
-	if at > 0 {
-		lo = coarse[at-1]
-	}
-	if at < len(coarse)-1 {
-		hi = coarse[at+1]
-	}
-	for _, t := range floats.Span(make([]float64, 401), lo, hi) {
-		best = min(best, psi(t))
-	}
-	return best
+	return gridMin(psi)
 }
 
 // TestSoundAndTightK checks, over random problems with K = 3 (and 4), that
