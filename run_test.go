@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -160,5 +161,36 @@ func TestMalformedTablesInReportExit2(t *testing.T) {
 	}
 	if !strings.Contains(e.String(), "points.csv:3:") {
 		t.Errorf("stderr %q does not name points.csv:3", e.String())
+	}
+}
+
+// TestExplainCSV explains a row of a CSV run: a CSV file of the training rows
+// the attack relabels, most influential first, each with its old and new
+// label.
+func TestExplainCSV(t *testing.T) {
+	code, _, stderr, dir := cliCase(t, "[1]", goodTrain, goodTrain, "-no-report")
+	if code != 0 {
+		t.Fatalf("run: exit %d: %s", code, stderr)
+	}
+	out := filepath.Join(dir, "out")
+	var o, e bytes.Buffer
+	if code := exitCode(&e, run(&o, &e, []string{"explain", "-out", out, "-index", "0", "-method", "ridge-exact"})); code != 0 {
+		t.Fatalf("explain: exit %d: %s", code, e.String())
+	}
+	data, err := os.ReadFile(filepath.Join(out, "explain", "ridge-exact-lambda1-0.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if lines[0] != "rank,index,from,to" || len(lines) < 2 {
+		t.Fatalf("explain CSV %q", data)
+	}
+	train := strings.Split(strings.TrimSpace(goodTrain), "\n")[1:]
+	for k, l := range lines[1:] {
+		f := strings.Split(l, ",")
+		i, _ := strconv.Atoi(f[1])
+		if f[0] != strconv.Itoa(k+1) || f[2] != strings.Split(train[i], ",")[0] || f[2] == f[3] {
+			t.Errorf("line %q: want rank %d, the row's own label as from, and a new label", l, k+1)
+		}
 	}
 }

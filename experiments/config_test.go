@@ -96,13 +96,16 @@ func TestHopelessSamplerIsRefused(t *testing.T) {
 	}
 }
 
-// TestLimitsTheDataCannotMeet: a baseline budget above the training-set size
-// and a test_limit above the test set are refused after loading, before any
-// unit, naming the key.
+// TestLimitsTheDataCannotMeet: a baseline budget above the training-set size,
+// a test_limit above the test set, and validation or held-out splits that
+// leave no training point are refused after loading, before any unit, naming
+// the key.
 func TestLimitsTheDataCannotMeet(t *testing.T) {
 	for _, tc := range []struct{ yaml, want string }{
 		{"baseline: {enabled: true, flips: [0, 20000]}\n", "baseline.flips[1] = 20000 is more than the 13007 training labels"},
 		{"data: {test_limit: 5000}\n", "data.test_limit = 5000, but the test set has 2163 points"},
+		{"data: {validation: 13007}\n", "data.validation = 13007 leaves no training point (the attacked training set of these classes has 13007)"},
+		{"data: {holdout: 60000}\n", "data.holdout = 60000 leaves no training image (MNIST has 60000)"},
 	} {
 		c, err := ParseConfig([]byte("name: limits\n"+tc.yaml), "c.yaml", t.TempDir())
 		if err != nil {
