@@ -38,14 +38,6 @@ func (s smoothing) decode(code int) []int {
 	return z
 }
 
-func (s smoothing) encode(z []int) int {
-	code := 0
-	for i := len(z) - 1; i >= 0; i-- {
-		code = code*s.classes + z[i]
-	}
-	return code
-}
-
 // probs returns P(h(y′) = c) for every c, y′ the noisy labels of z: each label
 // kept with probability 1−q, else one of the other K−1 classes uniformly.
 func (s smoothing) probs(z []int) []float64 {

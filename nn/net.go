@@ -36,7 +36,6 @@ func newNetwork(shard int, layers ...layer) *network {
 	return &network{layers: layers, offs: offs, params: make([]float64, offs[len(layers)]), shard: shard}
 }
 
-func (nw *network) inLen() int  { return nw.layers[0].inLen() }
 func (nw *network) outLen() int { return nw.layers[len(nw.layers)-1].outLen() }
 
 // clone returns a network with the same layers and a copy of the parameters.
