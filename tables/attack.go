@@ -2,6 +2,7 @@ package tables
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 )
@@ -50,7 +51,7 @@ func ReadAttack(path string) ([]AttackRow, error) {
 		Setting
 		index int
 	}
-	seen := map[key]int{}
+	seen := lines[key]{}
 	var rows []AttackRow
 	err := readCSV(path, AttackHeader, func(c *cells) error {
 		r := AttackRow{Q: math.NaN()}
@@ -76,10 +77,7 @@ func ReadAttack(path string) ([]AttackRow, error) {
 			c.fail(5, "%q is not 0 or 1", c.rec[5])
 		}
 		k := key{Setting{r.Method, r.Q, r.Lambda}.key(), r.Index}
-		if first, ok := seen[k]; ok {
-			c.fail(3, "index %d repeats line %d for the same method, q and lambda", r.Index, first)
-		}
-		seen[k] = c.line
+		seen.once(c, 3, k, fmt.Sprintf("index %d", r.Index), "for the same method, q and lambda")
 		rows = append(rows, r)
 		return c.err
 	})

@@ -1,6 +1,7 @@
 package tables
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 )
@@ -30,7 +31,7 @@ func ReadBaseline(path string) ([]BaselineRow, error) {
 		flips  int
 		seed   uint64
 	}
-	seen := map[key]int{}
+	seen := lines[key]{}
 	var rows []BaselineRow
 	err := readCSV(path, BaselineHeader, func(c *cells) error {
 		b := BaselineRow{Attack: c.rec[0]}
@@ -41,10 +42,7 @@ func ReadBaseline(path string) ([]BaselineRow, error) {
 		b.Seed = c.uint(2)
 		b.Accuracy = c.float(3, 0, 1)
 		k := key{b.Attack, b.Flips, b.Seed}
-		if first, ok := seen[k]; ok {
-			c.fail(2, "seed %d repeats line %d for the same attack and flips", b.Seed, first)
-		}
-		seen[k] = c.line
+		seen.once(c, 2, k, fmt.Sprintf("seed %d", b.Seed), "for the same attack and flips")
 		rows = append(rows, b)
 		return c.err
 	})

@@ -166,3 +166,17 @@ func appendRecord(dst []byte, cells ...string) []byte {
 
 // AppendHeader appends a header line.
 func AppendHeader(dst []byte, header []string) []byte { return appendRecord(dst, header...) }
+
+// lines remembers the line of each row key, so that a repeated key is
+// reported with the line it repeats.
+type lines[K comparable] map[K]int
+
+// once fails the row's column col if key was seen before: "<what> repeats
+// line <earlier> <scope>".
+func (l lines[K]) once(c *cells, col int, key K, what, scope string) {
+	if first, ok := l[key]; ok {
+		c.fail(col, "%s repeats line %d %s", what, first, scope)
+		return
+	}
+	l[key] = c.line
+}

@@ -2,6 +2,7 @@ package tables
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 )
@@ -90,7 +91,7 @@ func ReadPoints(path string, classes int) ([]Point, error) {
 		Setting
 		index int
 	}
-	seen := map[key]int{}
+	seen := lines[key]{}
 	qMax := float64(classes-1) / float64(classes)
 	var rows []Point
 	err := readCSV(path, PointsHeader, func(c *cells) error {
@@ -142,10 +143,7 @@ func ReadPoints(path string, classes int) ([]Point, error) {
 			c.fail(8, "%d differs from radius %d for an unsmoothed method", p.RadiusKL, p.Radius)
 		}
 		k := key{p.Setting().key(), p.Index}
-		if first, ok := seen[k]; ok {
-			c.fail(3, "index %d repeats line %d for the same method, q and lambda", p.Index, first)
-		}
-		seen[k] = c.line
+		seen.once(c, 3, k, fmt.Sprintf("index %d", p.Index), "for the same method, q and lambda")
 		rows = append(rows, p)
 		return c.err
 	})
