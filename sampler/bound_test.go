@@ -213,19 +213,26 @@ func TestLowerBoundCoverage(t *testing.T) {
 	}
 }
 
-func TestLowerBoundPanics(t *testing.T) {
-	for _, tc := range []struct {
-		k, n  int
-		alpha float64
-	}{{-1, 5, 0.1}, {6, 5, 0.1}, {0, 0, 0.1}, {1, 5, 0}, {1, 5, 1}, {1, 5, math.NaN()}} {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("LowerBound(%d, %d, %v) did not panic", tc.k, tc.n, tc.alpha)
-				}
+// TestBoundsPanic: both Clopper-Pearson bounds refuse counts outside 0..n,
+// n < 1 and alpha outside (0, 1).
+func TestBoundsPanic(t *testing.T) {
+	for name, bound := range map[string]func(k, n int, alpha float64){
+		"LowerBound": func(k, n int, alpha float64) { LowerBound(k, n, alpha) },
+		"Interval":   func(k, n int, alpha float64) { Interval(k, n, alpha) },
+	} {
+		for _, tc := range []struct {
+			k, n  int
+			alpha float64
+		}{{-1, 5, 0.1}, {6, 5, 0.1}, {0, 0, 0.1}, {1, 5, 0}, {1, 5, 1}, {1, 5, math.NaN()}} {
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Errorf("%s(%d, %d, %v) did not panic", name, tc.k, tc.n, tc.alpha)
+					}
+				}()
+				bound(tc.k, tc.n, tc.alpha)
 			}()
-			LowerBound(tc.k, tc.n, tc.alpha)
-		}()
+		}
 	}
 }
 
@@ -323,21 +330,6 @@ func TestIntervalClosedForms(t *testing.T) {
 	}
 }
 
-func TestIntervalPanics(t *testing.T) {
-	for _, tc := range []struct {
-		k, n  int
-		alpha float64
-	}{{-1, 5, 0.1}, {6, 5, 0.1}, {0, 0, 0.1}, {1, 5, 0}, {1, 5, 1}, {1, 5, math.NaN()}} {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("Interval(%d, %d, %v) did not panic", tc.k, tc.n, tc.alpha)
-				}
-			}()
-			Interval(tc.k, tc.n, tc.alpha)
-		}()
-	}
-}
 
 // bigLn returns ln x for x > 0 to about refPrec bits: x = m·2^e with
 // m ∈ [½, 1), ln m = 2 atanh((m−1)/(m+1)) by its series (|z| ≤ ⅓), and
