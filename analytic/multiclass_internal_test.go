@@ -46,18 +46,26 @@ func randomKernel(rng *rand.Rand, n, classes int) ([]float64, []int) {
 	return alpha, y
 }
 
+// randomRivalCase draws a K-class problem for the rival tests, K in
+// 3..2+kinds and n in 1..maxN, with q anywhere in (0, (K−1)/K), and readies
+// cz's expected scores for it.
+func randomRivalCase(rng *rand.Rand, cz *Certifier, kinds, maxN int) (alpha []float64, y []int, classes int, q float64) {
+	classes = 3 + rng.IntN(kinds)
+	n := 1 + rng.IntN(maxN)
+	alpha, y = randomKernel(rng, n, classes)
+	q = float64(classes-1) / float64(classes) * (0.01 + 0.98*rng.Float64())
+	cz.reserve(classes, n)
+	scores(cz.mu, alpha, y, classes, q)
+	return alpha, y, classes, q
+}
+
 // TestRivalPassesMatchNaive checks one dedicated pass and the shared pass
 // against ψ_j evaluated directly, and ψ_j′ against a central difference.
 func TestRivalPassesMatchNaive(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 11))
 	var cz Certifier
 	for trial := range 200 {
-		classes := 3 + rng.IntN(5)
-		n := 1 + rng.IntN(200)
-		alpha, y := randomKernel(rng, n, classes)
-		q := float64(classes-1) / float64(classes) * (0.01 + 0.98*rng.Float64())
-		cz.reserve(classes, n)
-		scores(cz.mu, alpha, y, classes, q)
+		alpha, y, classes, q := randomRivalCase(rng, &cz, 5, 200)
 		c := rng.IntN(classes)
 		cz.setup(alpha, y, classes, c, q, 0)
 		cz.order = cz.order[:0]
@@ -100,12 +108,7 @@ func TestRivalBoundsAreRigorous(t *testing.T) {
 	rng := rand.New(rand.NewPCG(12, 12))
 	var cz Certifier
 	for trial := range 150 {
-		classes := 3 + rng.IntN(3)
-		n := 1 + rng.IntN(30)
-		alpha, y := randomKernel(rng, n, classes)
-		q := float64(classes-1) / float64(classes) * (0.01 + 0.98*rng.Float64())
-		cz.reserve(classes, n)
-		scores(cz.mu, alpha, y, classes, q)
+		alpha, y, classes, q := randomRivalCase(rng, &cz, 3, 30)
 		c, j := 0, 1+rng.IntN(classes-1)
 		cz.setup(alpha, y, classes, c, q, 0)
 		s := cz.pr.s
