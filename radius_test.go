@@ -25,6 +25,7 @@ func TestRadiusCommand(t *testing.T) {
 		want  string
 	}{
 		// The counter-example of a table that rounded up: 1567 is one flip too many.
+		// KL: −½ ln(4ε(1−ε)) = 3529.81 over 0.98·ln 99 = 4.5032 per flip is 783.8.
 		{"sound to the last flip", []string{"-q", "0.01", "-n", "13007", "--", "-7060.99778478736"}, "",
 			"log_eps,radius,radius_kl\n-7060.99778478736,1566,783\n"},
 		{"q = 0.4 examples on stdin", []string{"-q", "0.4", "-n", "13007"}, "-6.907755278982137\n\n -13.815510557964274\n-27.631021115928547\n",
