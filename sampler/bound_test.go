@@ -330,7 +330,6 @@ func TestIntervalClosedForms(t *testing.T) {
 	}
 }
 
-
 // bigLn returns ln x for x > 0 to about refPrec bits: x = m·2^e with
 // m ∈ [½, 1), ln m = 2 atanh((m−1)/(m+1)) by its series (|z| ≤ ⅓), and
 // ln 2 = 2 atanh(⅓).
