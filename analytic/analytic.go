@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+
+	"flipcert/decide"
 )
 
 // LogEpsImpossible is the LogEps of a certificate whose other class has
@@ -200,7 +202,7 @@ func newModel(alpha []float64, y []int, q float64) (model, summary) {
 	}
 	m.softplusEll = [2]float64{softplus(m.ell[0]), softplus(m.ell[1])}
 	st := summarise(alpha, y, q)
-	if st.mean >= 0.5 {
+	if decide.Binary(st.mean) == 1 {
 		m.s = -1
 	}
 	m.sumAlpha = st.sum

@@ -3,6 +3,8 @@ package analytic
 import (
 	"fmt"
 	"math"
+
+	"flipcert/decide"
 )
 
 // histBins is the resolution of the K-class surrogate: per class and sign,
@@ -214,12 +216,7 @@ func (cz *Certifier) certifyK(alpha []float64, y []int, classes int, q, alphaErr
 			}
 		}
 	}
-	c := 0
-	for k, m := range cz.mu {
-		if m > cz.mu[c] {
-			c = k
-		}
-	}
+	c := decide.Argmax(cz.mu)
 	cert := Certificate{Class: c}
 	for j, m := range cz.mu {
 		// ψ_j′(0) = −(μ_c − μ_j) + alphaErr ≥ 0 (a tie, α ≡ 0, or a margin the

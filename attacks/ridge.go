@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"flipcert/analytic"
+	"flipcert/decide"
 )
 
 // RidgePoint is the ridge problem of one test point: its one-hot scores are
@@ -161,23 +162,8 @@ func oneHot(dst, alpha []float64, y []int, classes int) []float64 {
 	return dst
 }
 
-// top returns the class the computed scores give: for K = 2 class 1 iff
-// s₁ ≥ ½, otherwise the argmax, ties to the lowest index.
-func top(scores []float64, classes int) int {
-	if classes == 2 {
-		if scores[1] >= 0.5 {
-			return 1
-		}
-		return 0
-	}
-	c := 0
-	for k, s := range scores {
-		if s > scores[c] {
-			c = k
-		}
-	}
-	return c
-}
+// top returns the class the K computed one-hot scores give (package decide).
+func top(scores []float64, classes int) int { return decide.Scores(scores[:classes]) }
 
 // overturned reports whether computed scores within mu of the exact ones
 // prove that the exact classifier does not predict class: for K = 2, s₁ is

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"flipcert/decide"
 	"flipcert/ridge"
 
 	"gonum.org/v1/gonum/mat"
@@ -256,7 +257,7 @@ func (e *Ensemble) Certify(test *mat.Dense) []Result {
 					free++
 				}
 			}
-			class := plurality(computed)
+			class := decide.Plurality(computed)
 			results[lo+i] = Result{Class: class, Radius: FreeVoteRadius(certain, free, class)}
 		}
 	}
@@ -268,16 +269,9 @@ func (e *Ensemble) Certify(test *mat.Dense) []Result {
 // bounds of winning.
 func (e *Ensemble) vote(scores, bound []float64, t float64) (class int, sure bool) {
 	if e.classes == 2 {
-		if scores[0] >= 0.5 {
-			class = 1
-		}
-		return class, math.Abs(scores[0]-0.5) > bound[0]*t
+		return decide.Binary(scores[0]), math.Abs(scores[0]-0.5) > bound[0]*t
 	}
-	for c, s := range scores {
-		if s > scores[class] {
-			class = c
-		}
-	}
+	class = decide.Argmax(scores)
 	for c, s := range scores {
 		if c != class && scores[class]-s <= (bound[class]+bound[c])*t {
 			return class, false

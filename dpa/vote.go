@@ -1,5 +1,7 @@
 package dpa
 
+import "flipcert/decide"
+
 // VoteRadius returns the plurality class of a vote count (votes[c] = number of
 // parts voting for class c; ties go to the smaller class index) and the number
 // of label changes it is certified against:
@@ -12,7 +14,7 @@ package dpa
 // votes. It panics if there are fewer than two classes or a count is
 // negative.
 func VoteRadius(votes []int) (class, radius int) {
-	class = plurality(votes)
+	class = decide.Plurality(votes)
 	return class, FreeVoteRadius(votes, 0, class)
 }
 
@@ -59,15 +61,4 @@ func FreeVoteRadius(certain []int, free, class int) int {
 		}
 	}
 	return radius
-}
-
-// plurality returns the class with the most votes, ties to the smaller index.
-func plurality(votes []int) int {
-	class := 0
-	for c, v := range votes {
-		if v > votes[class] {
-			class = c
-		}
-	}
-	return class
 }

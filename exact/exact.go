@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"slices"
 
+	"flipcert/decide"
 	"flipcert/internal/roundoff"
 )
 
@@ -113,9 +114,8 @@ func (c *Certifier) binary(alpha []float64, y []int, alphaErr float64) (class, r
 	// falls when s drops below ½ (v = s), class 0 when s reaches ½ (v = −s).
 	// Negation is exact, so v rounds exactly as s would.
 	sign := 1.0
-	class = 1
-	if s < 0.5 {
-		sign, class = -1, 0
+	if class = decide.Binary(s); class == 0 {
+		sign = -1
 	}
 	// Changing label i lowers v by sign·αᵢ(2yᵢ − 1); keep the positive ones.
 	moves := c.moves[:0]
@@ -152,11 +152,7 @@ func (c *Certifier) multi(alpha []float64, y []int, classes int, alphaErr float6
 		abs += math.Abs(a)
 	}
 	checkFinite(2 * abs)
-	for k, s := range scores {
-		if s > scores[class] {
-			class = k
-		}
-	}
+	class = decide.Argmax(scores)
 	radius = len(y)
 	for j := range classes {
 		if j == class {

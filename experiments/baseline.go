@@ -1,22 +1,22 @@
 package experiments
 
 import (
-	"flipcert/attacks"
+	"flipcert/baseline"
 	"flipcert/nn"
 	"flipcert/randstream"
 	"flipcert/tables"
 )
 
-// baselineRunner trains and attacks the undefended network (docs/science.md §6):
+// netRunner trains and attacks the undefended network (docs/science.md §6):
 // an MLP on the pixels, trained on the attacked labels. Pointwise attacks
 // choose the nearest training images in pixel space, which is label-free.
-type baselineRunner struct {
-	eval *attacks.Evaluator
+type netRunner struct {
+	eval *baseline.Evaluator
 	seed uint64
 }
 
-func newBaselineRunner(c Config, in *inputs) (*baselineRunner, error) {
-	eval, err := attacks.NewEvaluator(attacks.Setup{
+func newNetRunner(c Config, in *inputs) (*netRunner, error) {
+	eval, err := baseline.NewEvaluator(baseline.Setup{
 		TrainX: in.train.X, TestX: in.test.X,
 		TrainY: in.train.Y, TestY: in.test.Y,
 		TrainFeat: in.train.X, TestFeat: in.test.X,
@@ -27,29 +27,29 @@ func newBaselineRunner(c Config, in *inputs) (*baselineRunner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &baselineRunner{eval: eval, seed: c.Seed}, nil
+	return &netRunner{eval: eval, seed: c.Seed}, nil
 }
 
 // accuracy runs one (attack, flips, seed) unit. The network's seed derives
 // from the config seed and the repetition, so repetitions differ and runs
 // repeat.
-func (b *baselineRunner) accuracy(u Unit) (float64, error) {
-	seed := randstream.New(b.seed, "baseline", u.Seed).Uint64()
-	if u.Attack == "random" {
-		return b.eval.RandomAccuracy(u.Flips, seed)
+func (b *netRunner) accuracy(r NetRun) (float64, error) {
+	seed := randstream.New(b.seed, "baseline", r.Seed).Uint64()
+	if r.Attack == "random" {
+		return b.eval.RandomAccuracy(r.Flips, seed)
 	}
-	return b.eval.PointwiseAccuracy(u.Flips, seed)
+	return b.eval.PointwiseAccuracy(r.Flips, seed)
 }
 
 // run runs one baseline unit: its row of baseline.csv.
-func (b *baselineRunner) run(u Unit, env runEnv) (output, error) {
-	stage := env.progress.StartUnits(u.Name(), 1, 1)
-	acc, err := b.accuracy(u)
+func (b *netRunner) run(u Unit, env runEnv) (output, error) {
+	stage := env.progress.StartUnits(u.String(), 1, 1)
+	acc, err := b.accuracy(u.Net)
 	if err != nil {
 		return output{}, err
 	}
 	stage.Add(1)
-	env.stageDone(u.Name(), stage.Finish())
-	row := tables.BaselineRow{Attack: u.Attack, Flips: u.Flips, Seed: u.Seed, Accuracy: acc}
+	env.stageDone(u.String(), stage.Finish())
+	row := tables.BaselineRow{Attack: u.Net.Attack, Flips: u.Net.Flips, Seed: u.Net.Seed, Accuracy: acc}
 	return output{baseline: tables.AppendBaseline(nil, row)}, nil
 }

@@ -34,17 +34,17 @@ func BenchmarkCertifyUnit(b *testing.B) {
 	env := runEnv{stages: &stages}
 	discard := func(Unit, output) error { return nil }
 	for _, u := range []Unit{
-		{Method: "analytic", Q: 0.05, Lambda: 30000},
-		{Method: "analytic", Q: 0.4, Lambda: 30000},
-		{Method: "sampled", Q: 0.05, Lambda: 30000},
-		{Method: "sampled", Q: 0.4, Lambda: 30000},
-		{Method: "ridge-exact", Lambda: 30000},
-		{Method: "dpa", K: 1000, Lambda: 30000},
+		{Method: tables.Method{Kind: tables.Analytic}, Q: 0.05, Lambda: 30000},
+		{Method: tables.Method{Kind: tables.Analytic}, Q: 0.4, Lambda: 30000},
+		{Method: tables.Method{Kind: tables.Sampled}, Q: 0.05, Lambda: 30000},
+		{Method: tables.Method{Kind: tables.Sampled}, Q: 0.4, Lambda: 30000},
+		{Method: tables.Method{Kind: tables.RidgeExact}, Lambda: 30000},
+		{Method: tables.Method{Kind: tables.DPA, Parts: 1000}, Lambda: 30000},
 	} {
-		b.Run(u.Name(), func(b *testing.B) {
+		b.Run(u.file(), func(b *testing.B) {
 			for b.Loop() {
 				var err error
-				if u.Method == "dpa" {
+				if u.Method.Kind == tables.DPA {
 					_, err = p.runDPA(u, c, env)
 				} else {
 					err = p.runLambda([]Unit{u}, c, env, discard)

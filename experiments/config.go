@@ -117,7 +117,9 @@ func (c Config) sampledQ() []float64 {
 // DPA configures Deep Partition Aggregation (docs/science.md §9).
 type DPA struct {
 	Enabled bool `yaml:"enabled" json:"enabled"`
-	K       Ints `yaml:"k" json:"k"`
+	// Parts lists the numbers of partitions, k in the DPA paper and in the
+	// config (dpa.k); K is the number of classes everywhere else.
+	Parts Ints `yaml:"k" json:"k"`
 }
 
 // Baseline configures the undefended network under attack (docs/science.md §6).
@@ -176,7 +178,7 @@ func Default() Config {
 		Analytic:   Toggle{Enabled: true},
 		Sampler:    Sampler{Enabled: true, N0: 100, N: Ints{10000}, Alpha: 0.001, Q: Floats{}},
 		RidgeExact: Toggle{Enabled: true},
-		DPA:        DPA{Enabled: false, K: Ints{50, 200, 1000}},
+		DPA:        DPA{Enabled: false, Parts: Ints{50, 200, 1000}},
 		Attack:     Toggle{Enabled: true},
 		Baseline: Baseline{
 			Enabled: false,
@@ -540,15 +542,15 @@ func (c Config) validateDPA() error {
 	if !c.DPA.Enabled {
 		return nil
 	}
-	if len(c.DPA.K) == 0 {
+	if len(c.DPA.Parts) == 0 {
 		return c.fieldError("dpa.k", -1, "is empty: give at least one number of partitions")
 	}
-	for i, k := range c.DPA.K {
+	for i, k := range c.DPA.Parts {
 		if k < 1 {
 			return c.fieldError("dpa.k", i, "= %d: must be ≥ 1", k)
 		}
 	}
-	return checkDistinct(c, "dpa.k", c.DPA.K)
+	return checkDistinct(c, "dpa.k", c.DPA.Parts)
 }
 
 func (c Config) validateBaseline() error {

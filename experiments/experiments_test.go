@@ -240,7 +240,7 @@ func TestMergeListsMissingUnits(t *testing.T) {
 	_, err := Merge(c, merged, []string{shard}, false)
 	var ie *InputError
 	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "8 of 12 units are in no shard folder") ||
-		!strings.Contains(err.Error(), "sampled_q0.1_lambda1") || !strings.Contains(err.Error(), "-compute-missing") {
+		!strings.Contains(err.Error(), "sampled q=0.1 λ=1") || !strings.Contains(err.Error(), "-compute-missing") {
 		t.Fatalf("err = %v, want an InputError listing the 8 missing units", err)
 	}
 	if _, err := Merge(c, merged, []string{shard}, true); err != nil {
@@ -563,11 +563,12 @@ func TestKernelBlocksGiveTheSameBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	units := []Unit{{Method: "analytic", Q: 0.1, Lambda: 1}, {Method: "analytic", Q: 0.3, Lambda: 1}, {Method: "ridge-exact", Lambda: 1}}
+	analytic, exact := tables.Method{Kind: tables.Analytic}, tables.Method{Kind: tables.RidgeExact}
+	units := []Unit{{Method: analytic, Q: 0.1, Lambda: 1}, {Method: analytic, Q: 0.3, Lambda: 1}, {Method: exact, Lambda: 1}}
 	rows := func() map[string]string {
 		got := map[string]string{}
 		err := p.runLambda(units, c, env, func(u Unit, o output) error {
-			got[u.Name()] = string(o.points)
+			got[u.file()] = string(o.points)
 			return nil
 		})
 		if err != nil {

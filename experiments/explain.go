@@ -3,25 +3,18 @@ package experiments
 import (
 	"cmp"
 	"encoding/json"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 
 	"gonum.org/v1/gonum/mat"
 
 	"flipcert/analytic"
 	"flipcert/atomicfile"
 	"flipcert/attacks"
-	"flipcert/dpa"
-	"flipcert/results"
 	"flipcert/tables"
 )
-
-// explainShown caps the training images an explanation picture draws.
-const explainShown = 40
 
 // Row names one row of points.csv: a setting and a test point. A Q or
 // Lambda of NaN matches any (the first row in the table's order that fits).
@@ -31,14 +24,14 @@ type Row struct {
 }
 
 // Explain writes, for one row of the tables in the output folder out, the
-// attack that bounds its radius from above (docs/science.md §11): for MNIST
-// data a picture out/explain/<name>.png of the test image with its label,
-// prediction, certified radius and attack size, and the training images the
-// attack relabels (old → new label), most influential first; for CSV data
-// out/explain/<name>.csv listing the training rows and their label changes.
-// It recomputes the attack from the config recorded in the folder's
-// manifest. It returns the file written. A row the folder does not hold, or
-// a folder without tables, is an input error.
+// attack that bounds its radius from above (docs/science.md §11) as the
+// table out/explain/<name>.csv (tables.ExplainHeader): the test point with
+// its label, prediction, certified radius and attack size, and the training
+// points the attack relabels (old → new label), most influential first, with
+// their images for MNIST data, from which the report draws
+// out/explain/<name>.png. It recomputes the attack from the config recorded
+// in the folder's manifest, and returns the file written. A row the folder
+// does not hold, or a folder without tables, is an input error.
 func Explain(out string, want Row) (string, error) {
 	c, classes, err := configOf(out)
 	if err != nil {
@@ -102,7 +95,9 @@ func findRow(out string, classes int, want Row) (tables.Point, error) {
 		filepath.Join(out, tables.PointsFile), want.Method, q, lambda, want.Index)
 }
 
-// explain recomputes the attack on row and writes its explanation into out.
+// explain recomputes the attack on row and writes its explanation table
+// into out/explain (tables.ExplainHeader), with the images for MNIST data.
+// It returns the file written.
 func (p *prepared) explain(c Config, out string, row tables.Point) (string, error) {
 	relabels, flips, err := p.attackRow(c, row)
 	if err != nil {
@@ -112,58 +107,30 @@ func (p *prepared) explain(c Config, out string, row tables.Point) (string, erro
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	path := filepath.Join(dir, tables.ExplainName(row.Setting(), row.Index))
-	if c.Data.Source != "mnist" {
-		path += ".csv"
-		data := tables.AppendHeader(nil, []string{"rank", "index", "from", "to"})
-		for k, r := range relabels {
-			data = fmt.Appendf(data, "%d,%d,%d,%d\n", k+1, r.Index, p.train.Y[r.Index], r.To)
+	images := c.Data.Source == "mnist"
+	e := tables.Explanation{Index: row.Index, Label: row.Label, Prediction: row.Prediction, Radius: row.Radius, Flips: flips}
+	if images {
+		e.Pixels = greyLevels(p.test.X.RawRowView(row.Index))
+	}
+	for k, r := range relabels {
+		rel := tables.ExplainRelabel{Index: r.Index, From: p.train.Y[r.Index], To: r.To}
+		if images && k < tables.ExplainShown {
+			rel.Pixels = greyLevels(p.train.X.RawRowView(r.Index))
 		}
-		return path, atomicfile.WriteBytes(path, data)
+		e.Relabels = append(e.Relabels, rel)
 	}
-	path += ".png"
-	name := func(class int) string {
-		if class < 0 {
-			return "abstains"
-		}
-		return strconv.Itoa(c.Data.Classes[class])
-	}
-	e := results.Explanation{
-		Title: explainTitle(row),
-		Test:  results.Digit{Pixels: p.test.X.RawRowView(row.Index)},
-		Caption: []string{
-			fmt.Sprintf("digit %s, predicted %s", name(row.Label), name(row.Prediction)),
-			fmt.Sprintf("certified radius %d flips", row.Radius),
-			attackCaption(flips, len(relabels)),
-		},
-	}
-	for _, r := range relabels[:min(len(relabels), explainShown)] {
-		e.Relabeled = append(e.Relabeled, results.Digit{
-			Pixels:  p.train.X.RawRowView(r.Index),
-			Caption: name(p.train.Y[r.Index]) + " → " + name(r.To),
-		})
-	}
-	e.More = len(relabels) - len(e.Relabeled)
-	png, err := results.ExplainPNG(e)
-	if err != nil {
-		return "", err
-	}
-	return path, atomicfile.WriteBytes(path, png)
+	path := filepath.Join(dir, tables.ExplainName(row.Setting(), row.Index)+".csv")
+	return path, atomicfile.WriteBytes(path, e.Append(nil))
 }
 
-func explainTitle(row tables.Point) string {
-	t := row.Method.String()
-	if row.Method.Kind.Smoothed() {
-		t += ", q=" + tables.FormatFloat(row.Q)
+// greyLevels turns pixels in [0, 1] (grey level / 255, as package dataset
+// scales them) back into grey levels 0–255.
+func greyLevels(pixels []float64) []uint8 {
+	out := make([]uint8, len(pixels))
+	for i, v := range pixels {
+		out[i] = uint8(math.Round(min(max(v, 0), 1) * 255))
 	}
-	return t + ", λ=" + tables.FormatFloat(row.Lambda) + ", test point " + strconv.Itoa(row.Index)
-}
-
-func attackCaption(flips, relabels int) string {
-	if flips < 0 {
-		return "no attack found within the training set"
-	}
-	return fmt.Sprintf("attack: %d relabelings", flips)
+	return out
 }
 
 // attackRow recomputes the attack of docs/science.md §11 on one row: its
@@ -176,7 +143,7 @@ func (p *prepared) attackRow(c Config, row tables.Point) ([]attacks.Relabel, int
 	_, d := p.testF.Dims()
 	x := p.testF.Slice(row.Index, row.Index+1, 0, d).(*mat.Dense)
 	if row.Method.Kind == tables.DPA {
-		return p.attackDPA(c, row, x)
+		return p.attackDPA(row, x)
 	}
 	model := p.models[row.Lambda]
 	n, _ := model.Design().Features().Dims()
@@ -190,12 +157,8 @@ func (p *prepared) attackRow(c Config, row tables.Point) ([]attacks.Relabel, int
 		out = a.RidgeExact(rp)
 	} else {
 		cert := analytic.Certify(rp.Alpha, rp.Y, p.classes, row.Q, rp.AlphaErr)
-		radius := p.tables[row.Q].Radius(cert.LogEps)
-		if cert.Abstain() {
-			radius = -1
-		}
 		var err error
-		if out, err = a.Smoothed(rp, row.Q, cert.Class, radius); err != nil {
+		if out, err = a.Smoothed(rp, row.Q, cert.Class, p.smoothedRow(cert, row.Q).radius); err != nil {
 			return nil, 0, err
 		}
 	}
@@ -203,11 +166,10 @@ func (p *prepared) attackRow(c Config, row tables.Point) ([]attacks.Relabel, int
 }
 
 // attackDPA refits the row's DPA ensemble and attacks it at test row x.
-func (p *prepared) attackDPA(c Config, row tables.Point, x *mat.Dense) ([]attacks.Relabel, int, error) {
-	k := row.Method.Parts
-	e, err := dpa.Fit(p.trainF, p.train.Y, p.classes, dpa.Partition(p.train.X, k), k, row.Lambda/float64(k), c.Features.Intercept)
+func (p *prepared) attackDPA(row tables.Point, x *mat.Dense) ([]attacks.Relabel, int, error) {
+	e, err := p.fitDPA(row.Method.Parts, row.Lambda)
 	if err != nil {
-		return nil, 0, inputErrorf("dpa.k = %d with ridge.lambda = %v: %v", k, row.Lambda, err)
+		return nil, 0, err
 	}
 	from := []int{e.Certify(x)[0].Class}
 	a := attacks.NewDPA(e, p.train.Y, x, from)

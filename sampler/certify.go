@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"flipcert/decide"
 	"flipcert/randstream"
 	"flipcert/ridge"
 
@@ -170,31 +171,13 @@ func Certify(model *ridge.Model, y []int, test *mat.Dense, cfg Config, progress 
 	out := make([]Result, m)
 	votes := make([][]int, m*len(cfg.N))
 	for j := range out {
-		out[j].Class = plurality(sel[j*k : (j+1)*k])
+		out[j].Class = decide.Votes(sel[j*k : (j+1)*k])
 		out[j].Votes = votes[j*len(cfg.N) : (j+1)*len(cfg.N)]
 		for s := range cfg.N {
 			out[j].Votes[s] = est[(s*m+j)*k : (s*m+j+1)*k]
 		}
 	}
 	return out, nil
-}
-
-// plurality returns the most voted class: for two classes class 1 on a tie
-// (the binary rule s ≥ ½), otherwise the lowest index among the tied.
-func plurality(votes []int) int {
-	if len(votes) == 2 {
-		if votes[1] >= votes[0] {
-			return 1
-		}
-		return 0
-	}
-	best := 0
-	for c, v := range votes {
-		if v > votes[best] {
-			best = c
-		}
-	}
-	return best
 }
 
 // run holds what every chunk of both phases shares.
@@ -360,31 +343,21 @@ func (c *chunkState) scoreSamples(coef *mat.Dense, i, b0, b1 int) []float64 {
 }
 
 // tally adds to votes (one count per class) the predictions of the samples
-// whose scores are given, len(votes) per sample, or one per sample for two
-// classes: class 1 iff s ≥ ½ (K = 2), else the argmax with ties to the lowest
-// index.
+// whose scores are given, len(votes) per sample, or one per sample (the score
+// of class 1) for two classes, under the rule of package decide.
 func tally(votes []int, scores []float64) {
 	k := len(votes)
 	if k == 2 {
 		ones := 0
 		for _, s := range scores {
-			if s >= 0.5 {
-				ones++
-			}
+			ones += decide.Binary(s)
 		}
 		votes[1] += ones
 		votes[0] += len(scores) - ones
 		return
 	}
 	for b := 0; b < len(scores); b += k {
-		s := scores[b : b+k]
-		best := 0
-		for c, v := range s {
-			if v > s[best] {
-				best = c
-			}
-		}
-		votes[best]++
+		votes[decide.Argmax(scores[b:b+k])]++
 	}
 }
 

@@ -1,11 +1,11 @@
-package attacks_test
+package baseline_test
 
 import (
 	"fmt"
 
 	"gonum.org/v1/gonum/mat"
 
-	"flipcert/attacks"
+	"flipcert/baseline"
 )
 
 // The pointwise attack on a test point at 0 that the network calls class 1
@@ -14,6 +14,6 @@ import (
 func ExamplePointwise() {
 	feat := mat.NewDense(5, 1, []float64{0.1, 3, -0.5, 0.2, 1})
 	y := []int{0, 1, 1, 1, 1}
-	fmt.Println(attacks.Pointwise(feat, y, []float64{0}, 1, 2))
+	fmt.Println(baseline.Pointwise(feat, y, []float64{0}, 1, 2))
 	// Output: [3 2]
 }

@@ -1,4 +1,4 @@
-package attacks
+package baseline
 
 import (
 	"cmp"
@@ -13,7 +13,7 @@ import (
 // random attack flips), in the order drawn. It panics unless 0 ≤ r ≤ n.
 func Random(n, r int, rng *rand.Rand) []int {
 	if r < 0 || r > n {
-		panic(fmt.Sprintf("attacks: cannot choose %d of %d points", r, n))
+		panic(fmt.Sprintf("baseline: cannot choose %d of %d points", r, n))
 	}
 	// Partial Fisher–Yates on a sparse permutation: O(r) time and memory.
 	swapped := make(map[int]int, r)
@@ -40,12 +40,12 @@ func Random(n, r int, rng *rand.Rand) []int {
 // label is in 0..classes−1 and every index is in range.
 func RandomLabels(y, idx []int, classes int, rng *rand.Rand) []int {
 	if classes < 2 {
-		panic(fmt.Sprintf("attacks: %d classes", classes))
+		panic(fmt.Sprintf("baseline: %d classes", classes))
 	}
 	out := append([]int(nil), y...)
 	for _, i := range idx {
 		if i < 0 || i >= len(y) || y[i] < 0 || y[i] >= classes {
-			panic(fmt.Sprintf("attacks: relabelling point %d of %d with label outside 0..%d", i, len(y), classes-1))
+			panic(fmt.Sprintf("baseline: relabelling point %d of %d with label outside 0..%d", i, len(y), classes-1))
 		}
 		shift := 1
 		if classes > 2 {
@@ -66,7 +66,7 @@ func RandomLabels(y, idx []int, classes int, rng *rand.Rand) []int {
 func Pointwise(trainFeat *mat.Dense, y []int, testFeat []float64, pred, r int) []int {
 	n, d := trainFeat.Dims()
 	if len(y) != n || len(testFeat) != d || r < 0 {
-		panic(fmt.Sprintf("attacks: Pointwise with %d×%d features, %d labels, %d test features, r = %d", n, d, len(y), len(testFeat), r))
+		panic(fmt.Sprintf("baseline: Pointwise with %d×%d features, %d labels, %d test features, r = %d", n, d, len(y), len(testFeat), r))
 	}
 	type cand struct {
 		i    int

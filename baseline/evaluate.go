@@ -1,4 +1,4 @@
-package attacks
+package baseline
 
 import (
 	"cmp"
@@ -98,7 +98,7 @@ func NewEvaluator(s Setup) (*Evaluator, error) {
 
 func (s Setup) validate() error {
 	if s.TrainX == nil || s.TestX == nil || s.TrainFeat == nil || s.TestFeat == nil {
-		return errors.New("attacks: setup has a nil matrix")
+		return errors.New("baseline: setup has a nil matrix")
 	}
 	n, _ := s.TrainX.Dims()
 	m, _ := s.TestX.Dims()
@@ -106,26 +106,26 @@ func (s Setup) validate() error {
 	mf, dt := s.TestFeat.Dims()
 	switch {
 	case len(s.TrainY) != n || nf != n:
-		return fmt.Errorf("attacks: %d training images, %d labels, %d feature rows", n, len(s.TrainY), nf)
+		return fmt.Errorf("baseline: %d training images, %d labels, %d feature rows", n, len(s.TrainY), nf)
 	case len(s.TestY) != m || mf != m:
-		return fmt.Errorf("attacks: %d test images, %d labels, %d feature rows", m, len(s.TestY), mf)
+		return fmt.Errorf("baseline: %d test images, %d labels, %d feature rows", m, len(s.TestY), mf)
 	case df != dt:
-		return fmt.Errorf("attacks: %d training features but %d test features", df, dt)
+		return fmt.Errorf("baseline: %d training features but %d test features", df, dt)
 	case s.Points < 0 || s.FineTuneEpochs < 0:
-		return fmt.Errorf("attacks: Points %d, FineTuneEpochs %d", s.Points, s.FineTuneEpochs)
+		return fmt.Errorf("baseline: Points %d, FineTuneEpochs %d", s.Points, s.FineTuneEpochs)
 	case s.classes() < 2:
-		return fmt.Errorf("attacks: %d classes", s.Net.Classes)
+		return fmt.Errorf("baseline: %d classes", s.Net.Classes)
 	}
 	for _, b := range s.Budgets {
 		if b < 0 || b > n {
-			return fmt.Errorf("attacks: budget %d of %d training labels", b, n)
+			return fmt.Errorf("baseline: budget %d of %d training labels", b, n)
 		}
 	}
 	k := s.classes()
 	for _, ys := range [][]int{s.TrainY, s.TestY} {
 		for i, v := range ys {
 			if v < 0 || v >= k {
-				return fmt.Errorf("attacks: label %d of point %d is outside 0..%d", v, i, k-1)
+				return fmt.Errorf("baseline: label %d of point %d is outside 0..%d", v, i, k-1)
 			}
 		}
 	}
@@ -164,7 +164,7 @@ func (e *Evaluator) config(seed uint64) nn.ClassifierConfig {
 
 func (e *Evaluator) checkFlips(flips int) error {
 	if n := len(e.s.TrainY); flips < 0 || flips > n {
-		return fmt.Errorf("attacks: %d flips of %d training labels", flips, n)
+		return fmt.Errorf("baseline: %d flips of %d training labels", flips, n)
 	}
 	return nil
 }
@@ -312,7 +312,7 @@ func (e *Evaluator) targets(clean *nn.Classifier, seed uint64) []*target {
 // lower index first among equal scores. It panics on fewer than two scores.
 func topTwo(scores []float64) (first, second int) {
 	if len(scores) < 2 {
-		panic(fmt.Sprintf("attacks: %d scores", len(scores)))
+		panic(fmt.Sprintf("baseline: %d scores", len(scores)))
 	}
 	first, second = 0, 1
 	if scores[1] > scores[0] {
