@@ -18,7 +18,7 @@ import (
 func TestQuickRunAttacksAndExplain(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "quick")
 	var o, e bytes.Buffer
-	if code := exitCode(&e, run(&o, &e, []string{"-config", "quick", "-out", out, "-quiet"})); code != 0 {
+	if code := exitCode(&e, run(strings.NewReader(""), &o, &e, []string{"-config", "quick", "-out", out, "-quiet"})); code != 0 {
 		t.Fatalf("quick run: exit %d: %s", code, e.String())
 	}
 	points, err := tables.ReadPoints(filepath.Join(out, tables.PointsFile), 2)
@@ -57,7 +57,7 @@ func TestQuickRunAttacksAndExplain(t *testing.T) {
 
 	explain := func(args ...string) (int, string, string) {
 		var o, e bytes.Buffer
-		code := exitCode(&e, run(&o, &e, append([]string{"explain", "-out", out}, args...)))
+		code := exitCode(&e, run(strings.NewReader(""), &o, &e, append([]string{"explain", "-out", out}, args...)))
 		return code, o.String(), e.String()
 	}
 	code, stdout, stderr := explain("-index", "7", "-method", "ridge-exact", "-lambda", "10000")
@@ -84,7 +84,7 @@ func TestQuickRunAttacksAndExplain(t *testing.T) {
 		}
 	}
 	var e2 bytes.Buffer
-	if code := exitCode(&e2, run(&o, &e2, []string{"explain", "-out", t.TempDir(), "-index", "1"})); code != 2 || !strings.Contains(e2.String(), "run the experiment first") {
+	if code := exitCode(&e2, run(strings.NewReader(""), &o, &e2, []string{"explain", "-out", t.TempDir(), "-index", "1"})); code != 2 || !strings.Contains(e2.String(), "run the experiment first") {
 		t.Errorf("explain on an empty folder: exit %d, %q", code, e2.String())
 	}
 }

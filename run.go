@@ -30,6 +30,7 @@ import (
 	"flipcert/experiments"
 	"flipcert/progress"
 	"flipcert/radius"
+	"flipcert/report"
 	"flipcert/results"
 	"flipcert/tables"
 )
@@ -40,7 +41,7 @@ var bundled embed.FS
 const defaultConfig = "mnist17"
 
 func main() {
-	err := run(os.Stdout, os.Stderr, os.Args[1:])
+	err := run(os.Stdin, os.Stdout, os.Stderr, os.Args[1:])
 	os.Exit(exitCode(os.Stderr, err))
 }
 
@@ -65,7 +66,7 @@ func exitCode(stderr io.Writer, err error) int {
 	return 1
 }
 
-func run(stdout, stderr io.Writer, args []string) error {
+func run(stdin io.Reader, stdout, stderr io.Writer, args []string) error {
 	if len(args) > 0 {
 		switch args[0] {
 		case "report":
@@ -77,7 +78,7 @@ func run(stdout, stderr io.Writer, args []string) error {
 		case "data":
 			return runData(stdout, stderr, args[1:])
 		case "radius":
-			return runRadius(os.Stdin, stdout, stderr, args[1:])
+			return runRadius(stdin, stdout, stderr, args[1:])
 		case "explain":
 			return runExplain(stdout, stderr, args[1:])
 		}
@@ -159,6 +160,13 @@ func runExperiment(stdout, stderr io.Writer, args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	return runConfig(stdout, cfg, opt, *noReport)
+}
+
+// runConfig runs a config's units that opt.Out lacks and, once every unit is
+// there, derives the tables and (unless noReport) draws the figures and the
+// report page.
+func runConfig(stdout io.Writer, cfg experiments.Config, opt experiments.Options, noReport bool) error {
 	o, err := experiments.Run(cfg, opt)
 	if err != nil {
 		return err
@@ -168,8 +176,8 @@ func runExperiment(stdout, stderr io.Writer, args []string) error {
 			opt.Shard, opt.Shards, o.Ran, o.Skipped, o.Pending)
 		return nil
 	}
-	render := results.Render
-	if *noReport {
+	render := report.Render
+	if noReport {
 		render = results.WriteTables
 	}
 	if err := render(opt.Out); err != nil {
@@ -265,7 +273,7 @@ func runReport(stdout, stderr io.Writer, args []string) error {
 	if _, err := os.Stat(filepath.Join(*out, "points.csv")); err != nil {
 		return &usageError{fmt.Sprintf("report: %s has no points.csv: run the experiment first", *out)}
 	}
-	if err := results.Render(*out); err != nil {
+	if err := report.Render(*out); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "rendered %s\n", *out)
@@ -409,7 +417,15 @@ Flags:
 		return err
 	}
 	fmt.Fprintln(stdout, "wrote", path)
-	return nil
+	man, err := results.ReadManifest(*out)
+	if err != nil {
+		return err
+	}
+	png, drawn, err := report.DrawExplanation(path, man.Digits)
+	if drawn {
+		fmt.Fprintln(stdout, "wrote", png)
+	}
+	return err
 }
 
 func runData(stdout, stderr io.Writer, args []string) error {
@@ -463,9 +479,9 @@ func runMerge(stdout, stderr io.Writer, args []string) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "merged %d units into %s\n", copied, dir)
-	rest := []string{"-config", *configPath, "-out", dir}
-	if *quiet {
-		rest = append(rest, "-quiet")
+	opt := experiments.Options{Out: dir, Shards: 1}
+	if !*quiet {
+		opt.Progress = progress.New(stderr)
 	}
-	return runExperiment(stdout, stderr, rest)
+	return runConfig(stdout, cfg, opt, false)
 }

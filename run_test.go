@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"flipcert/tables"
 )
 
 const csvConfig = `name: cli
@@ -38,7 +40,7 @@ func cliCase(t *testing.T, lambda, train, test string, extra ...string) (code in
 	}
 	args := append([]string{"-config", filepath.Join(dir, "c.yaml"), "-out", filepath.Join(dir, "out"), "-quiet"}, extra...)
 	var o, e bytes.Buffer
-	code = exitCode(&e, run(&o, &e, args))
+	code = exitCode(&e, run(strings.NewReader(""), &o, &e, args))
 	return code, o.String(), e.String(), dir
 }
 
@@ -56,7 +58,7 @@ func TestCLIRunsAndRendersTinyCSV(t *testing.T) {
 		}
 	}
 	var o, e bytes.Buffer
-	if code := exitCode(&e, run(&o, &e, []string{"report", "-out", filepath.Join(dir, "out")})); code != 0 {
+	if code := exitCode(&e, run(strings.NewReader(""), &o, &e, []string{"report", "-out", filepath.Join(dir, "out")})); code != 0 {
 		t.Fatalf("report: exit %d: %s", code, e.String())
 	}
 }
@@ -104,7 +106,7 @@ func TestBadInputGivesOneLineAndExit2(t *testing.T) {
 
 func TestHelpExplainsAndExits0(t *testing.T) {
 	var o, e bytes.Buffer
-	if code := exitCode(&e, run(&o, &e, []string{"-h"})); code != 0 {
+	if code := exitCode(&e, run(strings.NewReader(""), &o, &e, []string{"-h"})); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
 	for _, want := range []string{"Usage:", "-config", "-out", "-shard", "report -out DIR", "merge"} {
@@ -121,7 +123,7 @@ func TestMissingConfigAndReportDir(t *testing.T) {
 		{"report", "-out", t.TempDir()},
 	} {
 		var o, e bytes.Buffer
-		if code := exitCode(&e, run(&o, &e, args)); code != 2 {
+		if code := exitCode(&e, run(strings.NewReader(""), &o, &e, args)); code != 2 {
 			t.Errorf("%v: exit %d, want 2 (%s)", args, code, e.String())
 		}
 	}
@@ -156,7 +158,7 @@ func TestMalformedTablesInReportExit2(t *testing.T) {
 		t.Fatal(err)
 	}
 	var o, e bytes.Buffer
-	if code := exitCode(&e, run(&o, &e, []string{"report", "-out", filepath.Join(dir, "out")})); code != 2 {
+	if code := exitCode(&e, run(strings.NewReader(""), &o, &e, []string{"report", "-out", filepath.Join(dir, "out")})); code != 2 {
 		t.Fatalf("exit %d, want 2: %s", code, e.String())
 	}
 	if !strings.Contains(e.String(), "points.csv:3:") {
@@ -164,9 +166,9 @@ func TestMalformedTablesInReportExit2(t *testing.T) {
 	}
 }
 
-// TestExplainCSV explains a row of a CSV run: a CSV file of the training rows
-// the attack relabels, most influential first, each with its old and new
-// label.
+// TestExplainCSV explains a row of a CSV run: an explanation table of the
+// training rows the attack relabels, most influential first, each with its
+// old and new label, and no picture.
 func TestExplainCSV(t *testing.T) {
 	code, _, stderr, dir := cliCase(t, "[1]", goodTrain, goodTrain, "-no-report")
 	if code != 0 {
@@ -174,23 +176,21 @@ func TestExplainCSV(t *testing.T) {
 	}
 	out := filepath.Join(dir, "out")
 	var o, e bytes.Buffer
-	if code := exitCode(&e, run(&o, &e, []string{"explain", "-out", out, "-index", "0", "-method", "ridge-exact"})); code != 0 {
+	if code := exitCode(&e, run(strings.NewReader(""), &o, &e, []string{"explain", "-out", out, "-index", "0", "-method", "ridge-exact"})); code != 0 {
 		t.Fatalf("explain: exit %d: %s", code, e.String())
 	}
-	data, err := os.ReadFile(filepath.Join(out, "explain", "ridge-exact-lambda1-0.csv"))
+	e2, err := tables.ReadExplanation(filepath.Join(out, "explain", "ridge-exact-lambda1-0.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-	if lines[0] != "rank,index,from,to" || len(lines) < 2 {
-		t.Fatalf("explain CSV %q", data)
-	}
 	train := strings.Split(strings.TrimSpace(goodTrain), "\n")[1:]
-	for k, l := range lines[1:] {
-		f := strings.Split(l, ",")
-		i, _ := strconv.Atoi(f[1])
-		if f[0] != strconv.Itoa(k+1) || f[2] != strings.Split(train[i], ",")[0] || f[2] == f[3] {
-			t.Errorf("line %q: want rank %d, the row's own label as from, and a new label", l, k+1)
+	label := func(i int) string { return strings.Split(train[i], ",")[0] }
+	if e2.Index != 0 || strconv.Itoa(e2.Label) != label(0) || e2.Pixels != nil || len(e2.Relabels) == 0 || e2.Flips != len(e2.Relabels) {
+		t.Fatalf("explanation %+v: want test point 0 with its label, no images, and the attack's relabelings", e2)
+	}
+	for k, r := range e2.Relabels {
+		if strconv.Itoa(r.From) != label(r.Index) || r.From == r.To || r.Pixels != nil {
+			t.Errorf("relabeling %d %+v: want the row's own label as from, a new label, no image", k+1, r)
 		}
 	}
 }

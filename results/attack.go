@@ -12,8 +12,8 @@ import (
 // attack row must name a row of points.csv, and a setting with any attack row must have one for
 // every test point. It fills attacks and okAttack of the settings it covers; an attack that found
 // nothing (flips −1) withstands every budget up to nTrain (docs/science.md §11).
-func attachAttacks(sets []*curveSet, rows []tables.AttackRow, path string, nTrain int) error {
-	byKey := map[settingKey]*curveSet{}
+func attachAttacks(sets []*Curve, rows []tables.AttackRow, path string, nTrain int) error {
+	byKey := map[settingKey]*Curve{}
 	for _, s := range sets {
 		byKey[keyOf(s.Setting)] = s
 	}
@@ -63,9 +63,30 @@ func settingName(s tables.Setting) string {
 	return name + " lambda=" + tables.FormatFloat(s.Lambda)
 }
 
-// attackAcc is the accuracy under the attack at r flips, an upper bound on the accuracy any
+// attackReach is one past the largest attack found on a correctly predicted point within the
+// nTrain training labels, 0 when there is none: where the accuracy under attack stops falling.
+func (s *Curve) attackReach(nTrain int) int {
+	x := 0
+	for _, v := range s.okAttack {
+		if v < nTrain {
+			x = max(x, v+1)
+		}
+	}
+	return x
+}
+
+// Attacked reports whether the setting has attacks (attack.csv rows).
+func (s *Curve) Attacked() bool { return s.okAttack != nil }
+
+// AttackSteps returns the breakpoints of the accuracy under attack on [0, maxFlips], drawn
+// post-step like Steps.
+func (s *Curve) AttackSteps(maxFlips int) (xs []int, ys []float64) {
+	return stepsOf(s.okAttack, s.n, maxFlips)
+}
+
+// AttackAcc is the accuracy under the attack at r flips, an upper bound on the accuracy any
 // certificate of the method can claim there: #{correct, attack flips > r or none found} / n.
-func (s *curveSet) attackAcc(r int) float64 { return atLeast(s.okAttack, r, s.n) }
+func (s *Curve) AttackAcc(r int) float64 { return atLeast(s.okAttack, r, s.n) }
 
 // violation is an attack no larger than the certified radius of its row: a bug in the
 // certificate or in the attack.
@@ -85,45 +106,6 @@ type attackStat struct {
 	// flips / (radius + 1) over the same points. NaN when attacked is 0.
 	medAttack, medRatio float64
 	violations          []violation // rows with 0 ≤ flips ≤ radius, by test point
-}
-
-// attackStats summarizes every setting that has attacks, in setting order, and checks every row
-// with a certified radius (radius ≥ 0) for flips > radius.
-func attackStats(sets []*curveSet) []attackStat {
-	var out []attackStat
-	for _, s := range sets {
-		if s.attacks == nil {
-			continue
-		}
-		st := attackStat{Setting: s.Setting, points: s.n}
-		var sizes []int
-		var ratios []float64
-		for _, idx := range sortedKeys(s.points) {
-			p, a := s.points[idx], s.attacks[idx]
-			if p.Radius >= 0 && a.Flips >= 0 && a.Flips <= p.Radius {
-				st.violations = append(st.violations, violation{s.Setting, idx, p.Radius, a.Flips})
-			}
-			if !p.Correct() {
-				continue
-			}
-			st.correct++
-			if a.Flips < 0 {
-				st.unattacked++
-				continue
-			}
-			st.attacked++
-			if a.Proven {
-				st.proven++
-			}
-			sizes = append(sizes, a.Flips)
-			// A correct point has radius ≥ 0 unless the method left it uncertified; then the
-			// ratio is +Inf, which the median handles.
-			ratios = append(ratios, float64(a.Flips)/float64(p.Radius+1))
-		}
-		st.medAttack, st.medRatio = median(intsToFloats(sizes)), median(ratios)
-		out = append(out, st)
-	}
-	return out
 }
 
 func sortedKeys[V any](m map[int]V) []int {

@@ -3,7 +3,6 @@ package results
 import (
 	"bytes"
 	"cmp"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -11,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"flipcert/internal/runfixture"
 
 	"gonum.org/v1/gonum/floats/scalar"
 )
@@ -51,18 +52,18 @@ func plainMedian(v []float64) string {
 	s := slices.Clone(v)
 	slices.Sort(s)
 	if len(s)%2 == 1 {
-		return ff(s[len(s)/2])
+		return runfixture.FF(s[len(s)/2])
 	}
-	return ff((s[len(s)/2-1] + s[len(s)/2]) / 2)
+	return runfixture.FF((s[len(s)/2-1] + s[len(s)/2]) / 2)
 }
 
 // TestMCCheckMatchesRecomputation recounts mc_check.csv from the fixture's comparison rows.
 func TestMCCheckMatchesRecomputation(t *testing.T) {
-	f := small()
+	f := runfixture.Small()
 	// One contradiction: a certified point whose samples are mostly wrong.
-	for i, r := range f.mc {
-		if r.need != "" && r.n == 200 {
-			f.mc[i].wrong, f.mc[i].lo, f.mc[i].hi = 100, 0.4, 0.6
+	for i, r := range f.MC {
+		if r.Need != "" && r.N == 200 {
+			f.MC[i].Wrong, f.MC[i].Lo, f.MC[i].Hi = 100, 0.4, 0.6
 			break
 		}
 	}
@@ -72,9 +73,9 @@ func TestMCCheckMatchesRecomputation(t *testing.T) {
 		q, lambda float64
 		n         int
 	}
-	groups := map[key][]tMC{}
-	for _, r := range f.mc {
-		k := key{parseOr(r.q, 0), parseOr(r.lambda, 0), r.n}
+	groups := map[key][]runfixture.MC{}
+	for _, r := range f.MC {
+		k := key{runfixture.ParseOr(r.Q, 0), runfixture.ParseOr(r.Lambda, 0), r.N}
 		groups[k] = append(groups[k], r)
 	}
 	var keys []key
@@ -90,15 +91,15 @@ func TestMCCheckMatchesRecomputation(t *testing.T) {
 		observed, contra, certified, within := 0, 0, 0, 0
 		var needs []float64
 		for _, r := range groups[k] {
-			logEps, _ := strconv.ParseFloat(r.logEps, 64)
-			if r.wrong > 0 {
+			logEps, _ := strconv.ParseFloat(r.LogEps, 64)
+			if r.Wrong > 0 {
 				observed++
 			}
-			if r.lo > math.Exp(logEps) {
+			if r.Lo > math.Exp(logEps) {
 				contra++
 			}
-			if r.need != "" {
-				v, _ := strconv.ParseFloat(r.need, 64)
+			if r.Need != "" {
+				v, _ := strconv.ParseFloat(r.Need, 64)
 				certified++
 				needs = append(needs, v)
 				if math.Pow(10, v) <= float64(k.n) {
@@ -107,7 +108,7 @@ func TestMCCheckMatchesRecomputation(t *testing.T) {
 			}
 		}
 		total += contra
-		want = append(want, []string{ff(k.q), ff(k.lambda), strconv.Itoa(k.n), strconv.Itoa(len(groups[k])),
+		want = append(want, []string{runfixture.FF(k.q), runfixture.FF(k.lambda), strconv.Itoa(k.n), strconv.Itoa(len(groups[k])),
 			strconv.Itoa(observed), strconv.Itoa(contra), strconv.Itoa(certified), strconv.Itoa(within), plainMedian(needs)})
 	}
 	if total != 1 {
@@ -126,11 +127,11 @@ func TestMCCheckMatchesRecomputation(t *testing.T) {
 // TestCostsMatchRecomputation sums the manifest's cost records per method, q and λ, one of them
 // split in two records.
 func TestCostsMatchRecomputation(t *testing.T) {
-	f := small()
-	half := f.costs[0]
-	half.points, half.seconds = 15, 0.25
-	f.costs[0].points -= 15
-	f.costs = append(f.costs, half)
+	f := runfixture.Small()
+	half := f.Costs[0]
+	half.Points, half.Seconds = 15, 0.25
+	f.Costs[0].Points -= 15
+	f.Costs = append(f.Costs, half)
 	dir := tablesOnly(t, f)
 
 	type key struct {
@@ -139,13 +140,13 @@ func TestCostsMatchRecomputation(t *testing.T) {
 	}
 	points, seconds := map[key]int{}, map[key]float64{}
 	var keys []key
-	for _, c := range f.costs {
-		k := key{c.method, c.q, c.lambda}
+	for _, c := range f.Costs {
+		k := key{c.Method, c.Q, c.Lambda}
 		if _, ok := points[k]; !ok {
 			keys = append(keys, k)
 		}
-		points[k] += c.points
-		seconds[k] += c.seconds
+		points[k] += c.Points
+		seconds[k] += c.Seconds
 	}
 	slices.SortFunc(keys, func(a, b key) int {
 		return cmp.Or(cmp.Compare(methodOrder(a.method), methodOrder(b.method)), cmp.Compare(a.q, b.q), cmp.Compare(a.lambda, b.lambda))
@@ -154,9 +155,9 @@ func TestCostsMatchRecomputation(t *testing.T) {
 	for _, k := range keys {
 		q := ""
 		if k.q != 0 {
-			q = ff(k.q)
+			q = runfixture.FF(k.q)
 		}
-		want = append(want, []string{k.method, q, ff(k.lambda), strconv.Itoa(points[k]), ff(seconds[k]), ff(seconds[k] / float64(points[k]))})
+		want = append(want, []string{k.method, q, runfixture.FF(k.lambda), strconv.Itoa(points[k]), runfixture.FF(seconds[k]), runfixture.FF(seconds[k] / float64(points[k]))})
 	}
 	checkRecords(t, "costs.csv", readCSVFile(t, filepath.Join(dir, "costs.csv")), want, 4)
 	md, _ := os.ReadFile(filepath.Join(dir, "summary.md"))
@@ -168,65 +169,65 @@ func TestCostsMatchRecomputation(t *testing.T) {
 // TestAttackSummaryMatchesRecomputation computes the attack summary directly from the fixture's
 // points and attacks, with one attack shrunk to its point's radius.
 func TestAttackSummaryMatchesRecomputation(t *testing.T) {
-	f := small()
-	radius := map[string]tPoint{}
-	for _, p := range f.points {
-		radius[p.settingKey()+"|"+strconv.Itoa(p.index)] = p
+	f := runfixture.Small()
+	radius := map[string]runfixture.Point{}
+	for _, p := range f.Points {
+		radius[p.SettingKey()+"|"+strconv.Itoa(p.Index)] = p
 	}
-	for i, a := range f.attacks {
-		if p := radius[a.method+"|"+a.q+"|"+a.lambda+"|"+strconv.Itoa(a.index)]; a.method == "dpa-k1200" && p.radius > 0 && p.pred == p.label {
-			f.attacks[i].flips = p.radius
+	for i, a := range f.Attacks {
+		if p := radius[a.Method+"|"+a.Q+"|"+a.Lambda+"|"+strconv.Itoa(a.Index)]; a.Method == "dpa-k1200" && p.Radius > 0 && p.Pred == p.Label {
+			f.Attacks[i].Flips = p.Radius
 			break
 		}
 	}
 	dir := tablesOnly(t, f)
 
 	type stat struct {
-		first                                                 tAttack
+		first                                                 runfixture.Attack
 		points, correct, attacked, unattacked, proven, broken int
 		sizes, ratios                                         []float64
 	}
 	stats := map[string]*stat{}
 	var keys []string
-	for _, a := range f.attacks {
-		k := a.method + "|" + a.q + "|" + a.lambda
+	for _, a := range f.Attacks {
+		k := a.Method + "|" + a.Q + "|" + a.Lambda
 		s := stats[k]
 		if s == nil {
 			s = &stat{first: a}
 			stats[k] = s
 			keys = append(keys, k)
 		}
-		p := radius[k+"|"+strconv.Itoa(a.index)]
+		p := radius[k+"|"+strconv.Itoa(a.Index)]
 		s.points++
-		if p.radius >= 0 && a.flips >= 0 && a.flips <= p.radius {
+		if p.Radius >= 0 && a.Flips >= 0 && a.Flips <= p.Radius {
 			s.broken++
 		}
-		if p.pred != p.label {
+		if p.Pred != p.Label {
 			continue
 		}
 		s.correct++
-		if a.flips == -1 {
+		if a.Flips == -1 {
 			s.unattacked++
 			continue
 		}
 		s.attacked++
-		if a.proven {
+		if a.Proven {
 			s.proven++
 		}
-		s.sizes = append(s.sizes, float64(a.flips))
-		s.ratios = append(s.ratios, float64(a.flips)/float64(p.radius+1))
+		s.sizes = append(s.sizes, float64(a.Flips))
+		s.ratios = append(s.ratios, float64(a.Flips)/float64(p.Radius+1))
 	}
 	slices.SortFunc(keys, func(a, b string) int {
 		x, y := stats[a].first, stats[b].first
-		return cmp.Or(cmp.Compare(methodOrder(x.method), methodOrder(y.method)), cmp.Compare(parseOr(x.q, -1), parseOr(y.q, -1)),
-			cmp.Compare(parseOr(x.lambda, 0), parseOr(y.lambda, 0)))
+		return cmp.Or(cmp.Compare(methodOrder(x.Method), methodOrder(y.Method)), cmp.Compare(runfixture.ParseOr(x.Q, -1), runfixture.ParseOr(y.Q, -1)),
+			cmp.Compare(runfixture.ParseOr(x.Lambda, 0), runfixture.ParseOr(y.Lambda, 0)))
 	})
 	want := [][]string{{"method", "q", "lambda", "points", "correct", "attacked", "unattacked", "proven", "median_attack", "median_ratio", "violations"}}
 	broken := 0
 	for _, k := range keys {
 		s := stats[k]
 		broken += s.broken
-		want = append(want, []string{s.first.method, s.first.q, s.first.lambda, strconv.Itoa(s.points), strconv.Itoa(s.correct),
+		want = append(want, []string{s.first.Method, s.first.Q, s.first.Lambda, strconv.Itoa(s.points), strconv.Itoa(s.correct),
 			strconv.Itoa(s.attacked), strconv.Itoa(s.unattacked), strconv.Itoa(s.proven), plainMedian(s.sizes), plainMedian(s.ratios),
 			strconv.Itoa(s.broken)})
 	}
@@ -244,37 +245,37 @@ func TestAttackSummaryMatchesRecomputation(t *testing.T) {
 // TestTightnessCurves checks the accuracy under attack, and the step curve drawn for it, against
 // a brute-force count at every budget up to the training-set size.
 func TestTightnessCurves(t *testing.T) {
-	f := small()
+	f := runfixture.Small()
 	dir := t.TempDir()
-	f.write(t, dir)
-	in, err := readInputs(dir)
+	f.Write(t, dir)
+	a, err := Analyze(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	flips := map[string]int{}
-	for _, a := range f.attacks {
-		flips[a.method+"|"+a.q+"|"+a.lambda+"|"+strconv.Itoa(a.index)] = a.flips
+	for _, a := range f.Attacks {
+		flips[a.Method+"|"+a.Q+"|"+a.Lambda+"|"+strconv.Itoa(a.Index)] = a.Flips
 	}
 	sawNone := false
-	for _, s := range in.sets {
+	for _, s := range a.Curves {
 		if s.okAttack == nil {
 			t.Fatalf("%s has no attacks", settingName(s.Setting))
 		}
-		xs, ys := stepsOf(s.okAttack, s.n, f.nTrain)
-		for r := 0; r <= f.nTrain; r++ {
+		xs, ys := stepsOf(s.okAttack, s.n, f.NTrain)
+		for r := 0; r <= f.NTrain; r++ {
 			c := 0
-			for _, p := range f.points {
-				if p.method != s.Method.String() || p.lambda != ff(s.Lambda) || (p.q != "" && p.q != ff(s.Q)) || p.pred != p.label {
+			for _, p := range f.Points {
+				if p.Method != s.Method.String() || p.Lambda != runfixture.FF(s.Lambda) || (p.Q != "" && p.Q != runfixture.FF(s.Q)) || p.Pred != p.Label {
 					continue
 				}
-				a := flips[p.settingKey()+"|"+strconv.Itoa(p.index)]
+				a := flips[p.SettingKey()+"|"+strconv.Itoa(p.Index)]
 				sawNone = sawNone || a == -1
 				if a == -1 || a > r {
 					c++
 				}
 			}
 			want := float64(c) / float64(s.n)
-			if got := s.attackAcc(r); got != want {
+			if got := s.AttackAcc(r); got != want {
 				t.Fatalf("%s: accuracy under attack at %d is %v, want %v", settingName(s.Setting), r, got, want)
 			}
 			i := len(xs) - 1
@@ -291,154 +292,26 @@ func TestTightnessCurves(t *testing.T) {
 	}
 }
 
-// TestFailedChecksAreReported renders a fixture with one contradiction and one attack within the
-// radius, and expects both stated loudly in summary.md and the report, with the offending rows.
-func TestFailedChecksAreReported(t *testing.T) {
-	f := small()
-	var bad tMC
-	for i, r := range f.mc {
-		if r.need != "" && r.n == 2000 {
-			f.mc[i].wrong, f.mc[i].lo, f.mc[i].hi = 1000, 0.45, 0.55
-			bad = f.mc[i]
-			break
-		}
-	}
-	var broken tAttack
-	for i, a := range f.attacks {
-		p := f.points[i] // attacks follow the points row by row
-		if a.method == "analytic" && p.pred == p.label && p.radius > 3 {
-			f.attacks[i].flips = 3
-			broken = f.attacks[i]
-			break
-		}
-	}
-	dir := render(t, f)
-	md, _ := os.ReadFile(filepath.Join(dir, "summary.md"))
-	for _, want := range []string{
-		"**⚠ CONTRADICTIONS: 1 of the ",
-		fmt.Sprintf("| %s | %s | 2000 | %d | 1000 | 0.45 | %s |", bad.q, bad.lambda, bad.index, bad.logEps),
-		"**⚠ VIOLATIONS: 1 of the ",
-		fmt.Sprintf("| analytic | %s | %s | %d |", broken.q, broken.lambda, broken.index),
-	} {
-		if !bytes.Contains(md, []byte(want)) {
-			t.Errorf("summary.md lacks %q", want)
-		}
-	}
-	page, _ := os.ReadFile(filepath.Join(dir, "report.html"))
-	if n := bytes.Count(page, []byte(`<p class="alert">`)); n != 2 {
-		t.Errorf("report has %d alerts, want 2", n)
-	}
-	svg, _ := os.ReadFile(filepath.Join(dir, "sampled_vs_analytic.svg"))
-	if !bytes.Contains(svg, []byte(">(b) contradiction</text>")) {
-		t.Error("panel (b) does not mark the contradiction")
-	}
-
-	// A clean run says so plainly.
-	dir = render(t, small())
-	md, _ = os.ReadFile(filepath.Join(dir, "summary.md"))
-	for _, want := range []string{"\nNo contradictions: in none of the ", "\nNo violations: in all "} {
-		if !bytes.Contains(md, []byte(want)) {
-			t.Errorf("clean summary.md lacks %q", want)
-		}
-	}
-}
-
-// TestExplainSection puts pictures in DIR/explain and expects the report to show each with a
-// caption from its name and its row.
-func TestExplainSection(t *testing.T) {
-	f := small()
-	dir := t.TempDir()
-	f.write(t, dir)
-	var p tPoint
-	for _, q := range f.points {
-		if q.method == "analytic" && q.q == "0.05" && q.lambda == "300" && q.index == 3 {
-			p = q
-		}
-	}
-	if err := os.Mkdir(filepath.Join(dir, "explain"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range []string{"analytic-q0.05-lambda300-3.png", "scratch.png", "analytic-q0.05-lambda300-3.csv", "ridge-exact-lambda300-999.png"} {
-		os.WriteFile(filepath.Join(dir, "explain", name), []byte("\x89PNG\r\n\x1a\n"), 0o644)
-	}
-	if err := Render(dir); err != nil {
-		t.Fatal(err)
-	}
-	refs := checkReportRefs(t, dir)
-	var pics []string
-	for _, r := range refs {
-		if strings.HasPrefix(r, "explain/") {
-			pics = append(pics, r)
-		}
-	}
-	if want := []string{"explain/analytic-q0.05-lambda300-3.png", "explain/ridge-exact-lambda300-999.png", "explain/scratch.png"}; !slices.Equal(pics, want) {
-		t.Errorf("report shows %q, want %q", pics, want)
-	}
-	page, _ := os.ReadFile(filepath.Join(dir, "report.html"))
-	for _, want := range []string{
-		fmt.Sprintf("<figcaption>analytic, q=0.05, λ=300, test point 3: true class %d, ", p.label),
-		"<figcaption>ridge-exact, λ=300, test point 999 (not in points.csv).</figcaption>",
-		"<figcaption>scratch.png</figcaption>",
-	} {
-		if !bytes.Contains(page, []byte(want)) {
-			t.Errorf("report lacks %q", want)
-		}
-	}
-}
-
-// TestPlainSampledName renders a run with one N, named plain "sampled": the legend takes N from
-// the config.
-func TestPlainSampledName(t *testing.T) {
-	f := small()
-	f.sampleNs = []int{2000}
-	var pts []tPoint
-	for _, p := range f.points {
-		switch p.method {
-		case "sampled-n200":
-			continue
-		case "sampled-n2000":
-			p.method = "sampled"
-		}
-		pts = append(pts, p)
-	}
-	f.points = pts
-	var mc []tMC
-	for _, r := range f.mc {
-		if r.n == 2000 {
-			mc = append(mc, r)
-		}
-	}
-	f.mc = mc
-	f.attacks, f.costs = nil, nil
-	dir := render(t, f)
-	svg, _ := os.ReadFile(filepath.Join(dir, "sampled_vs_analytic.svg"))
-	for _, want := range []string{">sampled, N=2000</text>", ">largest N run: 2000</text>"} {
-		if n := bytes.Count(svg, []byte(want)); n != 1 {
-			t.Errorf("%q appears %d times, want 1", want, n)
-		}
-	}
-}
-
 // TestInconsistentAttacks expects attack.csv rows that do not match points.csv, and bad cost
 // records, to be reported as errors naming the file.
 func TestInconsistentAttacks(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		edit func(f *fixture)
+		edit func(f *runfixture.Fixture)
 		want string
 	}{
-		{"unknown point", func(f *fixture) { f.attacks[0].index = 999 }, "attack.csv: analytic q=0.05 lambda=300 index 999: no such test point"},
-		{"unknown setting", func(f *fixture) { f.attacks[0].lambda = "7" }, "attack.csv: analytic q=0.05 lambda=7: no such method"},
-		{"partial", func(f *fixture) { f.attacks = f.attacks[1:] }, "attack.csv: analytic q=0.05 lambda=300: attacks for 39 of its 40 test points"},
-		{"cost method", func(f *fixture) { f.costs[0].method = "magic" }, `manifest.json: costs: unknown method "magic"`},
-		{"cost points", func(f *fixture) { f.costs[0].points = 0 }, "manifest.json: costs: analytic: 0 points"},
+		{"unknown point", func(f *runfixture.Fixture) { f.Attacks[0].Index = 999 }, "attack.csv: analytic q=0.05 lambda=300 index 999: no such test point"},
+		{"unknown setting", func(f *runfixture.Fixture) { f.Attacks[0].Lambda = "7" }, "attack.csv: analytic q=0.05 lambda=7: no such method"},
+		{"partial", func(f *runfixture.Fixture) { f.Attacks = f.Attacks[1:] }, "attack.csv: analytic q=0.05 lambda=300: attacks for 39 of its 40 test points"},
+		{"cost method", func(f *runfixture.Fixture) { f.Costs[0].Method = "magic" }, `manifest.json: costs: unknown method "magic"`},
+		{"cost points", func(f *runfixture.Fixture) { f.Costs[0].Points = 0 }, "manifest.json: costs: analytic: 0 points"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := small()
+			f := runfixture.Small()
 			tc.edit(&f)
 			dir := t.TempDir()
-			f.write(t, dir)
-			if err := Render(dir); err == nil || !strings.Contains(err.Error(), tc.want) {
+			f.Write(t, dir)
+			if err := WriteTables(dir); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want %q", err, tc.want)
 			}
 		})

@@ -10,8 +10,8 @@ import (
 	"flipcert/tables"
 )
 
-// curveSet holds what the figures and tables need from the test points of one setting.
-type curveSet struct {
+// Curve holds what the figures and tables need from the test points of one setting.
+type Curve struct {
 	tables.Setting
 	n        int   // test points
 	abstain  int   // predictions of -1
@@ -19,7 +19,7 @@ type curveSet struct {
 	okNP     []int // radius of every correctly predicted point, ascending
 	okKL     []int // radius_kl of every correctly predicted point, ascending
 	points   map[int]tables.Point
-	nLambdas int // distinct λ of this method and q: legends name λ when it is more than 1
+	NLambdas int // distinct λ of this method and q: legends name λ when it is more than 1
 	// okAttack holds, when attack.csv has this setting, flips − 1 for every correctly predicted
 	// point, ascending: the largest budget at which the attack found does not yet break it (the
 	// training-set size when no attack was found within it); nil without attacks.
@@ -38,14 +38,14 @@ func keyOf(s tables.Setting) settingKey {
 }
 
 // groupPoints splits the rows by setting, in setting order.
-func groupPoints(rows []tables.Point) []*curveSet {
-	bySetting := map[settingKey]*curveSet{}
-	var sets []*curveSet
+func groupPoints(rows []tables.Point) []*Curve {
+	bySetting := map[settingKey]*Curve{}
+	var sets []*Curve
 	for _, p := range rows {
 		k := keyOf(p.Setting())
 		s := bySetting[k]
 		if s == nil {
-			s = &curveSet{Setting: p.Setting(), points: map[int]tables.Point{}}
+			s = &Curve{Setting: p.Setting(), points: map[int]tables.Point{}}
 			bySetting[k] = s
 			sets = append(sets, s)
 		}
@@ -60,7 +60,7 @@ func groupPoints(rows []tables.Point) []*curveSet {
 			s.okKL = append(s.okKL, p.RadiusKL)
 		}
 	}
-	slices.SortFunc(sets, func(a, b *curveSet) int {
+	slices.SortFunc(sets, func(a, b *Curve) int {
 		if a.Less(b.Setting) {
 			return -1
 		}
@@ -78,14 +78,14 @@ func groupPoints(rows []tables.Point) []*curveSet {
 		nLambdas[family{s.Method, tables.FormatFloat(s.Q)}]++
 	}
 	for _, s := range sets {
-		s.nLambdas = nLambdas[family{s.Method, tables.FormatFloat(s.Q)}]
+		s.NLambdas = nLambdas[family{s.Method, tables.FormatFloat(s.Q)}]
 	}
 	return sets
 }
 
-// certAcc is the certified accuracy at r flips: #{correct, radius ≥ r} / n (docs/science.md §5), with
+// CertAcc is the certified accuracy at r flips: #{correct, radius ≥ r} / n (docs/science.md §5), with
 // radius_kl in place of radius when kl is set.
-func (s *curveSet) certAcc(r int, kl bool) float64 {
+func (s *Curve) CertAcc(r int, kl bool) float64 {
 	ok := s.okNP
 	if kl {
 		ok = s.okKL
@@ -99,19 +99,19 @@ func atLeast(ok []int, r, n int) float64 {
 	return float64(len(ok)-sort.SearchInts(ok, r)) / float64(n)
 }
 
-// area is the sum of the np curve over r = 0..maxFlips, the criterion for choosing λ.
-func (s *curveSet) area(maxFlips int) float64 {
+// Area is the sum of the np curve over r = 0..maxFlips, the criterion for choosing λ.
+func (s *Curve) Area(maxFlips int) float64 {
 	var a float64
 	for r := 0; r <= maxFlips; r++ {
-		a += s.certAcc(r, false)
+		a += s.CertAcc(r, false)
 	}
 	return a
 }
 
-// steps returns the breakpoints of the certified-accuracy step function on [0, maxFlips], to be
+// Steps returns the breakpoints of the certified-accuracy step function on [0, maxFlips], to be
 // drawn post-step: the value at x holds until the next breakpoint. The curve drops at v+1 for
 // every radius v of a correct point.
-func (s *curveSet) steps(maxFlips int, kl bool) (xs []int, ys []float64) {
+func (s *Curve) Steps(maxFlips int, kl bool) (xs []int, ys []float64) {
 	ok := s.okNP
 	if kl {
 		ok = s.okKL
@@ -138,21 +138,21 @@ func stepsOf(ok []int, n, maxFlips int) (xs []int, ys []float64) {
 	return xs, ys
 }
 
-// medianRadius is the median of all radii (abstentions and uncertified points count as -1); for
+// MedianRadius is the median of all radii (abstentions and uncertified points count as -1); for
 // an even count it is the mean of the two middle values.
-func (s *curveSet) medianRadius() float64 { return median(intsToFloats(s.radii)) }
+func (s *Curve) MedianRadius() float64 { return median(intsToFloats(s.radii)) }
 
-// best returns, for every (method, q) family among sets for which keep is true, the setting whose
+// Best returns, for every (method, q) family among sets for which keep is true, the setting whose
 // np curve has the largest area over 0..maxFlips; ties go to the smaller λ. The result is in
 // setting order.
-func best(sets []*curveSet, maxFlips int, keep func(*curveSet) bool) []*curveSet {
-	var out []*curveSet
+func Best(sets []*Curve, maxFlips int, keep func(*Curve) bool) []*Curve {
+	var out []*Curve
 	var bestArea float64
 	for _, s := range sets { // sets are sorted, so a family's settings are adjacent, λ ascending
 		if !keep(s) {
 			continue
 		}
-		a := s.area(maxFlips)
+		a := s.Area(maxFlips)
 		if n := len(out); n > 0 && sameFamily(out[n-1], s) {
 			if a > bestArea {
 				out[n-1], bestArea = s, a
@@ -164,13 +164,13 @@ func best(sets []*curveSet, maxFlips int, keep func(*curveSet) bool) []*curveSet
 	return out
 }
 
-func sameFamily(a, b *curveSet) bool {
+func sameFamily(a, b *Curve) bool {
 	return a.Method == b.Method && (a.Q == b.Q || math.IsNaN(a.Q) && math.IsNaN(b.Q))
 }
 
-// smoothedMethod returns the smoothed method to headline: analytic if present, else the sampled
+// SmoothedMethod returns the smoothed method to headline: analytic if present, else the sampled
 // certificate with the most samples.
-func smoothedMethod(sets []*curveSet) (tables.Method, bool) {
+func SmoothedMethod(sets []*Curve) (tables.Method, bool) {
 	var out tables.Method
 	found := false
 	for _, s := range sets { // sets are in method order: analytic first, sampled by ascending N
@@ -184,8 +184,8 @@ func smoothedMethod(sets []*curveSet) (tables.Method, bool) {
 	return out, found
 }
 
-// find returns the set with the given method, q and λ, or nil.
-func find(sets []*curveSet, m tables.Method, q, lambda float64) *curveSet {
+// Find returns the set with the given method, q and λ, or nil.
+func Find(sets []*Curve, m tables.Method, q, lambda float64) *Curve {
 	for _, s := range sets {
 		if s.Method == m && s.Q == q && s.Lambda == lambda {
 			return s
@@ -194,9 +194,9 @@ func find(sets []*curveSet, m tables.Method, q, lambda float64) *curveSet {
 	return nil
 }
 
-// findKind returns the sets of a kind at q and λ, in method order (the sampled ones by N).
-func findKind(sets []*curveSet, kind tables.Kind, q, lambda float64) []*curveSet {
-	var out []*curveSet
+// FindKind returns the sets of a kind at q and λ, in method order (the sampled ones by N).
+func FindKind(sets []*Curve, kind tables.Kind, q, lambda float64) []*Curve {
+	var out []*Curve
 	for _, s := range sets {
 		if s.Method.Kind == kind && s.Q == q && s.Lambda == lambda {
 			out = append(out, s)
@@ -217,34 +217,17 @@ type summaryRow struct {
 	abstainRate float64
 }
 
-func summarize(sets []*curveSet) []summaryRow {
-	rows := make([]summaryRow, len(sets))
-	for i, s := range sets {
-		r := summaryRow{
-			Setting:     s.Setting,
-			clean:       s.certAcc(0, false),
-			medRadius:   s.medianRadius(),
-			abstainRate: float64(s.abstain) / float64(s.n),
-		}
-		for _, f := range summaryFlips {
-			r.certAcc = append(r.certAcc, s.certAcc(f, false))
-		}
-		rows[i] = r
-	}
-	return rows
-}
-
-// baselineStat aggregates the seeds of one (attack, flips).
-type baselineStat struct {
-	attack         string
-	flips          int
-	seeds          int
-	mean, min, max float64
+// BaselineStat aggregates the seeds of one (attack, flips).
+type BaselineStat struct {
+	Attack         string
+	Flips          int
+	Seeds          int
+	Mean, Min, Max float64
 }
 
 // aggregateBaseline returns one stat per (attack, flips), attacks in baselineAttacks order and
 // flips ascending. The mean sums accuracies in ascending order, so row order cannot change it.
-func aggregateBaseline(rows []tables.BaselineRow) []baselineStat {
+func aggregateBaseline(rows []tables.BaselineRow) []BaselineStat {
 	type key struct {
 		attack string
 		flips  int
@@ -254,26 +237,26 @@ func aggregateBaseline(rows []tables.BaselineRow) []baselineStat {
 		k := key{b.Attack, b.Flips}
 		acc[k] = append(acc[k], b.Accuracy)
 	}
-	var out []baselineStat
+	var out []BaselineStat
 	for k, v := range acc {
 		slices.Sort(v)
 		var sum float64
 		for _, a := range v {
 			sum += a
 		}
-		out = append(out, baselineStat{attack: k.attack, flips: k.flips, seeds: len(v),
-			mean: sum / float64(len(v)), min: v[0], max: v[len(v)-1]})
+		out = append(out, BaselineStat{Attack: k.attack, Flips: k.flips, Seeds: len(v),
+			Mean: sum / float64(len(v)), Min: v[0], Max: v[len(v)-1]})
 	}
-	slices.SortFunc(out, func(a, b baselineStat) int {
-		return cmp.Or(cmp.Compare(slices.Index(tables.BaselineAttacks, a.attack), slices.Index(tables.BaselineAttacks, b.attack)),
-			cmp.Compare(a.flips, b.flips))
+	slices.SortFunc(out, func(a, b BaselineStat) int {
+		return cmp.Or(cmp.Compare(slices.Index(tables.BaselineAttacks, a.Attack), slices.Index(tables.BaselineAttacks, b.Attack)),
+			cmp.Compare(a.Flips, b.Flips))
 	})
 	return out
 }
 
 // certifiedAccuracyCSV renders certified_accuracy.csv: every curve of every setting, in setting
 // order, at every flips value 0..maxFlips (docs/science.md §5).
-func certifiedAccuracyCSV(sets []*curveSet, maxFlips int) []byte {
+func certifiedAccuracyCSV(sets []*Curve, maxFlips int) []byte {
 	out := tables.AppendHeader(nil, tables.CertifiedAccHeader)
 	for _, s := range sets {
 		q := ""
@@ -287,10 +270,33 @@ func certifiedAccuracyCSV(sets []*curveSet, maxFlips int) []byte {
 				out = append(out, head...)
 				out = strconv.AppendInt(out, int64(r), 10)
 				out = append(out, ',')
-				out = append(out, tables.FormatFloat(s.certAcc(r, kind == tables.RadiusKL))...)
+				out = append(out, tables.FormatFloat(s.CertAcc(r, kind == tables.RadiusKL))...)
 				out = append(out, '\n')
 			}
 		}
 	}
 	return out
+}
+
+// FindSetting returns the curve of setting s, or nil.
+func FindSetting(curves []*Curve, s tables.Setting) *Curve {
+	k := keyOf(s)
+	for _, c := range curves {
+		if keyOf(c.Setting) == k {
+			return c
+		}
+	}
+	return nil
+}
+
+// Point returns the row of points.csv of test point index in this setting.
+func (s *Curve) Point(index int) (tables.Point, bool) {
+	p, ok := s.points[index]
+	return p, ok
+}
+
+// Attack returns the row of attack.csv of test point index in this setting; false without one.
+func (s *Curve) Attack(index int) (tables.AttackRow, bool) {
+	a, ok := s.attacks[index]
+	return a, ok
 }

@@ -14,28 +14,31 @@ import (
 // defaultHeatmapFlips are the flip budgets of the ablation heatmaps when the manifest names none.
 var defaultHeatmapFlips = []int{0, 100, 500, 1000}
 
-// manifest holds the fields of manifest.json that results relies on, and the raw bytes to show.
-type manifest struct {
-	name         string
-	nTrain       int
-	nTest        int
-	classes      int
-	digits       []int // MNIST: the digit of each class
-	maxFlips     int
-	heatmapFlips []int
-	stages       []tables.Stage
-	costs        []tables.Cost
-	// alpha and sampleNs are the sampled certificate's alpha and its numbers of samples,
+// Manifest holds what the analysis reads from a run's manifest.json, and its raw bytes to show.
+type Manifest struct {
+	Name         string
+	NTrain       int
+	NTest        int
+	Classes      int
+	Digits       []int // MNIST: the digit of each class
+	MaxFlips     int
+	HeatmapFlips []int
+	Stages       []tables.Stage
+	Costs        []tables.Cost
+	// Alpha and SampleNs are the sampled certificate's alpha and its numbers of samples,
 	// ascending, from the config; 0 and nil when the config does not name them.
-	alpha    float64
-	sampleNs []int
-	raw      []byte
+	Alpha    float64
+	SampleNs []int
+	Raw      []byte
 }
 
-func readManifest(path string) (manifest, error) {
+// ReadManifest reads the manifest.json of the output folder dir.
+func ReadManifest(dir string) (Manifest, error) { return readManifest(filepath.Join(dir, tables.ManifestFile)) }
+
+func readManifest(path string) (Manifest, error) {
 	m, raw, err := tables.ReadManifest(path)
 	if err != nil {
-		return manifest{}, err
+		return Manifest{}, err
 	}
 	hf := m.Report.HeatmapFlips
 	if hf == nil {
@@ -43,30 +46,30 @@ func readManifest(path string) (manifest, error) {
 	}
 	alpha, ns, err := samplerConfig(m.Config)
 	if err != nil {
-		return manifest{}, &tables.ParseError{File: path, Column: "config.sampler", Err: err}
+		return Manifest{}, &tables.ParseError{File: path, Column: "config.sampler", Err: err}
 	}
 	for _, c := range m.Costs {
 		if _, err := tables.ParseMethod(c.Method); err != nil {
-			return manifest{}, &tables.ParseError{File: path, Column: "costs", Err: err}
+			return Manifest{}, &tables.ParseError{File: path, Column: "costs", Err: err}
 		}
 		if c.Points < 1 || !(c.Seconds >= 0) {
-			return manifest{}, &tables.ParseError{File: path, Column: "costs",
+			return Manifest{}, &tables.ParseError{File: path, Column: "costs",
 				Err: fmt.Errorf("%s: %d points in %v s, want at least 1 point and seconds ≥ 0", c.Method, c.Points, c.Seconds)}
 		}
 	}
-	return manifest{
-		name:         m.Name,
-		nTrain:       m.Data.NTrain,
-		nTest:        m.Data.NTest,
-		classes:      m.Data.Classes,
-		digits:       m.Data.Digits,
-		maxFlips:     m.Report.MaxFlips,
-		heatmapFlips: slices.Clone(hf),
-		stages:       m.Stages,
-		costs:        m.Costs,
-		alpha:        alpha,
-		sampleNs:     ns,
-		raw:          raw,
+	return Manifest{
+		Name:         m.Name,
+		NTrain:       m.Data.NTrain,
+		NTest:        m.Data.NTest,
+		Classes:      m.Data.Classes,
+		Digits:       m.Data.Digits,
+		MaxFlips:     m.Report.MaxFlips,
+		HeatmapFlips: slices.Clone(hf),
+		Stages:       m.Stages,
+		Costs:        m.Costs,
+		Alpha:        alpha,
+		SampleNs:     ns,
+		Raw:          raw,
 	}, nil
 }
 
@@ -102,12 +105,12 @@ func samplerConfig(config json.RawMessage) (alpha float64, ns []int, err error) 
 	return c.Sampler.Alpha, slices.Compact(ns), nil
 }
 
-// largestN is the largest number of samples the config names, 0 when it names none.
-func (m manifest) largestN() int {
-	if len(m.sampleNs) == 0 {
+// LargestN is the largest number of samples the config names, 0 when it names none.
+func (m Manifest) LargestN() int {
+	if len(m.SampleNs) == 0 {
 		return 0
 	}
-	return m.sampleNs[len(m.sampleNs)-1]
+	return m.SampleNs[len(m.SampleNs)-1]
 }
 
 // optional reports whether the file name exists in dir; only a missing file gives false.

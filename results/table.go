@@ -28,9 +28,9 @@ const summaryCaption = "One row per method, q and λ over all test points. clean
 	"test points, abstentions and uncertified points counting as -1 (mean of the two middle values " +
 	"for an even count). abstain_rate is the share of test points with prediction -1."
 
-// fmtShort shows a measurement with about 4 significant digits for reading, not parsing:
+// FormatShort shows a measurement with about 4 significant digits for reading, not parsing:
 // integers as integers, |x| ≥ 1000 rounded to an integer, anything else to 4 significant digits.
-func fmtShort(x float64) string {
+func FormatShort(x float64) string {
 	switch {
 	case x == math.Trunc(x) && math.Abs(x) < 1e15:
 		return strconv.FormatFloat(x, 'f', 0, 64)
@@ -92,7 +92,7 @@ func fmtCell(x float64) string {
 	if math.IsNaN(x) {
 		return "–"
 	}
-	return fmtShort(x)
+	return FormatShort(x)
 }
 
 // fmtExact formats a measurement at full precision; NaN is an empty cell.
@@ -111,18 +111,12 @@ func qCell(s tables.Setting) string {
 	return ""
 }
 
-// note is a statement above a table; an alert is a check that failed, shown loudly.
-type note struct {
-	text  string
-	alert bool
-}
-
 // markdown renders n as a paragraph, an alert in bold behind a warning sign.
-func (n note) markdown() string {
-	if n.alert {
-		return "**⚠ " + n.text + "**\n\n"
+func (n Note) markdown() string {
+	if n.Alert {
+		return "**⚠ " + n.Text + "**\n\n"
 	}
-	return n.text + "\n\n"
+	return n.Text + "\n\n"
 }
 
 // Captions of the tables added to the summary.
@@ -175,18 +169,18 @@ func contradictionRecords(stats []mcStat, limit int) [][]string {
 }
 
 // mcNote states the outcome of the check plainly.
-func mcNote(stats []mcStat) note {
+func mcNote(stats []mcStat) Note {
 	rows := 0
 	for _, st := range stats {
 		rows += st.points
 	}
 	if k := contradictions(stats); k > 0 {
-		return note{fmt.Sprintf("CONTRADICTIONS: %d of the %d rows of %s have an interval wholly above the "+
+		return Note{fmt.Sprintf("CONTRADICTIONS: %d of the %d rows of %s have an interval wholly above the "+
 			"analytic bound (wrong_lower > exp(log_eps_analytic)): the samples show more wrong predictions "+
 			"than the bound allows. A sound bound gives this in one (q, λ, N) with probability at most "+
 			"alpha; more than that points to a bug.", k, rows, tables.MCFile), true}
 	}
-	return note{fmt.Sprintf("No contradictions: in none of the %d rows of %s does the interval on the sampled "+
+	return Note{fmt.Sprintf("No contradictions: in none of the %d rows of %s does the interval on the sampled "+
 		"wrong-class probability lie wholly above the analytic bound.", rows, tables.MCFile), false}
 }
 
@@ -228,17 +222,17 @@ func violationRecords(stats []attackStat, limit int) [][]string {
 }
 
 // attackNote states the outcome of the flips > radius check plainly.
-func attackNote(stats []attackStat) note {
+func attackNote(stats []attackStat) Note {
 	rows, bad := 0, 0
 	for _, st := range stats {
 		rows += st.points
 		bad += len(st.violations)
 	}
 	if bad > 0 {
-		return note{fmt.Sprintf("VIOLATIONS: %d of the %d rows of %s have an attack no larger than the certified "+
+		return Note{fmt.Sprintf("VIOLATIONS: %d of the %d rows of %s have an attack no larger than the certified "+
 			"radius of the same row (flips ≤ radius): a bug in a certificate or in an attack.", bad, rows, tables.AttackFile), true}
 	}
-	return note{fmt.Sprintf("No violations: in all %d rows of %s, every attack on a point with a certified radius "+
+	return Note{fmt.Sprintf("No violations: in all %d rows of %s, every attack on a point with a certified radius "+
 		"is larger than that radius (flips > radius).", rows, tables.AttackFile), false}
 }
 
@@ -248,10 +242,10 @@ const listLimit = 20
 // summaryMarkdown renders summary.md: the summary table with its caption, then, when the run has
 // them, the Monte Carlo check, the costs and the attacks, each with its caption and the outcome of
 // its check stated first.
-func summaryMarkdown(d derived) []byte {
+func (d *Analysis) summaryMarkdown() []byte {
 	var b strings.Builder
 	b.WriteString("**Summary.** " + summaryCaption + "\n\n")
-	b.WriteString(markdownTable(summaryRecords(d.summary, fmtShort)))
+	b.WriteString(markdownTable(summaryRecords(d.summary, FormatShort)))
 	if d.mc != nil {
 		b.WriteString("\n## Monte Carlo against analytic\n\n")
 		b.WriteString(mcNote(d.mc).markdown())

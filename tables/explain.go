@@ -129,16 +129,17 @@ func ExplainName(s Setting, index int) string {
 	return b.String()
 }
 
-// ParseExplainName reads <method>-q<q>-lambda<λ>-<index> followed by an extension (.csv,
-// .png), the q part absent for unsmoothed methods. It splits at the last "-lambda" and the last
+// ParseExplainName reads <method>-q<q>-lambda<λ>-<index>.csv (an explanation table) or .png (its
+// picture), the q part absent for unsmoothed methods. It splits at the last "-lambda" and the last
 // "-q" before it, so numbers written with an exponent ("1e-05") are read whole.
 func ParseExplainName(name string) (Setting, int, bool) {
 	fail := func() (Setting, int, bool) { return Setting{}, 0, false }
-	dot := strings.LastIndexByte(name, '.')
-	if dot < 0 {
-		return fail()
+	stem, ok := strings.CutSuffix(name, ".csv")
+	if !ok {
+		if stem, ok = strings.CutSuffix(name, ".png"); !ok {
+			return fail()
+		}
 	}
-	stem := name[:dot]
 	at := strings.LastIndex(stem, "-lambda")
 	if at < 0 {
 		return fail()

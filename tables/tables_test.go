@@ -277,17 +277,20 @@ func TestExplainNames(t *testing.T) {
 		if got := ExplainName(tc.s, tc.index); got != tc.name {
 			t.Errorf("ExplainName = %q, want %q", got, tc.name)
 		}
-		s, idx, ok := ParseExplainName(tc.name + ".png")
-		if !ok || s.Method != tc.s.Method || s.Lambda != tc.s.Lambda || idx != tc.index ||
-			!(s.Q == tc.s.Q || math.IsNaN(s.Q) && math.IsNaN(tc.s.Q)) {
-			t.Errorf("ParseExplainName(%q) = %+v, %d, %v", tc.name, s, idx, ok)
+		for _, ext := range []string{".csv", ".png"} {
+			s, idx, ok := ParseExplainName(tc.name + ext)
+			if !ok || s.Method != tc.s.Method || s.Lambda != tc.s.Lambda || idx != tc.index ||
+				!(s.Q == tc.s.Q || math.IsNaN(s.Q) && math.IsNaN(tc.s.Q)) {
+				t.Errorf("ParseExplainName(%q) = %+v, %d, %v", tc.name+ext, s, idx, ok)
+			}
 		}
 	}
 	for _, bad := range []string{
 		"analytic-lambda300-3.png",         // a smoothed method needs q
 		"ridge-exact-q0.1-lambda300-3.png", // an unsmoothed one has none
 		"analytic-q0.05-lambda300-x.png",
-		"analytic-q0.05-lambda300-3.csv",
+		"analytic-q0.05-lambda300-3.txt",
+		"analytic-q0.05-lambda300-3",
 		"scratch.png",
 	} {
 		if _, _, ok := ParseExplainName(bad); ok {

@@ -1,13 +1,12 @@
-package results
+package report
 
 import (
 	"fmt"
 	"image/color"
 	"math"
-	"slices"
 	"strconv"
 
-	"flipcert/tables"
+	"flipcert/results"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
@@ -48,88 +47,42 @@ func viridis() palette.ColorMap {
 	return m
 }
 
-// ablationGrid is the q × λ grid of one smoothed method: cell (c, r) holds q[c] and λ[r].
-type ablationGrid struct {
-	qs, lambdas []float64
-	sets        [][]*curveSet // [c][r]; nil where the pair was not run
-}
-
-// ablation returns the grid of the first smoothed method (analytic, then the sampled certificate
-// with the most samples) that sweeps at least two q and two λ, and false when none does.
-func ablation(sets []*curveSet) (ablationGrid, string, bool) {
-	var methods []tables.Method
-	for _, s := range slices.Backward(sets) { // sampled by descending N, analytic last
-		if s.Method.Kind.Smoothed() && !slices.Contains(methods, s.Method) {
-			methods = append(methods, s.Method)
-		}
-	}
-	slices.SortStableFunc(methods, func(a, b tables.Method) int { return int(a.Kind) - int(b.Kind) })
-	for _, m := range methods {
-		var g ablationGrid
-		for _, s := range sets {
-			if s.Method != m {
-				continue
-			}
-			if !slices.Contains(g.qs, s.Q) {
-				g.qs = append(g.qs, s.Q)
-			}
-			if !slices.Contains(g.lambdas, s.Lambda) {
-				g.lambdas = append(g.lambdas, s.Lambda)
-			}
-		}
-		if len(g.qs) < 2 || len(g.lambdas) < 2 {
-			continue
-		}
-		slices.Sort(g.qs)
-		slices.Sort(g.lambdas)
-		g.sets = make([][]*curveSet, len(g.qs))
-		for c, q := range g.qs {
-			g.sets[c] = make([]*curveSet, len(g.lambdas))
-			for r, l := range g.lambdas {
-				g.sets[c][r] = find(sets, m, q, l)
-			}
-		}
-		return g, m.String(), true
-	}
-	return ablationGrid{}, "", false
-}
-
 // heat is the certified accuracy at a fixed budget over the grid, as a plotter.GridXYZ on integer
 // cell positions (the axes are categorical).
 type heat struct {
-	g     ablationGrid
+	g     results.AblationGrid
 	flips int
 }
 
-func (h heat) Dims() (c, r int) { return len(h.g.qs), len(h.g.lambdas) }
+func (h heat) Dims() (c, r int) { return len(h.g.Qs), len(h.g.Lambdas) }
 func (h heat) X(c int) float64  { return float64(c) }
 func (h heat) Y(r int) float64  { return float64(r) }
 func (h heat) Min() float64     { return 0 }
 func (h heat) Max() float64     { return 1 }
 func (h heat) Z(c, r int) float64 {
-	if s := h.g.sets[c][r]; s != nil {
-		return s.certAcc(h.flips, false)
+	if s := h.g.Curves[c][r]; s != nil {
+		return s.CertAcc(h.flips, false)
 	}
 	return math.NaN()
 }
 
 // ablationFigure draws one heatmap of certified accuracy (tight radius) over q × λ per flip
 // budget, two panels to a row, with a shared colour bar.
-func ablationFigure(g ablationGrid, flips []int, nTrain int) figure {
+func ablationFigure(g results.AblationGrid, flips []int, nTrain int) figure {
 	cmap := viridis()
 	pal := cmap.Palette(256)
 	cols := min(len(flips), 2)
 	rows := (len(flips) + cols - 1) / cols
 	panelW, panelH := columnWidth, 2.3*vg.Inch
 	barH := 0.55 * vg.Inch
-	annotate := len(g.qs) <= maxAnnotatedCols && len(g.lambdas) <= maxAnnotatedRows
+	annotate := len(g.Qs) <= maxAnnotatedCols && len(g.Lambdas) <= maxAnnotatedRows
 
-	qNames := make([]string, len(g.qs))
-	for i, q := range g.qs {
+	qNames := make([]string, len(g.Qs))
+	for i, q := range g.Qs {
 		qNames[i] = fmtParam(q)
 	}
-	lNames := make([]string, len(g.lambdas))
-	for i, l := range g.lambdas {
+	lNames := make([]string, len(g.Lambdas))
+	for i, l := range g.Lambdas {
 		lNames[i] = fmtParam(l)
 	}
 

@@ -1,4 +1,4 @@
-package results
+package report
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"flipcert/results"
 	"flipcert/tables"
 
 	"gonum.org/v1/plot"
@@ -295,8 +296,8 @@ func lineStyle(c color.Color, dashes []vg.Length) draw.LineStyle {
 }
 
 // curveLine draws the certified-accuracy curve of s on [0, maxFlips] as a post-step line.
-func curveLine(s *curveSet, maxFlips int, kl bool, sty draw.LineStyle) *plotter.Line {
-	xs, ys := s.steps(maxFlips, kl)
+func curveLine(s *results.Curve, maxFlips int, kl bool, sty draw.LineStyle) *plotter.Line {
+	xs, ys := s.Steps(maxFlips, kl)
 	pts := make(plotter.XYs, len(xs))
 	for i := range xs {
 		pts[i] = plotter.XY{X: float64(xs[i]), Y: ys[i]}

@@ -1,10 +1,11 @@
-package results
+package report
 
 import (
 	"image/color"
 	"slices"
 	"strconv"
 
+	"flipcert/results"
 	"flipcert/tables"
 
 	"gonum.org/v1/plot"
@@ -13,51 +14,8 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// tightPanel is one method family of the tightness figure with the settings it draws.
-type tightPanel struct {
-	title string
-	sets  []*curveSet
-}
-
-// tightnessPanels picks, among the settings with attacks, per family: the analytic certificate
-// per q at its best λ; the sampled certificate with the most samples per q at its best λ;
-// ridge-exact at its best λ; each DPA k at its best λ (one panel for all k). Best is the largest
-// area under the certified-accuracy curve, as in Figure 1.
-func tightnessPanels(sets []*curveSet, maxFlips int) []tightPanel {
-	attacked := func(s *curveSet) bool { return s.okAttack != nil }
-	var topN tables.Method
-	for _, s := range sets { // sampled by ascending N: the last one has the most samples
-		if attacked(s) && s.Method.Kind == tables.Sampled {
-			topN = s.Method
-		}
-	}
-	var out []tightPanel
-	for _, f := range []struct {
-		kind  tables.Kind
-		title string
-	}{
-		{tables.Analytic, "Analytic certificate"},
-		{tables.Sampled, "Sampled certificate"},
-		{tables.RidgeExact, "Ridge, exact certificate"},
-		{tables.DPA, "DPA"},
-	} {
-		picked := best(sets, maxFlips, func(s *curveSet) bool {
-			return attacked(s) && s.Method.Kind == f.kind && (f.kind != tables.Sampled || s.Method == topN)
-		})
-		if len(picked) == 0 {
-			continue
-		}
-		title := f.title
-		if f.kind == tables.Sampled && topN.Samples > 0 {
-			title += ", N=" + fmtParam(float64(topN.Samples))
-		}
-		out = append(out, tightPanel{title, picked})
-	}
-	return out
-}
-
 // tightLabel names a curve within its panel.
-func tightLabel(s *curveSet) string {
+func tightLabel(s *results.Curve) string {
 	l := "λ=" + fmtParam(s.Lambda)
 	switch s.Method.Kind {
 	case tables.Analytic, tables.Sampled:
@@ -71,7 +29,7 @@ func tightLabel(s *curveSet) string {
 // tightColour is the colour of the i-th curve s of a panel: one colour per q across the panels
 // for smoothed methods (qs lists every q drawn, ascending), black for ridge, purple then further
 // Okabe-Ito colours for DPA.
-func tightColour(s *curveSet, i int, qs []float64) color.Color {
+func tightColour(s *results.Curve, i int, qs []float64) color.Color {
 	switch s.Method.Kind {
 	case tables.Analytic, tables.Sampled:
 		return qColour(slices.Index(qs, s.Q), len(qs))
@@ -80,22 +38,6 @@ func tightColour(s *curveSet, i int, qs []float64) color.Color {
 	}
 	dpa := []color.Color{purple, okabeIto[3], okabeIto[2], okabeIto[4]}
 	return dpa[i%len(dpa)]
-}
-
-// tightnessXMax is the right end of the flips axis: the report's budget, or the largest attack on a
-// correctly predicted point when that is larger, never past the training set.
-func tightnessXMax(panels []tightPanel, maxFlips, nTrain int) int {
-	x := maxFlips
-	for _, p := range panels {
-		for _, s := range p.sets {
-			for _, v := range s.okAttack {
-				if v < nTrain {
-					x = max(x, v+1)
-				}
-			}
-		}
-	}
-	return min(x, nTrain)
 }
 
 // stepPath returns the corners of a post-step curve on [0, xMax].
@@ -110,13 +52,29 @@ func stepPath(xs []int, ys []float64, xMax int) plotter.XYs {
 	return append(pts, plotter.XY{X: float64(xMax), Y: ys[len(ys)-1]})
 }
 
+// panelTitle names a panel of the tightness figure after its method family.
+func panelTitle(p results.TightPanel) string {
+	switch p.Kind {
+	case tables.Analytic:
+		return "Analytic certificate"
+	case tables.Sampled:
+		if p.Samples > 0 {
+			return "Sampled certificate, N=" + fmtParam(float64(p.Samples))
+		}
+		return "Sampled certificate"
+	case tables.RidgeExact:
+		return "Ridge, exact certificate"
+	}
+	return "DPA"
+}
+
 // tightnessFigure draws, one panel per method family, each setting's certified accuracy (lower
 // bound, solid) and its accuracy under the attack (upper bound, dashed) against flips, with the
 // band between them shaded: the accuracy nobody has yet certified or broken (docs/science.md §11).
-func tightnessFigure(panels []tightPanel, xMax int) figure {
+func tightnessFigure(panels []results.TightPanel, xMax int) figure {
 	var qs []float64
 	for _, tp := range panels {
-		for _, s := range tp.sets {
+		for _, s := range tp.Curves {
 			if s.Method.Kind.Smoothed() && !slices.Contains(qs, s.Q) {
 				qs = append(qs, s.Q)
 			}
@@ -129,16 +87,16 @@ func tightnessFigure(panels []tightPanel, xMax int) figure {
 	panelW := (pageWidth - margin) / vg.Length(cols)
 	for i, tp := range panels {
 		p := newPlot(flipsLabel, "Accuracy")
-		p.Title.Text = tp.title
+		p.Title.Text = panelTitle(tp)
 		addGrid(p)
 		p.X.Min, p.X.Max = 0, float64(xMax)
 		p.Y.Min, p.Y.Max = 0, 1
 		p.Y.Tick.Marker = unitTicks
 		leg := legendGrid{cols: 2}
-		for j, s := range tp.sets {
+		for j, s := range tp.Curves {
 			col := tightColour(s, j, qs)
-			lx, ly := stepsOf(s.okNP, s.n, xMax)
-			ux, uy := stepsOf(s.okAttack, s.n, xMax)
+			lx, ly := s.Steps(xMax, false)
+			ux, uy := s.AttackSteps(xMax)
 			upper := stepPath(ux, uy, xMax)
 			lower := stepPath(lx, ly, xMax)
 			ring := slices.Clone(upper)
@@ -185,9 +143,9 @@ func tightnessFigure(panels []tightPanel, xMax int) figure {
 }
 
 // tightnessCaption says what the figure shows and how its settings were chosen.
-func tightnessCaption(panels []tightPanel, maxFlips, nTrain int) string {
+func tightnessCaption(panels []results.TightPanel, maxFlips, nTrain int) string {
 	sampled := ""
-	if slices.ContainsFunc(panels, func(p tightPanel) bool { return p.sets[0].Method.Kind == tables.Sampled }) {
+	if slices.ContainsFunc(panels, func(p results.TightPanel) bool { return p.Curves[0].Method.Kind == tables.Sampled }) {
 		sampled = "; the sampled certificate at its largest N"
 	}
 	return "How tight each certificate is. Per method, certified accuracy (solid: correct with a certified " +

@@ -1,18 +1,18 @@
-package results_test
+package report_test
 
 import (
 	"fmt"
 	"os"
 	"path/filepath"
 
-	"flipcert/results"
+	"flipcert/report"
 )
 
 // A directory with three test points of one smoothed setting: one certified up to 3 flips, one
 // correct at radius 0, one abstention. Render derives the certified accuracy and summary tables and
 // writes them, the figures and the report beside it.
 func ExampleRender() {
-	dir, err := os.MkdirTemp("", "results-example")
+	dir, err := os.MkdirTemp("", "report-example")
 	if err != nil {
 		panic(err)
 	}
@@ -30,7 +30,7 @@ func ExampleRender() {
 			panic(err)
 		}
 	}
-	if err := results.Render(dir); err != nil {
+	if err := report.Render(dir); err != nil {
 		panic(err)
 	}
 	for _, table := range []string{"certified_accuracy.csv", "summary.csv"} {

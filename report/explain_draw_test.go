@@ -1,4 +1,4 @@
-package results
+package report
 
 import (
 	"bytes"
@@ -6,29 +6,29 @@ import (
 	"testing"
 )
 
-// TestExplainPNG draws an explanation with a test digit and a few relabelled
+// TestExplainPicture draws an explanation with a test digit and a few relabelled
 // training digits and checks that the picture is a PNG of the grid's size
 // with dark ink where the digits are.
-func TestExplainPNG(t *testing.T) {
-	square := func(on int) []float64 { // a 28×28 image with a bright square
-		px := make([]float64, 28*28)
+func TestExplainPicture(t *testing.T) {
+	square := func(on int) []uint8 { // a 28×28 image with a bright square
+		px := make([]uint8, 28*28)
 		for y := on; y < on+10; y++ {
 			for x := on; x < on+10; x++ {
-				px[y*28+x] = 1
+				px[y*28+x] = 255
 			}
 		}
 		return px
 	}
-	e := Explanation{
-		Title:   "analytic, q=0.05, λ=3·10⁴, test point 17",
-		Test:    Digit{Pixels: square(9)},
-		Caption: []string{"label 7, predicted 7", "certified 812 flips, attack 1034 flips"},
-		More:    1022,
+	e := picture{
+		title:   "analytic, q=0.05, λ=3·10⁴, test point 17",
+		test:    digit{pixels: square(9)},
+		caption: []string{"label 7, predicted 7", "certified 812 flips, attack 1034 flips"},
+		more:    1022,
 	}
 	for k := range 12 {
-		e.Relabeled = append(e.Relabeled, Digit{Pixels: square(k), Caption: "7 → 1"})
+		e.relabeled = append(e.relabeled, digit{pixels: square(k), caption: "7 → 1"})
 	}
-	data, err := ExplainPNG(e)
+	data, err := explainPNG(e)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestExplainPNG(t *testing.T) {
 	if dark < 13*900 {
 		t.Errorf("%d dark pixels, want the 13 digits' ink", dark)
 	}
-	if _, err := ExplainPNG(Explanation{Title: "no attack", Test: Digit{Pixels: square(0)}}); err != nil {
+	if _, err := explainPNG(picture{title: "no attack", test: digit{pixels: square(0)}}); err != nil {
 		t.Fatal(err)
 	}
 }

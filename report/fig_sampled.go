@@ -1,4 +1,4 @@
-package results
+package report
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"flipcert/results"
 	"flipcert/tables"
 
 	"gonum.org/v1/plot"
@@ -16,80 +17,6 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
-
-// billionPerSecondYear is a billion samples a second for a year (365.25 days): the scale against
-// which the samples the sampled certificate would need are judged (docs/science.md §12).
-const billionPerSecondYear = 1e9 * 365.25 * 24 * 3600
-
-// samplingGroup is one q of the sampled-against-analytic figure: the analytic certificate at the
-// λ chosen for it, the sampled certificate there for every N, and the rows of
-// mc_vs_analytic.csv there, grouped by N.
-type samplingGroup struct {
-	analytic *curveSet
-	sampled  []*curveSet      // ascending N
-	mcNs     []int            // the N of the comparison rows, ascending
-	mc       [][]tables.MCRow // parallel to mcNs, in file order
-}
-
-// samplingGroups pairs, per q, analytic with the sampled certificates at the same λ: among the λ
-// run with both, the one with the largest area under analytic's curve (the λ of Figure 1 when
-// sampled ran there too).
-func samplingGroups(sets []*curveSet, mc []tables.MCRow, maxFlips int) []samplingGroup {
-	both := func(s *curveSet) bool {
-		return s.Method.Kind == tables.Analytic && len(findKind(sets, tables.Sampled, s.Q, s.Lambda)) > 0
-	}
-	var out []samplingGroup
-	for _, a := range best(sets, maxFlips, both) {
-		g := samplingGroup{analytic: a, sampled: findKind(sets, tables.Sampled, a.Q, a.Lambda)}
-		for _, r := range mc {
-			if r.Q != a.Q || r.Lambda != a.Lambda {
-				continue
-			}
-			i, found := slices.BinarySearch(g.mcNs, r.N)
-			if !found {
-				g.mcNs = slices.Insert(g.mcNs, i, r.N)
-				g.mc = slices.Insert(g.mc, i, nil)
-			}
-			g.mc[i] = append(g.mc[i], r)
-		}
-		out = append(out, g)
-	}
-	return out
-}
-
-// sampleCount is the N of a sampled method: from its name, else the config's (largest) N; 0
-// when neither says.
-func sampleCount(m tables.Method, man manifest) int {
-	if m.Samples > 0 {
-		return m.Samples
-	}
-	return man.largestN()
-}
-
-// largestComparedN is the largest N of the comparison rows, else the config's; 0 when neither
-// names one.
-func largestComparedN(groups []samplingGroup, man manifest) int {
-	n := man.largestN()
-	for _, g := range groups {
-		if len(g.mcNs) > 0 {
-			n = max(n, g.mcNs[len(g.mcNs)-1])
-		}
-	}
-	return n
-}
-
-// samplingNs lists every N of the groups, ascending: line and glyph styles follow its order.
-func samplingNs(groups []samplingGroup, man manifest) []int {
-	var ns []int
-	for _, g := range groups {
-		for _, s := range g.sampled {
-			ns = append(ns, sampleCount(s.Method, man))
-		}
-		ns = append(ns, g.mcNs...)
-	}
-	slices.Sort(ns)
-	return slices.Compact(ns)
-}
 
 // Styles of the N of a sweep, in ascending N (cycling past four): dashes in panel (a), glyphs in
 // panel (b).
@@ -131,37 +58,21 @@ func observed(rows []tables.MCRow) []mcPoint {
 	return out
 }
 
-// needed returns log₁₀ N* of the points the analytic certificate certifies, ascending, from the
-// rows of one N (the value does not depend on N).
-func (g samplingGroup) needed() []float64 {
-	if len(g.mc) == 0 {
-		return nil
-	}
-	var v []float64
-	for _, r := range g.mc[len(g.mc)-1] {
-		if !math.IsNaN(r.Log10SamplesNeeded) {
-			v = append(v, r.Log10SamplesNeeded)
-		}
-	}
-	slices.Sort(v)
-	return v
-}
-
 // samplingFigure draws the sampled certificate against the analytic one, up to three panels side
 // by side: (a) certified accuracy against flips on a log(1 + flips) axis, for analytic and every
 // N; and, when mc_vs_analytic.csv was read, (b) the sampled wrong-class rate with its interval
 // against the analytic bound, log₁₀ against log₁₀, with the line y = x, and (c) the empirical
 // distribution of log₁₀ N*, with marks at the largest N and at a billion samples a second for a
 // year. One colour per q; N by dash in (a) and by glyph in (b).
-func samplingFigure(groups []samplingGroup, man manifest) figure {
-	ns := samplingNs(groups, man)
+func samplingFigure(groups []results.SamplingGroup, man results.Manifest) figure {
+	ns := results.SamplingNs(groups, man)
 	styleOf := func(n int) int { return slices.Index(ns, n) % len(nDashes) }
-	haveMC := slices.ContainsFunc(groups, func(g samplingGroup) bool { return len(g.mc) > 0 })
+	haveMC := slices.ContainsFunc(groups, func(g results.SamplingGroup) bool { return len(g.MC) > 0 })
 
 	var colours, styles, marks []entry
 	for i, g := range groups {
 		sw := lineSwatch(qColour(i, len(groups)), nil)
-		colours = append(colours, entry{"q=" + fmtParam(g.analytic.Q) + ", λ=" + fmtParam(g.analytic.Lambda), []plot.Thumbnailer{sw}})
+		colours = append(colours, entry{"q=" + fmtParam(g.Analytic.Q) + ", λ=" + fmtParam(g.Analytic.Lambda), []plot.Thumbnailer{sw}})
 	}
 	styles = append(styles, entry{"analytic", []plot.Thumbnailer{lineSwatch(black, nil)}})
 	for _, n := range ns {
@@ -176,17 +87,17 @@ func samplingFigure(groups []samplingGroup, man manifest) figure {
 	a := newPlot("Flipped labels (log scale)", certAccLabel)
 	a.Title.Text = "(a) Certified accuracy"
 	addGrid(a)
-	setLog1pX(a, float64(man.maxFlips))
+	setLog1pX(a, float64(man.MaxFlips))
 	a.Y.Min, a.Y.Max = 0, 1
 	a.Y.Tick.Marker = unitTicks
 	for i, g := range groups {
 		col := qColour(i, len(groups))
-		for _, s := range g.sampled {
-			l := curveLine(s, man.maxFlips, false, lineStyle(col, nDashes[styleOf(sampleCount(s.Method, man))]))
+		for _, s := range g.Sampled {
+			l := curveLine(s, man.MaxFlips, false, lineStyle(col, nDashes[styleOf(results.SampleCount(s.Method, man))]))
 			log1pXYs(l.XYs)
 			a.Add(l)
 		}
-		l := curveLine(g.analytic, man.maxFlips, false, lineStyle(col, nil))
+		l := curveLine(g.Analytic, man.MaxFlips, false, lineStyle(col, nil))
 		log1pXYs(l.XYs)
 		a.Add(l)
 	}
@@ -194,7 +105,7 @@ func samplingFigure(groups []samplingGroup, man manifest) figure {
 
 	if haveMC {
 		b, contradictions := wrongRatePanel(groups, styleOf)
-		c := samplesNeededPanel(groups, largestComparedN(groups, man))
+		c := samplesNeededPanel(groups, results.LargestComparedN(groups, man))
 		panels = append(panels, b, c)
 		marks = append(marks, entry{"(b) estimate = bound", []plot.Thumbnailer{lineSwatch(midGrey, dashed)}})
 		if contradictions > 0 {
@@ -226,7 +137,7 @@ func samplingFigure(groups []samplingGroup, man manifest) figure {
 // analytic bound, both as log₁₀, on equal axes with the line y = x. Points whose bound lies left
 // of the axis are drawn on its edge; contradictions get a red ring. It returns the panel and the
 // number of contradictions drawn.
-func wrongRatePanel(groups []samplingGroup, styleOf func(int) int) (*plot.Plot, int) {
+func wrongRatePanel(groups []results.SamplingGroup, styleOf func(int) int) (*plot.Plot, int) {
 	p := newPlot("Analytic bound, log10 ε", "Sampled rate, log10(wrong/N)")
 	p.Title.Text = "(b) Wrong-class probability"
 	addGrid(p)
@@ -234,7 +145,7 @@ func wrongRatePanel(groups []samplingGroup, styleOf func(int) int) (*plot.Plot, 
 
 	lo := 0.0
 	for _, g := range groups {
-		for _, rows := range g.mc {
+		for _, rows := range g.MC {
 			for _, pt := range observed(rows) {
 				lo = min(lo, pt.y, nonInf(pt.lo, pt.y))
 				if !pt.contradicts { // a safe point has x ≥ lo ≥ the axis end
@@ -260,7 +171,7 @@ func wrongRatePanel(groups []samplingGroup, styleOf func(int) int) (*plot.Plot, 
 	var rings plotter.XYs
 	for i, g := range groups {
 		col := qColour(i, len(groups))
-		for j, rows := range g.mc {
+		for j, rows := range g.MC {
 			var d errXYs // the bars run from the interval's lower to its upper end
 			for _, pt := range observed(rows) {
 				x := max(pt.x, lo) // −Inf and far-left bounds sit on the edge
@@ -278,7 +189,7 @@ func wrongRatePanel(groups []samplingGroup, styleOf func(int) int) (*plot.Plot, 
 			eb.LineStyle = draw.LineStyle{Color: fade(col, 0.45), Width: vg.Points(0.5)}
 			eb.CapWidth = 0
 			sc, _ := plotter.NewScatter(d.XYs)
-			sc.GlyphStyle = draw.GlyphStyle{Color: fade(col, 0.8), Radius: vg.Points(1.6), Shape: nGlyphs[styleOf(g.mcNs[j])]}
+			sc.GlyphStyle = draw.GlyphStyle{Color: fade(col, 0.8), Radius: vg.Points(1.6), Shape: nGlyphs[styleOf(g.Ns[j])]}
 			p.Add(eb, sc)
 		}
 	}
@@ -301,14 +212,14 @@ func nonInf(v, alt float64) float64 {
 // samplesNeededPanel is panel (c): per q, the share of the points the analytic certificate
 // certifies whose log₁₀ N* is at most x, on a log(1 + x) axis, with marks at the largest N run
 // and at a billion samples a second for a year.
-func samplesNeededPanel(groups []samplingGroup, largestN int) *plot.Plot {
+func samplesNeededPanel(groups []results.SamplingGroup, largestN int) *plot.Plot {
 	p := newPlot("log10 N* (log scale)", "Share of certified points")
 	p.Title.Text = "(c) Samples to match analytic"
 	addGrid(p)
-	year := math.Log10(billionPerSecondYear)
+	year := math.Log10(results.BillionPerSecondYear)
 	hi := 1.5 * year
 	for _, g := range groups {
-		if v := g.needed(); len(v) > 0 {
+		if v := g.Needed(); len(v) > 0 {
 			hi = max(hi, v[len(v)-1])
 		}
 	}
@@ -316,7 +227,7 @@ func samplesNeededPanel(groups []samplingGroup, largestN int) *plot.Plot {
 	p.Y.Min, p.Y.Max = 0, 1
 	p.Y.Tick.Marker = unitTicks
 	for i, g := range groups {
-		v := g.needed()
+		v := g.Needed()
 		if len(v) == 0 {
 			continue
 		}
@@ -383,19 +294,19 @@ func contradictionRing() *plotter.Scatter {
 
 // samplingCaption says what the panels show, how λ was chosen, and, for panel (b), how many
 // points it leaves out for wrong = 0 and where their intervals end.
-func samplingCaption(groups []samplingGroup, man manifest) string {
+func samplingCaption(groups []results.SamplingGroup, man results.Manifest) string {
 	var b strings.Builder
 	b.WriteString("Sampled (Monte Carlo) against analytic certificates, one colour per q, at the λ with " +
 		"the largest area under the analytic curve among the λ run with both. (a) Certified accuracy " +
 		"(tight radius) against the number of flipped labels on a log(1 + flips) axis: analytic solid, " +
 		"the sampled certificate dashed or dotted by N. ")
-	if !slices.ContainsFunc(groups, func(g samplingGroup) bool { return len(g.mc) > 0 }) {
+	if !slices.ContainsFunc(groups, func(g results.SamplingGroup) bool { return len(g.MC) > 0 }) {
 		b.WriteString("The run wrote no mc_vs_analytic.csv, so the point-by-point comparison is not drawn.")
 		return b.String()
 	}
 	conf := "1 − α/m"
-	if man.alpha > 0 {
-		conf = "1 − " + tables.FormatFloat(man.alpha) + "/m"
+	if man.Alpha > 0 {
+		conf = "1 − " + tables.FormatFloat(man.Alpha) + "/m"
 	}
 	fmt.Fprintf(&b, "(b) Each test point's share of sampled predictions that differ from the analytic "+
 		"certificate's class (wrong/N, one glyph per N) against the analytic bound ε on that probability, "+
@@ -405,36 +316,17 @@ func samplingCaption(groups []samplingGroup, man manifest) string {
 		"when its bound lies beyond the axis). ", conf)
 	var zeros []string
 	zeroRows, below := 0, 0
-	for _, n := range samplingNsOfMC(groups) {
-		count, rows := 0, 0
-		uLo, uHi := math.Inf(1), math.Inf(-1)
-		for _, g := range groups {
-			for j, rs := range g.mc {
-				if g.mcNs[j] != n {
-					continue
-				}
-				for _, r := range rs {
-					rows++
-					if r.Wrong > 0 {
-						continue
-					}
-					count++
-					uLo, uHi = min(uLo, r.WrongHi), max(uHi, r.WrongHi)
-					if r.LogEpsAnalytic < math.Log(r.WrongHi) {
-						below++
-					}
-				}
-			}
-		}
-		zeroRows += count
-		if count == 0 {
+	for _, z := range results.ZeroRowsByN(groups) {
+		zeroRows += z.Zero
+		below += z.Below
+		if z.Zero == 0 {
 			continue
 		}
-		ends := fmtShort(uLo)
-		if uHi != uLo {
-			ends = fmtShort(uLo) + "–" + fmtShort(uHi)
+		ends := results.FormatShort(z.UpperLo)
+		if z.UpperHi != z.UpperLo {
+			ends = results.FormatShort(z.UpperLo) + "–" + results.FormatShort(z.UpperHi)
 		}
-		zeros = append(zeros, fmt.Sprintf("%d of %d at N=%s (upper end %s)", count, rows, strconv.Itoa(n), ends))
+		zeros = append(zeros, fmt.Sprintf("%d of %d at N=%s (upper end %s)", z.Zero, z.Rows, strconv.Itoa(z.N), ends))
 	}
 	if zeroRows > 0 {
 		fmt.Fprintf(&b, "Points with wrong = 0 have no rate to draw: %s; the analytic bound lies below that "+
@@ -448,38 +340,23 @@ func samplingCaption(groups []samplingGroup, man manifest) string {
 		"for the top class (log(1 + x) axis); the dashed marks are the largest N run and a billion samples " +
 		"a second for a year (≈ 3.2·10¹⁶).")
 	for i, g := range groups {
-		v := g.needed()
+		v := g.Needed()
 		if len(v) == 0 {
 			continue
 		}
-		share := func(limit float64) string {
-			// N* ≤ limit as log₁₀ N* ≤ log₁₀ limit; 10⁻¹² absorbs rounding of equal counts and is far
-			// below the step to the next integer for any N under 10¹¹.
-			k, _ := slices.BinarySearch(v, limit+1e-12)
-			return fmtShort(100 * float64(k) / float64(len(v)))
-		}
-		sep := " At q=" + fmtParam(g.analytic.Q) + ", "
+		share := func(log10Limit float64) string { return results.FormatShort(100 * g.ShareWithin(log10Limit)) }
+		sep := " At q=" + fmtParam(g.Analytic.Q) + ", "
 		if i > 0 {
-			sep = "; at q=" + fmtParam(g.analytic.Q) + ", "
+			sep = "; at q=" + fmtParam(g.Analytic.Q) + ", "
 		}
 		b.WriteString(sep)
-		if n := largestComparedN(groups, man); n > 0 {
+		if n := results.LargestComparedN(groups, man); n > 0 {
 			fmt.Fprintf(&b, "%s%% of the %d certified points are within reach of N=%s and ", share(math.Log10(float64(n))), len(v), fmtParam(float64(n)))
 		} else {
 			fmt.Fprintf(&b, "of the %d certified points ", len(v))
 		}
-		fmt.Fprintf(&b, "%s%% within a billion samples a second for a year", share(math.Log10(billionPerSecondYear)))
+		fmt.Fprintf(&b, "%s%% within a billion samples a second for a year", share(math.Log10(results.BillionPerSecondYear)))
 	}
 	b.WriteString(".")
 	return b.String()
-}
-
-// samplingNsOfMC lists the N of the comparison rows of the groups, ascending.
-func samplingNsOfMC(groups []samplingGroup) []int {
-	var ns []int
-	for _, g := range groups {
-		ns = append(ns, g.mcNs...)
-	}
-	slices.Sort(ns)
-	return slices.Compact(ns)
 }

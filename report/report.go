@@ -1,10 +1,12 @@
-package results
+package report
 
 import (
 	"bytes"
 	"encoding/json"
 	"html/template"
 	"strconv"
+
+	"flipcert/results"
 )
 
 // reportFigure is one figure of the report, referenced by the names of its sibling files.
@@ -107,23 +109,18 @@ pre { background: #f7f7f7; border: 1px solid #e3e3e3; padding: 0.8rem; overflow-
 </table></div>{{end}}
 `))
 
-// newReportTable shows records (header first) under a caption, every column but the first
-// right-aligned.
-func newReportTable(caption string, recs [][]string) reportTable {
-	t := reportTable{Caption: caption, Header: recs[0], Rows: recs[1:], Numeric: make([]bool, len(recs[0]))}
-	for i := 1; i < len(t.Numeric); i++ {
-		t.Numeric[i] = true
+// newReportTable shows a derived table, every column but the first right-aligned.
+func newReportTable(t results.Table) reportTable {
+	recs := t.Records
+	out := reportTable{Caption: t.Caption, Header: recs[0], Rows: recs[1:], Numeric: make([]bool, len(recs[0]))}
+	for i := 1; i < len(out.Numeric); i++ {
+		out.Numeric[i] = true
 	}
-	return t
-}
-
-// summaryTable is the summary as shown in the report, with the Markdown's rounding.
-func summaryTable(rows []summaryRow) reportTable {
-	return newReportTable(summaryCaption, summaryRecords(rows, fmtShort))
+	return out
 }
 
 // baselineTable shows the undefended network's accuracy under attack, aggregated over seeds.
-func baselineTable(stats []baselineStat, nTrain int) *reportTable {
+func baselineTable(stats []results.BaselineStat, nTrain int) *reportTable {
 	if len(stats) == 0 {
 		return nil
 	}
@@ -134,9 +131,9 @@ func baselineTable(stats []baselineStat, nTrain int) *reportTable {
 		Numeric: []bool{false, true, true, true, true, true, true},
 	}
 	for _, b := range stats {
-		t.Rows = append(t.Rows, []string{b.attack, strconv.Itoa(b.flips),
-			fmtPercent(b.flips, nTrain), strconv.Itoa(b.seeds),
-			fmtShort(b.mean), fmtShort(b.min), fmtShort(b.max)})
+		t.Rows = append(t.Rows, []string{b.Attack, strconv.Itoa(b.Flips),
+			fmtPercent(b.Flips, nTrain), strconv.Itoa(b.Seeds),
+			results.FormatShort(b.Mean), results.FormatShort(b.Min), results.FormatShort(b.Max)})
 	}
 	return t
 }

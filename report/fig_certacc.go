@@ -1,9 +1,10 @@
-package results
+package report
 
 import (
 	"image/color"
 	"strconv"
 
+	"flipcert/results"
 	"flipcert/tables"
 
 	"gonum.org/v1/plot"
@@ -19,7 +20,7 @@ const (
 )
 
 // methodLabel names a curve in a legend; λ is named when the method was run at several λ.
-func methodLabel(s *curveSet) string {
+func methodLabel(s *results.Curve) string {
 	var name string
 	switch s.Method.Kind {
 	case tables.Analytic, tables.Sampled:
@@ -27,7 +28,7 @@ func methodLabel(s *curveSet) string {
 		if s.Method.Samples > 0 {
 			name += ", N=" + fmtParam(float64(s.Method.Samples))
 		}
-		if s.nLambdas > 1 {
+		if s.NLambdas > 1 {
 			name += ", λ=" + fmtParam(s.Lambda)
 		}
 		return name
@@ -36,37 +37,27 @@ func methodLabel(s *curveSet) string {
 	case tables.DPA:
 		name = "DPA, k=" + strconv.Itoa(s.Method.Parts)
 	}
-	if s.nLambdas > 1 {
+	if s.NLambdas > 1 {
 		name += ", λ=" + fmtParam(s.Lambda)
 	}
 	return name
 }
 
-// figureOneCurves are the curves of Figure 1: the headline smoothed method per q, and the peers
-// (ridge-exact, each DPA), each at its best λ.
-func figureOneCurves(sets []*curveSet, maxFlips int) (smoothed, peers []*curveSet) {
-	if m, ok := smoothedMethod(sets); ok {
-		smoothed = best(sets, maxFlips, func(s *curveSet) bool { return s.Method == m })
-	}
-	peers = best(sets, maxFlips, func(s *curveSet) bool { return !s.Method.Kind.Smoothed() })
-	return smoothed, peers
-}
-
 // certifiedAccuracyFigure is the paper's Figure 1: certified accuracy against the number of
 // flipped labels, with the flips as a share of the training set on a top axis.
-func certifiedAccuracyFigure(sets []*curveSet, base []baselineStat, m manifest) figure {
+func certifiedAccuracyFigure(sets []*results.Curve, base []results.BaselineStat, m results.Manifest) figure {
 	p := newPlot(flipsLabel, certAccLabel)
 	addGrid(p)
-	p.X.Min, p.X.Max = 0, float64(m.maxFlips)
+	p.X.Min, p.X.Max = 0, float64(m.MaxFlips)
 	p.Y.Min, p.Y.Max = 0, 1
 	p.Y.Tick.Marker = unitTicks
 
 	var leg legendGrid
 	leg.cols = 2
-	smoothed, peers := figureOneCurves(sets, m.maxFlips)
+	smoothed, peers := results.FigureOne(sets, m.MaxFlips)
 	for i, s := range smoothed {
-		np := curveLine(s, m.maxFlips, false, lineStyle(qColour(i, len(smoothed)), nil))
-		kl := curveLine(s, m.maxFlips, true, lineStyle(qColour(i, len(smoothed)), dashed))
+		np := curveLine(s, m.MaxFlips, false, lineStyle(qColour(i, len(smoothed)), nil))
+		kl := curveLine(s, m.MaxFlips, true, lineStyle(qColour(i, len(smoothed)), dashed))
 		p.Add(kl, np)
 		leg.entries = append(leg.entries,
 			entry{methodLabel(s), []plot.Thumbnailer{np}},
@@ -81,11 +72,11 @@ func certifiedAccuracyFigure(sets []*curveSet, base []baselineStat, m manifest) 
 		} else {
 			sty.Width = 1.4 * lineWidth
 		}
-		l := curveLine(s, m.maxFlips, false, sty)
+		l := curveLine(s, m.MaxFlips, false, sty)
 		p.Add(l)
 		leg.entries = append(leg.entries, entry{methodLabel(s), []plot.Thumbnailer{l}})
 	}
-	for _, e := range baselinePlotters(base, m.maxFlips) {
+	for _, e := range baselinePlotters(base, m.MaxFlips) {
 		p.Add(e.plotters...)
 		leg.entries = append(leg.entries, entry{e.label, e.thumbs})
 	}
@@ -95,7 +86,7 @@ func certifiedAccuracyFigure(sets []*curveSet, base []baselineStat, m manifest) 
 	h := top + 2.3*vg.Inch + lh
 	return figure{w: columnWidth, h: h, draw: func(c draw.Canvas) {
 		c = draw.Crop(c, 0, -margin, vg.Points(2), -top)
-		drawTopAxis(c, p, plotWithLegend(c, p, leg, lh), m.nTrain)
+		drawTopAxis(c, p, plotWithLegend(c, p, leg, lh), m.NTrain)
 	}}
 }
 
@@ -116,7 +107,7 @@ func (e errXYs) YError(i int) (float64, float64) { return e.lo[i], e.hi[i] }
 
 // baselinePlotters draws each attack's mean accuracy over seeds as a grey line with markers, and
 // its min–max range over seeds as error bars where there is more than one seed.
-func baselinePlotters(base []baselineStat, maxFlips int) []baselineSeries {
+func baselinePlotters(base []results.BaselineStat, maxFlips int) []baselineSeries {
 	styles := map[string]struct {
 		label string
 		col   color.Color
@@ -130,13 +121,13 @@ func baselinePlotters(base []baselineStat, maxFlips int) []baselineSeries {
 		var d errXYs // seed means, bars from the minimum to the maximum
 		multi := false
 		for _, b := range base {
-			if b.attack != attack || b.flips > maxFlips {
+			if b.Attack != attack || b.Flips > maxFlips {
 				continue
 			}
-			d.XYs = append(d.XYs, plotter.XY{X: float64(b.flips), Y: b.mean})
-			d.lo = append(d.lo, b.mean-b.min)
-			d.hi = append(d.hi, b.max-b.mean)
-			multi = multi || b.seeds > 1
+			d.XYs = append(d.XYs, plotter.XY{X: float64(b.Flips), Y: b.Mean})
+			d.lo = append(d.lo, b.Mean-b.Min)
+			d.hi = append(d.hi, b.Max-b.Mean)
+			multi = multi || b.Seeds > 1
 		}
 		if len(d.XYs) == 0 {
 			continue

@@ -1,0 +1,208 @@
+package report
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"flipcert/atomicfile"
+	"flipcert/results"
+	"flipcert/tables"
+)
+
+// Names of the figures Render may write, each as .svg and .png, and of the tables it adds when
+// the run has what they summarize.
+const (
+	certAccName   = "certified_accuracy"
+	samplingName  = "sampled_vs_analytic"
+	ablationName  = "ablation"
+	tightnessName = "tightness"
+)
+
+// writeFigure writes f as name.svg and name.png and returns it for the report; with f nil it
+// removes stale copies instead and returns nil.
+func writeFigure(dir, name, title, caption string, f *figure) (*reportFigure, error) {
+	if f == nil {
+		for _, ext := range []string{".svg", ".png"} {
+			if err := results.RemoveStale(filepath.Join(dir, name+ext)); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	}
+	svg, err := f.svg()
+	if err != nil {
+		return nil, fmt.Errorf("results: %s.svg: %w", name, err)
+	}
+	png, err := f.png()
+	if err != nil {
+		return nil, fmt.Errorf("results: %s.png: %w", name, err)
+	}
+	if err := atomicfile.WriteBytes(filepath.Join(dir, name+".svg"), svg); err != nil {
+		return nil, err
+	}
+	if err := atomicfile.WriteBytes(filepath.Join(dir, name+".png"), png); err != nil {
+		return nil, err
+	}
+	return &reportFigure{Title: title, SVG: name + ".svg", PNG: name + ".png", Caption: caption}, nil
+}
+
+// Render writes the derived tables of the output folder dir (results.WriteTables) and, beside
+// them, the figures (SVG and PNG), the pictures of the explanations in dir/explain, and
+// report.html. Every file is written atomically. Figures that do not apply to the data (no
+// sampled run, no attacks, no q × λ sweep) are not drawn, and a stale copy from an earlier render
+// is removed. Malformed or inconsistent input yields a *tables.ParseError naming the file and line.
+func Render(dir string) error {
+	a, err := results.Analyze(dir)
+	if err != nil {
+		return err
+	}
+	if err := a.WriteTables(dir); err != nil {
+		return err
+	}
+	explained, err := drawExplanations(dir, a)
+	if err != nil {
+		return err
+	}
+	m := a.Manifest
+	var sections []reportSection
+
+	ca := certifiedAccuracyFigure(a.Curves, a.Baseline, m)
+	fig, err := writeFigure(dir, certAccName, "Certified accuracy", certAccCaption(a), &ca)
+	if err != nil {
+		return err
+	}
+	sections = append(sections, reportSection{Title: fig.Title, Figures: []reportFigure{*fig}})
+
+	var sf *figure
+	groups := results.SamplingGroups(a.Curves, a.MC, m.MaxFlips)
+	if len(groups) > 0 {
+		f := samplingFigure(groups, m)
+		sf = &f
+	}
+	if fig, err = writeFigure(dir, samplingName, samplingTitle, samplingCaption(groups, m), sf); err != nil {
+		return err
+	}
+	if sec := checkSection(samplingTitle, fig, a.MCCheck(), tables.MCCheckFile, tables.MCFile); sec != nil {
+		sections = append(sections, *sec)
+	}
+
+	var tf *figure
+	panels := results.TightnessPanels(a.Curves, m.MaxFlips)
+	if len(panels) > 0 {
+		f := tightnessFigure(panels, results.TightnessXMax(panels, m.MaxFlips, m.NTrain))
+		tf = &f
+	}
+	if fig, err = writeFigure(dir, tightnessName, tightnessTitle, tightnessCaption(panels, m.MaxFlips, m.NTrain), tf); err != nil {
+		return err
+	}
+	if check := a.AttackCheck(); check != nil {
+		sections = append(sections, *checkSection(tightnessTitle, fig, check, tables.AttackSummaryFile, tables.AttackFile))
+	}
+
+	var af *figure
+	g, method, ok := results.Ablation(a.Curves)
+	if ok && len(m.HeatmapFlips) > 0 {
+		f := ablationFigure(g, m.HeatmapFlips, m.NTrain)
+		af = &f
+	}
+	if fig, err = writeFigure(dir, ablationName, "Ablation over q and λ", ablationCaption(method), af); err != nil {
+		return err
+	}
+	if fig != nil {
+		sections = append(sections, reportSection{Title: fig.Title, Figures: []reportFigure{*fig}})
+	}
+
+	sections = append(sections, reportSection{Title: "Summary", Tables: []reportTable{newReportTable(a.Summary())},
+		Links: []string{tables.SummaryCSVFile, tables.SummaryMDFile}})
+	if c := a.Costs(); c != nil {
+		sections = append(sections, reportSection{Title: "Cost", Tables: []reportTable{newReportTable(*c)}, Links: []string{tables.CostsFile}})
+	}
+	if len(explained) > 0 {
+		sec := reportSection{Title: "Explained test points", Notes: []reportNote{{Text: "Pictures of explanations " +
+			"(flipcert explain): the test image and the training images its attack relabels, most influential first."}}}
+		for _, img := range explained {
+			sec.Images = append(sec.Images, reportImage{Src: tables.ExplainDir + "/" + img.file,
+				Caption: explainCaption(img, a.Curves, m.Digits)})
+		}
+		sections = append(sections, sec)
+	}
+	if b := baselineTable(a.Baseline, m.NTrain); b != nil {
+		sections = append(sections, reportSection{Title: "Undefended baseline", Tables: []reportTable{*b}})
+	}
+
+	html, err := renderReport(reportData{
+		Name:     m.Name,
+		NTrain:   m.NTrain,
+		NTest:    m.NTest,
+		MaxFlips: m.MaxFlips,
+		Sections: sections,
+	}, m.Raw)
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteBytes(filepath.Join(dir, tables.ReportFile), html)
+}
+
+// Titles of the report's sections on the sampled certificate and on tightness.
+const (
+	samplingTitle  = "Sampled against analytic certificates"
+	tightnessTitle = "Tightness: certificates against attacks"
+)
+
+// checkSection is a report section on one of the run's checks: the figure when drawn, the outcome
+// of the check, its table and the offending rows; nil when there is neither figure nor check.
+func checkSection(title string, fig *reportFigure, c *results.Check, links ...string) *reportSection {
+	if fig == nil && c == nil {
+		return nil
+	}
+	sec := &reportSection{Title: title}
+	if fig != nil {
+		sec.Figures = []reportFigure{*fig}
+	}
+	if c != nil {
+		sec.Notes = []reportNote{{Text: c.Text, Alert: c.Alert}}
+		sec.Tables = []reportTable{newReportTable(c.Table)}
+		if c.Offending != nil {
+			sec.Tables = append(sec.Tables, newReportTable(*c.Offending))
+		}
+		sec.Links = links
+	}
+	return sec
+}
+
+// certAccCaption describes Figure 1: what each style means and how λ was chosen.
+func certAccCaption(a *results.Analysis) string {
+	var b strings.Builder
+	smoothed, peers := results.FigureOne(a.Curves, a.Manifest.MaxFlips)
+	b.WriteString("Certified accuracy against the number of flipped training labels (top axis: as a " +
+		"percentage of the training set). ")
+	if len(smoothed) > 0 {
+		fmt.Fprintf(&b, "Randomized smoothing with the %s certificate, one colour per label-flip "+
+			"probability q: tight Neyman-Pearson radius solid, KL radius dashed. ", smoothed[0].Method.String())
+	}
+	for _, s := range peers {
+		if s.Method.Kind == tables.RidgeExact {
+			b.WriteString("Black: exact certificate of the unsmoothed ridge classifier. ")
+		}
+	}
+	if slices.ContainsFunc(peers, func(s *results.Curve) bool { return s.Method.Kind == tables.DPA }) {
+		b.WriteString("Purple: Deep Partition Aggregation. ")
+	}
+	if len(a.Baseline) > 0 {
+		b.WriteString("Grey markers: empirical accuracy of the undefended network under attack, mean over " +
+			"seeds, with bars from the minimum to the maximum where there are several seeds. ")
+	}
+	if slices.ContainsFunc(slices.Concat(smoothed, peers), func(s *results.Curve) bool { return s.NLambdas > 1 }) {
+		b.WriteString("A method run at several λ is shown, per q, at the λ with the largest area under " +
+			"its tight-radius curve from 0 to " + strconv.Itoa(a.Manifest.MaxFlips) + " flips, named in the legend.")
+	}
+	return strings.TrimSpace(b.String())
+}
+
+func ablationCaption(method string) string {
+	return "Certified accuracy (tight radius) of the " + method + " certificate over the grid of flip " +
+		"probability q and ridge penalty λ, one panel per flip budget; empty cells (–) were not run."
+}
