@@ -33,7 +33,9 @@ type Manifest struct {
 }
 
 // ReadManifest reads the manifest.json of the output folder dir.
-func ReadManifest(dir string) (Manifest, error) { return readManifest(filepath.Join(dir, tables.ManifestFile)) }
+func ReadManifest(dir string) (Manifest, error) {
+	return readManifest(filepath.Join(dir, tables.ManifestFile))
+}
 
 func readManifest(path string) (Manifest, error) {
 	m, raw, err := tables.ReadManifest(path)

@@ -73,8 +73,8 @@ type Fixture struct {
 	MC           []MC     // nil: no mc_vs_analytic.csv
 	Attacks      []Attack // nil: no attack.csv
 	Costs        []Cost   // nil: no costs in the manifest
-	Alpha        float64   // the config's sampler.alpha; 0: no sampler section
-	SampleNs     []int     // the config's sampler.n
+	Alpha        float64  // the config's sampler.alpha; 0: no sampler section
+	SampleNs     []int    // the config's sampler.n
 }
 
 func FF(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
