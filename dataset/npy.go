@@ -112,6 +112,31 @@ func (t dtype) float(b []byte) float64 {
 	}
 }
 
+// decode converts the elements in data to float64 into dst, one per
+// element. float32 and float64 in little-endian order and uint8, the dtypes
+// of nearly every file, have loops of their own; the others go element by
+// element through float.
+func (t dtype) decode(dst []float64, data []byte) {
+	switch {
+	case t.kind == 'f' && t.size == 4 && !t.big:
+		for i := range dst {
+			dst[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:])))
+		}
+	case t.kind == 'f' && t.size == 8 && !t.big:
+		for i := range dst {
+			dst[i] = math.Float64frombits(binary.LittleEndian.Uint64(data[8*i:]))
+		}
+	case t.kind == 'u' && t.size == 1:
+		for i := range dst {
+			dst[i] = float64(data[i])
+		}
+	default:
+		for i := range dst {
+			dst[i] = t.float(data[i*t.size:])
+		}
+	}
+}
+
 // halfToFloat64 converts an IEEE 754 binary16 value exactly: sign, 5
 // exponent bits (bias 15), 10 fraction bits; exponent 0 holds the subnormals
 // f·2⁻²⁴, exponent 31 infinities and NaNs.
@@ -284,20 +309,39 @@ func (h npyHeader) chunks(r io.Reader, fn func(k int, data []byte) error) error 
 }
 
 // readFloats reads the array's elements as float64 in C order (row-major,
-// last axis fastest) whatever the order the file stores them in. A NaN or
-// an infinity is an error naming the element.
+// last axis fastest) whatever the order the file stores them in: C-order data
+// are decoded in place, Fortran-order data through a buffer of one chunk. A
+// NaN or an infinity is an error naming the element.
 func (h npyHeader) readFloats(r io.Reader) ([]float64, error) {
 	out := make([]float64, h.count)
-	w := newWalk(h.shape, h.fortran)
-	size := h.dtype.size
-	err := h.chunks(r, func(_ int, data []byte) error {
-		for e := 0; e < len(data); e += size {
-			v := h.dtype.float(data[e:])
+	var w *walk
+	var buf []float64
+	if h.fortran {
+		w, buf = newWalk(h.shape, true), make([]float64, min(npyChunk/h.dtype.size, h.count))
+	}
+	err := h.chunks(r, func(k int, data []byte) error {
+		vals := out[k : k+len(data)/h.dtype.size]
+		if h.fortran {
+			vals = buf[:len(vals)]
+		}
+		h.dtype.decode(vals, data)
+		for e, v := range vals {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return fmt.Errorf("element %s is %v: want finite numbers", indexString(h.shape, w.pos), v)
+				pos := k + e
+				if h.fortran {
+					for range e {
+						w.next()
+					}
+					pos = w.pos
+				}
+				return fmt.Errorf("element %s is %v: want finite numbers", indexString(h.shape, pos), v)
 			}
-			out[w.pos] = v
-			w.next()
+		}
+		if h.fortran {
+			for _, v := range vals {
+				out[w.pos] = v
+				w.next()
+			}
 		}
 		return nil
 	})
@@ -342,7 +386,7 @@ func (h npyHeader) readLabels(r io.Reader) ([]int, error) {
 // walk visits the elements of an array in the order they are stored and
 // keeps pos, the offset of the current one in C order. It is an odometer
 // over the axes from the fastest varying in storage to the slowest: the last
-// axis first in C order, the first in Fortran order.
+// axis first in C order (where pos just counts), the first in Fortran order.
 type walk struct {
 	axes, dims, idx, stride []int
 	pos                     int
