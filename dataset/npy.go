@@ -49,22 +49,20 @@ func parseDtype(descr string) (dtype, error) {
 	s, quoted := strings.CutPrefix(descr, "'")
 	s, closed := strings.CutSuffix(s, "'")
 	if !quoted || !closed || len(s) < 2 {
-		return dtype{}, fmt.Errorf("dtype %s is a record (structured) type: want one number per element", descr)
+		return dtype{}, fmt.Errorf("dtype %s: want a numeric type such as '<f4', not a record (structured) type", descr)
 	}
-	t := dtype{descr: s, kind: s[1], big: s[0] == '>'}
-	size, err := strconv.Atoi(s[2:])
-	if err != nil || !strings.ContainsRune("<>|=", rune(s[0])) || !strings.ContainsRune("iuf", rune(t.kind)) ||
-		size != 1 && size != 2 && size != 4 && size != 8 || t.kind == 'f' && size == 1 {
+	if len(s) != 3 || !strings.ContainsRune("<>|=", rune(s[0])) || !strings.ContainsRune("iuf", rune(s[1])) ||
+		!strings.ContainsRune("1248", rune(s[2])) || s[1:] == "f1" {
 		what := ""
-		if w, ok := dtypeKinds[t.kind]; ok && len(s) > 1 {
+		if w, ok := dtypeKinds[s[1]]; ok {
 			what = " (" + w + ")"
 		}
 		return dtype{}, fmt.Errorf("dtype '%s'%s is not supported: want integers (i1, i2, i4, i8, u1, u2, u4, u8) or floats (f2, f4, f8)", s, what)
 	}
-	if size > 1 && s[0] != '<' && s[0] != '>' {
+	t := dtype{descr: s, kind: s[1], size: int(s[2] - '0'), big: s[0] == '>'}
+	if t.size > 1 && s[0] != '<' && s[0] != '>' {
 		return dtype{}, fmt.Errorf("dtype '%s' does not say its byte order: want '<' or '>'", s)
 	}
-	t.size = size
 	return t, nil
 }
 
@@ -250,8 +248,11 @@ func parseNPYHeader(pre, text []byte) (h npyHeader, err error) {
 			hdr = rd.Header
 		}
 	}()
+	if err != nil && err != errNPYDict {
+		err = fmt.Errorf("%w: %v", errNPYDict, err)
+	}
 	if err != nil {
-		return npyHeader{}, fmt.Errorf("%w: %v", errNPYDict, err)
+		return npyHeader{}, err
 	}
 	if h.dtype, err = parseDtype(hdr.Descr.Type); err != nil {
 		return npyHeader{}, err

@@ -49,7 +49,7 @@ type NumPy struct {
 //
 // Everything the headers tell is checked before any data are read. Errors
 // are one line that names the file and the array. Reading holds one float64
-// copy of x and buffers of 64 KiB, never a copy in the file's own dtype.
+// copy of x and small buffers, never a copy in the file's own dtype.
 func ReadNPZ(path string) (NumPy, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -167,7 +167,8 @@ func (s source) read(h npyHeader, fn func(io.Reader) error) error {
 }
 
 // load reads x_train, y_train, x_test and y_test from src, in that order:
-// first every header, checked alone and against each other, then the data.
+// first every header, checked alone and against each other, then the labels,
+// then the features.
 func load(src [4]source) (NumPy, error) {
 	var h [4]npyHeader
 	for i, s := range src {
@@ -190,20 +191,42 @@ func load(src [4]source) (NumPy, error) {
 	if a, b := h[0].dtype, h[2].dtype; (a.kind == 'f') != (b.kind == 'f') {
 		return NumPy{}, src[2].errorf(fmt.Errorf("dtype '%s' but x_train has '%s': want both integers or both floats, so that both scale alike", b.descr, a.descr))
 	}
-	var d NumPy
-	var err error
-	if d.Train, err = readSet(src[0], src[1], h[0], h[1]); err != nil {
-		return NumPy{}, err
+	// Labels first: they are small, and a bad one is found before the
+	// features are decoded.
+	var y [2][]int
+	for i := range y {
+		s, hy := src[2*i+1], h[2*i+1]
+		err := s.read(hy, func(r io.Reader) (err error) {
+			y[i], err = hy.readLabels(r)
+			return err
+		})
+		if err != nil {
+			return NumPy{}, err
+		}
 	}
-	if d.Test, err = readSet(src[2], src[3], h[2], h[3]); err != nil {
-		return NumPy{}, err
-	}
-	if _, err := Classes(d.Train, d.Test); err != nil {
+	if _, err := Classes(Set{Y: y[0]}, Set{Y: y[1]}); err != nil {
 		return NumPy{}, src[1].errorf(err)
 	}
-	d.RowShape = slices.Clone(h[0].shape[1:])
-	d.IntegerX = h[0].dtype.kind != 'f'
-	return d, nil
+	var x [2]*mat.Dense
+	for i := range x {
+		s, hx := src[2*i], h[2*i]
+		err := s.read(hx, func(r io.Reader) error {
+			data, err := hx.readFloats(r)
+			if err == nil {
+				x[i] = mat.NewDense(hx.shape[0], hx.count/hx.shape[0], data)
+			}
+			return err
+		})
+		if err != nil {
+			return NumPy{}, err
+		}
+	}
+	return NumPy{
+		Train:    Set{X: x[0], Y: y[0]},
+		Test:     Set{X: x[1], Y: y[1]},
+		RowShape: slices.Clone(h[0].shape[1:]),
+		IntegerX: h[0].dtype.kind != 'f',
+	}, nil
 }
 
 // checkX checks the header of x_train or x_test: rows of at least one value.
@@ -231,28 +254,6 @@ func checkY(h npyHeader, rows int, x string) error {
 		return fmt.Errorf("%d labels for the %d rows of %s", h.shape[0], rows, x)
 	}
 	return nil
-}
-
-// readSet reads the data of x and y, whose headers are hx and hy.
-func readSet(x, y source, hx, hy npyHeader) (Set, error) {
-	var data []float64
-	err := x.read(hx, func(r io.Reader) (err error) {
-		data, err = hx.readFloats(r)
-		return err
-	})
-	if err != nil {
-		return Set{}, err
-	}
-	var labels []int
-	err = y.read(hy, func(r io.Reader) (err error) {
-		labels, err = hy.readLabels(r)
-		return err
-	})
-	if err != nil {
-		return Set{}, err
-	}
-	rows := hx.shape[0]
-	return Set{X: mat.NewDense(rows, hx.count/rows, data), Y: labels}, nil
 }
 
 // IsImage28 reports whether rows of shape rowShape are 28×28 grey-scale

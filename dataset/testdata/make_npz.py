@@ -1,7 +1,7 @@
 """Writes the NumPy fixtures of package dataset's tests with NumPy itself.
 
-Run once from this folder with /usr/bin/python3 (NumPy 1.24); the Go tests
-hard-code the formulas below, so every value is fixed, nothing is random.
+Run once with /usr/bin/python3 (NumPy 1.24); it writes next to itself. The
+Go tests hard-code the formulas below: every value is fixed, none random.
 
 keras.npz      the layout of Keras' mnist.npz, np.savez (stored entries):
                x_train (6, 3, 4) uint8, x[i, j, k] = 3 * (12i + 4j + k)
