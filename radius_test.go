@@ -53,6 +53,9 @@ func TestRadiusCommandBadInput(t *testing.T) {
 		{"q too big", []string{"-q", "0.5", "-n", "9", "--", "-3"}, "", "-q 0.5 -classes 2"},
 		{"q for three classes", []string{"-q", "0.7", "-n", "9", "-classes", "3", "--", "-3"}, "", "for 3 classes"},
 		{"one class", []string{"-q", "0.1", "-n", "9", "-classes", "1", "--", "-3"}, "", "-classes 1"},
+		// math.Log is off by up to 35 nats on subnormals: q = 5e-324 once gave radius 1 for log ε = −745 (exact: 0).
+		{"q subnormal", []string{"-q", "5e-324", "-n", "200", "--", "-745"}, "", "is below 2.2250738585072014e-308"},
+		{"q per class subnormal", []string{"-q", "3e-308", "-classes", "3", "-n", "200", "--", "-745"}, "", "is below 4.450147717014403e-308"},
 		{"positive", []string{"-q", "0.1", "-n", "9", "--", "-3", "0.2"}, "", `argument 2: "0.2" is not a log-probability`},
 		{"nan", []string{"-q", "0.1", "-n", "9", "--", "NaN"}, "", `argument 1: "NaN"`},
 		{"text on stdin", []string{"-q", "0.1", "-n", "9"}, "-3\nabc\n", `stdin:2: "abc"`},

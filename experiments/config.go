@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 
+	"flipcert/radius"
+
 	"go.yaml.in/yaml/v3"
 )
 
@@ -481,6 +483,15 @@ func (c Config) validateRidge() error {
 	return checkDistinct(c, "ridge.lambda", c.Ridge.Lambda)
 }
 
+// checkMinQ refuses a noise level whose per-class part q/(K−1) is not a
+// normal float64 (radius.MinQ): its logarithm would not be sound.
+func (c Config) checkMinQ(i int, q float64, classes int) error {
+	if q < radius.MinQ(classes) {
+		return c.fieldError("smoothing.q", i, "= %v: must be at least %v for %d classes (q/(K−1) below 2⁻¹⁰²², the smallest normal float64, has no sound logarithm)", q, radius.MinQ(classes), classes)
+	}
+	return nil
+}
+
 // maxQ is the largest noise level the config's classes allow, (K−1)/K
 // (docs/science.md §8); csv data, whose K is known only once read, is checked
 // again after loading.
@@ -500,6 +511,11 @@ func (c Config) validateSmoothing() error {
 	for i, q := range c.Smoothing.Q {
 		if !(q > 0 && q < hi) {
 			return c.fieldError("smoothing.q", i, "= %v: must be in %s", q, interval)
+		}
+		if c.Data.Source == "mnist" {
+			if err := c.checkMinQ(i, q, len(c.Data.Classes)); err != nil {
+				return err
+			}
 		}
 	}
 	return checkDistinct(c, "smoothing.q", c.Smoothing.Q)

@@ -40,6 +40,10 @@ func TestBadConfigs(t *testing.T) {
 		{"q zero", "name: x\nsmoothing: {q: 0}\n", "smoothing.q[0] = 0: must be in (0, 1/2)"},
 		{"q half", "smoothing: {q: 0.5}\n", "must be in (0, 1/2)"},
 		{"q for three classes", "data: {classes: [3, 5, 8]}\nsmoothing: {q: [0.5, 0.7]}\n", "c.yaml:2: smoothing.q[1] = 0.7: must be in (0, 2/3) for 3 classes"},
+		// Below the smallest normal float64 log q is off by up to 35 nats: q = 5e-324 once certified a flip.
+		{"q subnormal", "smoothing: {q: [0.1, 5e-324]}\n", "smoothing.q[1] = 5e-324: must be at least 2.2250738585072014e-308 for 2 classes"},
+		// q/(K−1) underflowed to a subnormal (or 0) once panicked with "log ε is NaN".
+		{"q per class subnormal", "data: {classes: [3, 5, 8]}\nsmoothing: {q: 3e-308}\n", "smoothing.q[0] = 3e-308: must be at least 4.450147717014403e-308 for 3 classes"},
 		{"sampler q not swept", "smoothing: {q: [0.1, 0.2]}\nsampler: {q: [0.1, 0.3]}\n", "sampler.q[1] = 0.3 is not one of smoothing.q [0.1 0.2]"},
 		{"n not increasing", "sampler: {n: [1000, 100]}\n", "sampler.n[1] = 100: the list must increase"},
 		{"flow mapping culprit", "sampler: {enabled: true, n0: [1, 2]}\n", "c.yaml:1: sampler.n0: wrong type"},

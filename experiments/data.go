@@ -161,6 +161,9 @@ func (c Config) checkData(in *inputs) error {
 		if !(q < float64(k-1)/float64(k)) {
 			return c.fieldError("smoothing.q", i, "= %v: must be in (0, %d/%d) for the %d classes of the data", q, k-1, k, k)
 		}
+		if err := c.checkMinQ(i, q, k); err != nil {
+			return err
+		}
 	}
 	count := make([]int, k)
 	for _, y := range in.train.Y {

@@ -66,6 +66,9 @@ func NewTable(q float64, classes, maxFlips int) (*Table, error) {
 	if !(q > 0 && q < (k-1)/k) {
 		return nil, fmt.Errorf("%w: q = %v must be in (0, %v) for %d classes", ErrNoise, q, (k-1)/k, classes)
 	}
+	if min := MinQ(classes); q < min {
+		return nil, fmt.Errorf("%w: q = %v is below %v: the noise level of one class, q/(K−1), must be a normal float64 (at least 2⁻¹⁰²²), or its logarithm is inexact", ErrNoise, q, min)
+	}
 	if maxFlips < 0 {
 		return nil, fmt.Errorf("radius: maxFlips must be ≥ 0, got %d", maxFlips)
 	}
@@ -95,6 +98,12 @@ func NewTable(q float64, classes, maxFlips int) (*Table, error) {
 	t.thresholds.Store(&first)
 	return t, nil
 }
+
+// MinQ is the smallest noise level a table accepts for the given number of
+// classes: (K−1)·2⁻¹⁰²², where the per-class noise q/(K−1) is the smallest
+// normal float64. Below it logarithms of subnormal numbers are off by up to
+// tens of nats, and nothing can be certified soundly (docs/science.md §10).
+func MinQ(classes int) float64 { return float64(classes-1) * 0x1p-1022 }
 
 // Q returns the noise level q.
 func (t *Table) Q() float64 { return t.q }

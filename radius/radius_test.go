@@ -431,6 +431,24 @@ func TestEdges(t *testing.T) {
 	}
 }
 
+// TestSmallestNoise: q/(K−1) must be a normal float64 (MinQ); below it
+// math.Log is off by up to 35 nats and q = 5e-324 certified a flip that the
+// exact table refuses.
+func TestSmallestNoise(t *testing.T) {
+	for _, k := range []int{2, 3, 10} {
+		if _, err := NewTable(MinQ(k), k, 10); err != nil {
+			t.Errorf("K=%d: MinQ refused: %v", k, err)
+		}
+		below := math.Nextafter(MinQ(k), 0)
+		if _, err := NewTable(below, k, 10); !errors.Is(err, ErrNoise) || !strings.Contains(err.Error(), "2⁻¹⁰²²") {
+			t.Errorf("K=%d: q = %v: err = %v, want ErrNoise naming 2⁻¹⁰²²", k, below, err)
+		}
+	}
+	if _, err := NewTable(5e-324, 2, 200); err == nil {
+		t.Error("q = 5e-324 accepted")
+	}
+}
+
 func TestBadArguments(t *testing.T) {
 	for _, tc := range []struct {
 		q       float64

@@ -17,6 +17,9 @@ import (
 // RegIncBeta degrades to ~1e-6 relative at n = 1e9 and its Beta quantile is
 // wrong in the tails, so neither is used.
 //
+// Both are moved to the safe side (a smaller p̲, a larger log(1−p̲)) by a
+// margin that covers the solver's and the closed form's error (safeSide).
+//
 // LowerBound panics unless 0 ≤ k ≤ n, n ≥ 1 and 0 < alpha < 1.
 func LowerBound(k, n int, alpha float64) (p, logOneMinusP float64) {
 	if n < 1 || k < 0 || k > n || !(alpha > 0 && alpha < 1) {
@@ -28,7 +31,9 @@ func LowerBound(k, n int, alpha float64) (p, logOneMinusP float64) {
 	case n:
 		// (p̲)^n = alpha, so 1−p̲ = −expm1(log(alpha)/n) without cancellation.
 		lp := math.Log(alpha) / float64(n)
-		return math.Exp(lp), math.Log(-math.Expm1(lp))
+		// A few roundings in u = −expm1(lp) and its log: a few ulps.
+		v := math.Log(-math.Expm1(lp))
+		return fromLogOneMinusP(v + 8*0x1p-52*max(1, math.Abs(v)))
 	}
 	logAlpha := math.Log(alpha)
 	nf := float64(n)
@@ -36,25 +41,48 @@ func LowerBound(k, n int, alpha float64) (p, logOneMinusP float64) {
 		// p̲ ≤ ½: solve in v = log p on [log p₁, log ½], where p₁ = 1−(1−alpha)^{1/n}
 		// solves the k = 1 equation and P(Bin(n,p) ≥ k) ≤ P(Bin(n,p) ≥ 1).
 		lo := math.Log(-math.Expm1(math.Log1p(-alpha) / nf))
-		v := solveLog(lo, math.Log(0.5), func(v float64) (float64, float64) {
+		g := func(v float64) (float64, float64) {
 			p := math.Exp(v)
 			lt, lpmf := logUpperTail(k, n, p, -math.Expm1(v))
 			// d log P/d log p = p·(k/p)·P(X = k)/P(X ≥ k).
 			return lt - logAlpha, float64(k) * math.Exp(lpmf-lt)
-		})
-		p = math.Exp(v)
+		}
+		v := solveLog(lo, math.Log(0.5), g)
+		_, slope := g(v)
+		p = math.Exp(v - safeSide(v, slope))
 		return p, math.Log1p(-p)
 	}
 	// p̲ > ½: solve in v = log(1−p) on [log u_n, log ½], where u_n = 1−alpha^{1/n}
 	// is the k = n solution and P(Bin(n,p) ≥ k) ≥ P(Bin(n,p) ≥ n). The
 	// function decreases in v, so solveLog gets its negative.
 	lo := math.Log(-math.Expm1(logAlpha / nf))
-	v := solveLog(lo, math.Log(0.5), func(v float64) (float64, float64) {
+	g := func(v float64) (float64, float64) {
 		u := math.Exp(v)
 		p := -math.Expm1(v)
 		lt, lpmf := logUpperTail(k, n, p, u)
 		return logAlpha - lt, u / p * float64(k) * math.Exp(lpmf-lt)
-	})
+	}
+	v := solveLog(lo, math.Log(0.5), g)
+	_, slope := g(v)
+	return fromLogOneMinusP(v + safeSide(v, slope))
+}
+
+// tailErr bounds the relative error of logUpperTail, so the absolute error of
+// the log tail the solver drives to log alpha (docs/science.md §10).
+const tailErr = 1e-13
+
+// safeSide is the margin by which LowerBound moves a solved root v (log p̲, or
+// log(1−p̲)) towards the safe side: the log tail is off by at most tailErr,
+// which moves the root by at most about tailErr divided by the slope of the
+// log tail in v, doubled for the slope's own error, plus a few ulps of v.
+func safeSide(v, slope float64) float64 {
+	return 2*tailErr/math.Abs(slope) + 8*0x1p-52*max(1, math.Abs(v))
+}
+
+// fromLogOneMinusP returns p̲ and log(1−p̲) from v = log(1−p̲) ≤ 0, clamped to
+// 0, with p̲ = −expm1(v) formed from it.
+func fromLogOneMinusP(v float64) (p, logOneMinusP float64) {
+	v = min(0, v)
 	return -math.Expm1(v), v
 }
 

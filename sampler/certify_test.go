@@ -263,7 +263,8 @@ func TestCertifyHugeMargin(t *testing.T) {
 		wantLog := math.Log(-math.Expm1(math.Log(alpha) / float64(n)))
 		for j, r := range res {
 			count, logEps, abstain := r.Certificate(s, alpha)
-			if r.Class != wantClass[j] || count != n || math.Abs(logEps-wantLog) > 1e-14*math.Abs(wantLog) {
+			// LowerBound's safe-side margin raises log ε by a few ulps here.
+			if r.Class != wantClass[j] || count != n || logEps < wantLog || logEps-wantLog > 1e-14*max(1, math.Abs(wantLog)) {
 				t.Errorf("N=%d point %d: class %d, count %d, log ε %v; want class %d, count %d, log ε %v", n, j, r.Class, count, logEps, wantClass[j], n, wantLog)
 			}
 			// 1−alpha^{1/N} > ½ iff N = 1 here: one sample cannot certify.
