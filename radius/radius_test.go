@@ -421,7 +421,7 @@ func TestEdges(t *testing.T) {
 	for _, tc := range []struct {
 		q       float64
 		classes int
-	}{{1e-300, 2}, {5e-324, 3}, {math.Nextafter(0.5, 0), 2}, {math.Nextafter(0.9, 0), 10}} {
+	}{{1e-300, 2}, {MinQ(3), 3}, {math.Nextafter(0.5, 0), 2}, {math.Nextafter(0.9, 0), 10}} {
 		tab := mustTable(t, tc.q, tc.classes, 50)
 		for r := range 51 {
 			if v := tab.MaxLogEps(r); math.IsNaN(v) || math.IsInf(v, 0) || v > -math.Ln2 {
