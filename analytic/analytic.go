@@ -65,7 +65,7 @@ func (c Certificate) Abstain() bool { return c.LogEps >= logHalf }
 // bound holds for the exact kernel vector: every exponent ψ(t) is raised by
 // t·alphaErr, since each term's log-moment-generating function moves by at
 // most t·|δᵢ| when αᵢ moves by δᵢ (the terms are bounded by 1 in absolute
-// value; docs/science.md §10). Σα ≈ 1 is not assumed.
+// value; docs/science.md §10 "Margins of the analytic certificate"). Σα ≈ 1 is not assumed.
 //
 // Certify is a thin wrapper around a fresh Certifier: for two classes it
 // does not allocate; for K ≥ 3 it allocates the Certifier's scratch memory,
@@ -97,7 +97,7 @@ func (c Certificate) Abstain() bool { return c.LogEps >= logHalf }
 // would evaluate it) and a lower bound on min ψ; the search stops when they
 // are within tolerance, so LogEps is within 1e−9 of the optimal Chernoff
 // exponent, on the safe side. ψ, ψ′ and ψ″ are padded for rounding error,
-// as for K classes (docs/science.md §10).
+// as for K classes (docs/science.md §10 "Margins of the analytic certificate").
 //
 // If ψ′ < 0 for every t, the minimum is the limit t → ∞, where ψ′ tends to
 // −s/2 + Σ of the βᵢ > 0 (+ alphaErr): when that is < 0 the other class is
@@ -151,7 +151,7 @@ func certifyBinary(alpha []float64, y []int, q, alphaErr float64) Certificate {
 	// For class 0 its sign says whether S ≥ ½ is possible at all. The serial
 	// sum posSum and the two additions err by at most (n+2)u(½ + posSum + E)
 	// (u = 2⁻⁵³); within that of 0 the sign is settled in exact arithmetic,
-	// so that no certificate rests on rounding (docs/science.md §10).
+	// so that no certificate rests on rounding (docs/science.md §10 "Margins of the analytic certificate").
 	if band := float64(len(alpha)+3) * 0x1p-52 * (0.5 + st.posSum + alphaErr); m.s > 0 && math.Abs(slopeInf) <= band {
 		slopeInf = float64(exactSlopeInf(alpha, alphaErr))
 	}
@@ -286,7 +286,7 @@ func exactSlopeInf(alpha []float64, alphaErr float64) int {
 // and 0 where s·αᵢ < 0): the limit of ψ as t → ∞, the terms tending to
 // log πᵢ and log(1−πᵢ) respectively. Each log errs by at most 8u of its size
 // and the serial sum of these non-positive terms by (n−1)u of its own, so the
-// computed sum is raised by a relative (n+8)·2u (docs/science.md §10).
+// computed sum is raised by a relative (n+8)·2u (docs/science.md §10 "Margins of the analytic certificate").
 func extremeLogProb(alpha []float64, y []int, q, s float64) float64 {
 	logPi := [2]float64{math.Log(q), math.Log1p(-q)} // log πᵢ by label
 	var sum float64

@@ -385,7 +385,7 @@ func (cz *Certifier) setup(alpha []float64, y []int, classes, c int, q, alphaErr
 	if lim := int(1000 / math.Log2(1/p)); lim < pr.chunk {
 		pr.chunk = max(lim, 1)
 	}
-	// Rounding (docs/science.md §10): each term's g, m, v and k err by a few
+	// Rounding (docs/science.md §10 "Margins of the analytic certificate"): each term's g, m, v and k err by a few
 	// dozen ulps at most; the segments and the assembly of the rivals add 2K
 	// chunks to the sums (see newSearch).
 	pr.s = newSearch(nonZero, pr.chunk, classes, p, sum, 2*maxAbs, alphaErr, tolerance/2)
@@ -527,7 +527,7 @@ func (cz *Certifier) sharedRival(j int, t float64) (psi, d1, d2, d3 float64) {
 // a·m, a²·v, a³·k (see tilt) at t under law l and, if dual, under law l2
 // too, from one exp per term. The g are multiplied in chunks of chunk
 // factors, each in [p, 1], before one log; the other sums are taken in the
-// same chunks, which bounds their rounding error (docs/science.md §10).
+// same chunks, which bounds their rounding error (docs/science.md §10 "Margins of the analytic certificate").
 func accumulate(abs []float64, t float64, chunk int, l, l2 law, dual bool) (s, s2 sums) {
 	for start := 0; start < len(abs); start += chunk {
 		part := abs[start:min(start+chunk, len(abs))]

@@ -166,7 +166,7 @@ func TestKPathMatchesBinary(t *testing.T) {
 			t.Fatalf("trial %d: binary class %d, K path %d (μ = %v)", trial, bin.Class, k.Class, mu)
 		}
 		// Each is within 1e−9 of the optimum plus its rounding pads, about
-		// 1e−13 per term and unit of log(1/q) (docs/science.md §10).
+		// 1e−13 per term and unit of log(1/q) (docs/science.md §10 "Margins of the analytic certificate").
 		pads := 4e-13 * float64(n) * (math.Log(1/q) + 2)
 		if d := math.Abs(bin.LogEps - k.LogEps); d > 3e-9+pads+1e-12*math.Abs(bin.LogEps) {
 			t.Errorf("trial %d (n=%d q=%v): binary LogEps %v, K path %v", trial, n, q, bin.LogEps, k.LogEps)

@@ -8,7 +8,7 @@ import (
 )
 
 // This file holds the rounding tests of the binary path (docs/science.md
-// §10): a reference pass evaluated independently of eval, with compensated
+// §10 "Margins of the analytic certificate"): a reference pass evaluated independently of eval, with compensated
 // sums and the exps' arguments carried exactly, against which the rounding of
 // a pass must stay within the bounds of newSearch, the one-pass bound must
 // survive the worst rounding those bounds allow, and Certify must never

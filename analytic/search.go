@@ -31,7 +31,7 @@ type search struct {
 }
 
 // newSearch returns the constants of a minimisation whose passes sum terms
-// terms in chunks of chunk (docs/science.md §10): the logs as one log per
+// terms in chunks of chunk (docs/science.md §10 "Margins of the analytic certificate"): the logs as one log per
 // chunk of a product of chunk factors whose range keeps the product normal,
 // and every other sum chunk by chunk too. Each term is the log-MGF of |αᵢ|
 // times a loss in [−1, 1] under a law whose probabilities are at least p
@@ -205,7 +205,7 @@ func sigmoidParts(z float64) (e, v, tanh float64) {
 // Newton step is short compared with 1/B, and the upper bound stands in for
 // the pass that would evaluate ψ after that step.
 //
-// The upper bound is made safe against rounding (docs/science.md §10): it
+// The upper bound is made safe against rounding (docs/science.md §10 "Margins of the analytic certificate"): it
 // takes |ψ′| lowered by s.slopeErr and ψ″ raised by s.curveAbs and the
 // factor 1 + s.curveErr, as a smaller slope or a larger curvature only
 // raises it, and a computed ψ′ within s.slopeErr of 0 gives no step, its

@@ -277,7 +277,7 @@ func medianOfThree(a, b, c move) move {
 // margin returns μ = E + 8·γ_{4n}·Σ|α̂ᵢ| (abs = the computed Σ|α̂ᵢ|): the
 // amount by which a computed score, or margin of two scores, must be past a
 // threshold before the attacks call the exact classifier's side proven
-// (docs/science.md §10, §11). Every such value is a float64 sum of at most
+// (docs/science.md §10 "Margins of the exact and DPA certificates", §11). Every such value is a float64 sum of at most
 // 4n terms ±α̂ᵢ (a clean score and the changes made to it) of total size at
 // most 4Σ|α̂ᵢ|, so it is within γ_{4n}·4Σ|α̂ᵢ| of its exact value with α̂,
 // which is within E of its value with the exact kernel vector. The factor 2

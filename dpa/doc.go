@@ -12,7 +12,7 @@
 //
 // A part whose scores are within their rounding bounds of a tie casts a vote
 // the adversary may be given for free, and the radius accounts for it
-// (docs/science.md §10).
+// (docs/science.md §10 "Margins of the exact and DPA certificates").
 //
 // Empty parts abstain: they cast no vote, and since they hold no labels no
 // change can make them vote. Every non-empty part is fitted with the same

@@ -206,7 +206,7 @@ const certifyBlock = 256
 // each non-empty part votes (see Fit), and the votes give a class and a
 // radius (docs/science.md §9).
 //
-// Rounding (docs/science.md §10). Each score carries the error bound of
+// Rounding (docs/science.md §10 "Margins of the exact and DPA certificates"). Each score carries the error bound of
 // ridge.Model.ScoreError, b·t(φ) with t(φ) = Σ_l |φ_l|/s_l. A part whose vote
 // could be another class within those bounds (for two classes |s − ½| ≤ ε;
 // for more, s_top − s_c ≤ ε_top + ε_c for some c) is uncertain, and counts as

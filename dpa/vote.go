@@ -21,7 +21,7 @@ func VoteRadius(votes []int) (class, radius int) {
 // FreeVoteRadius returns the radius of class when the parts counted in certain
 // (certain[c] parts vote for c) vote as counted and free more parts vote as
 // the adversary likes at no cost, as a part whose vote is within rounding of
-// a tie does (docs/science.md §10):
+// a tie does (docs/science.md §10 "Margins of the exact and DPA certificates"):
 //
 //	radius = min over j ≠ class of ⌊(n_class − n_j − free − 1[j < class])/2⌋,
 //

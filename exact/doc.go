@@ -16,5 +16,5 @@
 // is added to every comparison with a threshold, so that a score within the
 // margin of its threshold counts as overturned: the radius is then one flip
 // less than the computed crossing, or −1 (not certified) if the clean score
-// itself is within the margin (docs/science.md §10).
+// itself is within the margin (docs/science.md §10 "Margins of the exact and DPA certificates").
 package exact

@@ -52,7 +52,7 @@ type Certifier struct {
 // and nothing otherwise; the radius is the minimum over rivals of the fewest
 // such reductions that overturn c, minus one.
 //
-// Margins (docs/science.md §10). Every quantity compared with a threshold is
+// Margins (docs/science.md §10 "Margins of the exact and DPA certificates"). Every quantity compared with a threshold is
 // a float64 sum of at most 2n terms of the kinds ±α̂ᵢ and the moves, in some
 // order, so it is within R = γ_{2n}(Σ|α̂ᵢ| + Σ moves) of its exact value with α̂,
 // which is within E of its value with the exact α. Certify uses the margin

@@ -26,7 +26,7 @@ const kernelBlock = 256
 // forEachKernel computes the kernel vectors α of the test points block by
 // block (block test points at a time, so that the n×m matrix of all of them
 // never exists) and calls visit(worker, i, α, E) for every test point i,
-// E ≥ Σ|α̂ᵢ − αᵢ| the bound on the computed α's error (docs/science.md §10),
+// E ≥ Σ|α̂ᵢ − αᵢ| the bound on the computed α's error (docs/science.md §10 "Ridge conditioning"),
 // spreading each block over the workers. Each kernel vector is computed the
 // same way whatever block it is in, so results that visit stores by i depend
 // neither on the block size nor on the number of workers.

@@ -11,5 +11,5 @@
 // are, and both return −1 when the prediction is not certified even against
 // zero changes (ε ≥ ½). Neither rests on rounding: every threshold is
 // computed with a proven error bound and taken on the conservative side
-// (docs/science.md §10).
+// (docs/science.md §10 "The radius table").
 package radius

@@ -30,7 +30,7 @@ var ErrNoise = errors.New("radius: noise level q out of range")
 //
 // The table stores, for each r, a threshold MaxLogEps(r) that is provably at
 // most log min_{r′≤r} ε*(r′): every rounding error of its computation is
-// bounded and subtracted (docs/science.md §10). It is built lazily, one r at
+// bounded and subtracted (docs/science.md §10 "The radius table"). It is built lazily, one r at
 // a time, as far as lookups need; a Table is safe for concurrent use.
 type Table struct {
 	q        float64
@@ -102,7 +102,7 @@ func NewTable(q float64, classes, maxFlips int) (*Table, error) {
 // MinQ is the smallest noise level a table accepts for the given number of
 // classes: (K−1)·2⁻¹⁰²², where the per-class noise q/(K−1) is the smallest
 // normal float64. Below it logarithms of subnormal numbers are off by up to
-// tens of nats, and nothing can be certified soundly (docs/science.md §10).
+// tens of nats, and nothing can be certified soundly (docs/science.md §10 "The radius table").
 func MinQ(classes int) float64 { return float64(classes-1) * 0x1p-1022 }
 
 // Q returns the noise level q.
@@ -119,7 +119,7 @@ func (t *Table) MaxFlips() int { return t.maxFlips }
 // non-increasing in r and equals log ½ (the nearest double) at r = 0. For
 // r ≥ 1 it is at most log min_{r′≤r} ε*(r′), every rounding error of its
 // computation being bounded and subtracted, and it falls short of that by far
-// less than the step between consecutive thresholds (docs/science.md §10).
+// less than the step between consecutive thresholds (docs/science.md §10 "The radius table").
 // It extends the table to r if needed, and panics if r is outside
 // [0, MaxFlips()].
 func (t *Table) MaxLogEps(r int) float64 {
@@ -161,7 +161,7 @@ func (t *Table) Radius(logEps float64) int {
 // or −1 when ε ≥ ½ (docs/science.md §5, §8; for K = 2 the per-change
 // divergence is (1−2q)·ln((1−q)/q)). Both sides are bounded with their
 // rounding errors and compared on the conservative side, so an r that only
-// rounding would admit is not certified (docs/science.md §10). logEps may be
+// rounding would admit is not certified (docs/science.md §10 "The radius table"). logEps may be
 // far below −745 or −Inf. It panics on NaN.
 func (t *Table) RadiusKL(logEps float64) int {
 	if math.IsNaN(logEps) {
@@ -270,7 +270,7 @@ func up(x float64) float64   { return math.Nextafter(x, math.Inf(1)) }
 func down(x float64) float64 { return math.Nextafter(x, math.Inf(-1)) }
 
 // builder holds the attacked law of Z at the current r on a window of
-// levels and advances it one changed label at a time (docs/science.md §10).
+// levels and advances it one changed label at a time (docs/science.md §10 "The radius table").
 //
 // Invariant, with P the exact attacked pmf at r and θ = relErr(7r):
 //

@@ -165,7 +165,7 @@ func TestMulticlassAgainstEnumeration(t *testing.T) {
 			for r := 1; r <= maxR; r++ {
 				ref := refLogThreshold(multinomialLevels(q, tc.classes, r))
 				// An attacker with r changes can spend r−1 of them, so the exact
-				// threshold never rises with r (docs/science.md §10).
+				// threshold never rises with r (docs/science.md §10 "The radius table").
 				if ref.Cmp(prev) > 0 {
 					t.Errorf("%s: exact threshold rises from r=%d to %d", name, r-1, r)
 				}

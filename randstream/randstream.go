@@ -3,7 +3,7 @@
 // Every random number in flipcert comes from a math/rand/v2 PCG stream keyed by
 // (config seed, purpose, chunk index). Work is split into fixed chunks, each with
 // its own stream, so results do not depend on how many goroutines run them
-// (docs/science.md §10).
+// (docs/science.md §10 "Reproducibility").
 package randstream
 
 import (

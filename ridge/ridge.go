@@ -12,7 +12,7 @@
 // Write A = ΦᵀΦ + λD (exact), Â for the matrix actually factored, u = 2⁻⁵³ and
 // γ_k = ku/(1−ku). Every rounding error met on the way from Φ to α is bounded
 // componentwise by a multiple of s sᵀ, where s_j = √Â_jj are the column
-// scales (docs/science.md §10, "Ridge conditioning"):
+// scales (docs/science.md §10 "Ridge conditioning"):
 //
 //   - the Gram matrix Ĝ = fl(ΦᵀΦ): |Ĝ − ΦᵀΦ| ≤ γ_n|Φ|ᵀ|Φ|, and
 //     (|Φ|ᵀ|Φ|)_ij ≤ ‖Φ_:i‖‖Φ_:j‖ ≤ s_i s_j / (1−γ_n). This worst case grows
@@ -70,7 +70,7 @@ var ErrSingular = errors.New("ridge: ΦᵀΦ + λD is singular (collinear featur
 // for those bounds stay far below the distances at which scores decide
 // anything; a larger η means a classifier no longer faithful to the ridge
 // model the certificates describe, and a larger λ should be used
-// (docs/science.md §10).
+// (docs/science.md §10 "Ridge conditioning").
 const MaxRelErr = 1e-6
 
 // ConditionError reports a penalty λ for which ΦᵀΦ + λD can be factored but

@@ -68,7 +68,7 @@ func LowerBound(k, n int, alpha float64) (p, logOneMinusP float64) {
 }
 
 // tailErr bounds the relative error of logUpperTail, so the absolute error of
-// the log tail the solver drives to log alpha (docs/science.md §10).
+// the log tail the solver drives to log alpha (docs/science.md §10 "The sampled classifier's arithmetic").
 const tailErr = 1e-13
 
 // safeSide is the margin by which LowerBound moves a solved root v (log p̲, or

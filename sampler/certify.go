@@ -107,7 +107,7 @@ var ErrBadLabels = errors.New("sampler: labels must be in 0, …, K−1")
 // each point its class ĉ, and the estimation samples its votes at each N[k].
 //
 // The base classifier on noisy labels y′ is one-hot ridge on the training
-// features rounded to a fixed-point grid (docs/science.md §10): the right-hand
+// features rounded to a fixed-point grid (docs/science.md §10 "The sampled classifier's arithmetic"): the right-hand
 // sides Φ̃ᵀ·onehot(y′) are exact, the coefficients β_c(y′) come from the model's
 // Cholesky factor, and the scores are s_c = φ(x)ᵀβ_c(y′). For K = 2 it keeps
 // one score, s = φ(x)ᵀβ(Φ̃ᵀy′), and predicts class 1 iff s ≥ ½; for K ≥ 3 it
@@ -318,7 +318,7 @@ func (c *chunkState) run(rng *rand.PCG, first, size int, ends []int, counts []in
 // right-hand sides. gonum's Cholesky solve runs two triangular solves whose
 // every step updates all columns alike (a scaling or an axpy across the
 // row), so each column's result does not depend on the others or on how many
-// there are (docs/science.md §10).
+// there are (docs/science.md §10 "The sampled classifier's arithmetic").
 func (c *chunkState) solve(size int) *mat.Dense {
 	d := c.r.flip.d
 	w := size * c.r.flip.cols
@@ -331,7 +331,7 @@ func (c *chunkState) solve(size int) *mat.Dense {
 // chunk (cols per sample). Column j's score is
 // ((0 + x₀·coef₀ⱼ) + x₁·coef₁ⱼ) + … + x_{d−1}·coef_{d−1,j}, each step one
 // float64 multiply and one add in this order whatever j and the block, so a
-// sample's score does not depend on its position (docs/science.md §10).
+// sample's score does not depend on its position (docs/science.md §10 "The sampled classifier's arithmetic").
 func (c *chunkState) scoreSamples(coef *mat.Dense, i, b0, b1 int) []float64 {
 	cols := c.r.flip.cols
 	s := c.scores[:(b1-b0)*cols]

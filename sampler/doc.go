@@ -2,7 +2,7 @@
 // Carlo: Cohen-style CERTIFY over noisy label vectors in which each training
 // label is changed independently with probability q (for K classes, to one of
 // the other K−1 uniformly), with the Clopper-Pearson bounds it rests on
-// (docs/science.md §3, §8, §10, §12).
+// (docs/science.md §3, §8, §10 "The sampled classifier's arithmetic", §12).
 //
 // Certify draws the label samples once for a list of sample counts N₁ < N₂ <
 // …, nested so that each count's votes equal those of a run with that count

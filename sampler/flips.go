@@ -54,7 +54,7 @@ var errFeatureRange = errors.New("sampler: training features too large: a column
 // so that Σᵢ|aᵢⱼ| ≤ 2^53. Then every signed subset sum Σ_{i∈S}±φ̃ᵢⱼ is an integer
 // multiple of 2^{−eⱼ} of magnitude ≤ 2^53·2^{−eⱼ}, exactly representable, so
 // every float64 addition of such sums is exact and their order irrelevant
-// (docs/science.md §10). Rounding moves a feature by at most
+// (docs/science.md §10 "The sampled classifier's arithmetic"). Rounding moves a feature by at most
 // 2^{−eⱼ−1} ≤ 2^{−52}·Σᵢ|φᵢⱼ|.
 func onGrid(phi *mat.Dense) ([]float64, error) {
 	n, d := phi.Dims()
@@ -93,7 +93,7 @@ func onGrid(phi *mat.Dense) ([]float64, error) {
 }
 
 // flipper draws label-noise samples and fills, for each, the ridge right-hand
-// sides Φ̃ᵀ·onehot(y′) on the grid of onGrid (docs/science.md §3, §8, §10).
+// sides Φ̃ᵀ·onehot(y′) on the grid of onGrid (docs/science.md §3, §8, §10 "The sampled classifier's arithmetic").
 //
 // K = 2: one right-hand side Φ̃ᵀy′ per sample, each label flipped with
 // probability q, by Φ̃ᵀy′ = Φ̃ᵀy + Σ_{i flipped} ψᵢ, ψᵢ = (1−2yᵢ)φ̃ᵢ, with

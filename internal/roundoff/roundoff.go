@@ -1,6 +1,6 @@
 // Package roundoff holds the constants of floating-point error analysis that
 // the certificates use to bound the rounding of their own arithmetic
-// (docs/science.md §10).
+// (docs/science.md §10 "Margins of the exact and DPA certificates").
 package roundoff
 
 // Unit is the unit roundoff u = 2⁻⁵³ of float64: fl(a ∘ b) = (a ∘ b)(1 + δ),
