@@ -1,0 +1,46 @@
+package experiments
+
+import (
+	"testing"
+
+	"flipcert/tables"
+)
+
+// TestStreamKeysAreFrozen: the sampled certificate's label samples are drawn
+// from streams keyed by this text since flipcert's first runs, so every
+// sampled row of every existing folder depends on it; display names may
+// change, the key may not.
+func TestStreamKeysAreFrozen(t *testing.T) {
+	for _, tc := range []struct {
+		u    Unit
+		want string
+	}{
+		{Unit{Method: tables.Method{Kind: tables.Sampled}, Q: 0.05, Lambda: 30000}, "sampled_q0.05_lambda30000"},
+		{Unit{Method: tables.Method{Kind: tables.Sampled}, Q: 1e-05, Lambda: 0.5}, "sampled_q1e-05_lambda0.5"},
+	} {
+		if got := tc.u.streamKey(); got != tc.want {
+			t.Errorf("%v: stream key %q, want %q", tc.u, got, tc.want)
+		}
+		if tc.u.String() == tc.u.streamKey() {
+			t.Errorf("%v: the display name is the stream key", tc.u)
+		}
+	}
+}
+
+// TestUnitFilesAreDistinct: every unit of a plan has its own files, so no
+// two units can overwrite each other's rows.
+func TestUnitFilesAreDistinct(t *testing.T) {
+	c := Default()
+	c.DPA.Enabled, c.Baseline.Enabled = true, true
+	c.Ridge.Lambda = Floats{1, 10}
+	seen := map[string]Unit{}
+	for _, u := range Plan(c) {
+		if v, ok := seen[u.file()]; ok {
+			t.Fatalf("%v and %v share the file %s", u, v, u.file())
+		}
+		seen[u.file()] = u
+	}
+	if len(seen) < 20 {
+		t.Fatalf("only %d units in the plan", len(seen))
+	}
+}
