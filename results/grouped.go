@@ -25,9 +25,13 @@ type aggregation struct {
 	typ dataframe.AggregationType
 }
 
-// group groups df by its integer column key and aggregates it, and returns
-// the aggregated values of each key in the order of aggs, the keys in
-// ascending order. An empty frame has no groups.
+// group groups df by its integer column key and aggregates each group, and
+// returns the aggregated values of each key in the order of aggs, the keys in
+// ascending order (arranged). An empty frame has no groups. Each group is a
+// gota Subset of the frame's rows and each aggregate a gota series
+// reduction; the rows of a key are found in one pass over the key column
+// rather than by GroupBy, which formats every value of the frame as text and
+// parses it back (and groups floats by "%f", which joins q = 1e-7 and 2e-7).
 func group(df dataframe.DataFrame, key string, aggs ...aggregation) (keys []int, values [][]float64) {
 	if df.Err != nil {
 		panic("results: " + df.Err.Error())
@@ -35,29 +39,42 @@ func group(df dataframe.DataFrame, key string, aggs ...aggregation) (keys []int,
 	if df.Nrow() == 0 {
 		return nil, nil
 	}
-	cols := make([]string, len(aggs))
-	typs := make([]dataframe.AggregationType, len(aggs))
-	for i, a := range aggs {
-		cols[i], typs[i] = a.col, a.typ
-	}
-	out := df.GroupBy(key).Aggregation(typs, cols).Arrange(dataframe.Sort(key))
-	if out.Err != nil {
-		panic("results: " + out.Err.Error()) // the columns are this file's own
-	}
-	keys, err := out.Col(key).Int()
+	col, err := df.Col(key).Int()
 	if err != nil {
-		panic("results: " + err.Error())
+		panic("results: " + err.Error()) // the key columns are this file's own
 	}
+	rows := map[int][]int{}
+	for i, k := range col {
+		if rows[k] == nil {
+			keys = append(keys, k)
+		}
+		rows[k] = append(rows[k], i)
+	}
+	slices.Sort(keys)
 	values = make([][]float64, len(keys))
-	for i := range values {
+	for i, k := range keys {
+		g := df.Subset(rows[k])
 		values[i] = make([]float64, len(aggs))
-	}
-	for j, a := range aggs {
-		for i, v := range out.Col(fmt.Sprintf("%s_%s", a.col, a.typ)).Float() {
-			values[i][j] = v
+		for j, a := range aggs {
+			values[i][j] = aggregate(g.Col(a.col), a.typ)
 		}
 	}
 	return keys, values
+}
+
+// aggregate reduces a column of one group as gota's Aggregation would.
+func aggregate(s series.Series, typ dataframe.AggregationType) float64 {
+	switch typ {
+	case dataframe.Aggregation_MEAN:
+		return s.Mean()
+	case dataframe.Aggregation_MEDIAN:
+		return s.Median()
+	case dataframe.Aggregation_SUM:
+		return s.Sum()
+	case dataframe.Aggregation_COUNT:
+		return float64(s.Len())
+	}
+	panic(fmt.Sprintf("results: aggregation %v", typ))
 }
 
 // byKey looks up the aggregated values of a key from group's result; absent
