@@ -68,8 +68,6 @@ func column[R, V any](rows []R, get func(R) V) []V {
 	return out
 }
 
-func methodName(m tables.Method) string { return m.String() }
-
 func pointsFrame(rows []tables.Point) dataframe.DataFrame {
 	return dataframe.New(
 		series.New(column(rows, func(p tables.Point) string { return p.Method.String() }), series.String, "method"),
