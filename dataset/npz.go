@@ -50,7 +50,14 @@ type NumPy struct {
 // Everything the headers tell is checked before any data are read. Errors
 // are one line that names the file and the array. Reading holds one float64
 // copy of x and small buffers, never a copy in the file's own dtype.
-func ReadNPZ(path string) (NumPy, error) {
+func ReadNPZ(path string) (NumPy, error) { return readNPZFile(path, len(npzArrays)) }
+
+// ReadNPZTrain reads x_train and y_train only, as ReadNPZ would: a run that
+// certifies a validation split of the training set never reads the test
+// arrays. Test is empty.
+func ReadNPZTrain(path string) (NumPy, error) { return readNPZFile(path, 2) }
+
+func readNPZFile(path string, arrays int) (NumPy, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return NumPy{}, err
@@ -60,7 +67,7 @@ func ReadNPZ(path string) (NumPy, error) {
 	if err != nil {
 		return NumPy{}, err
 	}
-	return readNPZ(f, info.Size(), path)
+	return readNPZ(f, info.Size(), path, arrays)
 }
 
 // NPYFiles names the four .npy files (NumPy's save) of a data set.
@@ -69,10 +76,15 @@ type NPYFiles struct {
 }
 
 // ReadNPYFiles reads a data set from four .npy files holding the arrays that
-// ReadNPZ reads from an archive, under the same rules.
+// ReadNPZ reads from an archive, under the same rules. With XTest and YTest
+// both empty it reads the training arrays only, like ReadNPZTrain.
 func ReadNPYFiles(files NPYFiles) (NumPy, error) {
-	var src [4]source
-	for i, name := range []string{files.XTrain, files.YTrain, files.XTest, files.YTest} {
+	names := []string{files.XTrain, files.YTrain, files.XTest, files.YTest}
+	if files.XTest == "" && files.YTest == "" {
+		names = names[:2]
+	}
+	src := make([]source, len(names))
+	for i, name := range names {
 		info, err := os.Stat(name)
 		if err != nil {
 			var pe *fs.PathError
@@ -95,15 +107,15 @@ var npzArrays = [4]string{"x_train", "y_train", "x_test", "y_test"}
 // (a 258-byte match coded in 2 bits): an entry announcing more is corrupt.
 const maxDeflateRatio = 1032
 
-// readNPZ reads ReadNPZ's arrays from an archive of size bytes that is named
-// file in errors.
-func readNPZ(r io.ReaderAt, size int64, file string) (NumPy, error) {
+// readNPZ reads the first arrays (4, or 2 for the training set only) of
+// npzArrays from an archive of size bytes that is named file in errors.
+func readNPZ(r io.ReaderAt, size int64, file string, arrays int) (NumPy, error) {
 	z, err := zip.NewReader(r, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		return NumPy{}, fmt.Errorf("%s: not a readable .npz (zip) archive: %v", file, err)
 	}
-	var src [4]source
-	for i, array := range npzArrays {
+	src := make([]source, arrays)
+	for i, array := range npzArrays[:arrays] {
 		j := slices.IndexFunc(z.File, func(f *zip.File) bool { return f.Name == array+".npy" || f.Name == array })
 		if j < 0 {
 			var names []string
@@ -169,15 +181,15 @@ func (s source) read(h npyHeader, fn func(io.Reader) error) error {
 // load reads x_train, y_train, x_test and y_test from src, in that order:
 // first every header, checked alone and against each other, then the labels,
 // then the features.
-func load(src [4]source) (NumPy, error) {
-	var h [4]npyHeader
+func load(src []source) (NumPy, error) {
+	h := make([]npyHeader, len(src))
 	for i, s := range src {
 		var err error
 		if h[i], err = s.header(); err != nil {
 			return NumPy{}, err
 		}
 	}
-	for i := 0; i < 4; i += 2 {
+	for i := 0; i < len(src); i += 2 {
 		if err := checkX(h[i]); err != nil {
 			return NumPy{}, src[i].errorf(err)
 		}
@@ -185,15 +197,17 @@ func load(src [4]source) (NumPy, error) {
 			return NumPy{}, src[i+1].errorf(err)
 		}
 	}
-	if a, b := h[0].shape[1:], h[2].shape[1:]; !slices.Equal(a, b) {
-		return NumPy{}, src[2].errorf(fmt.Errorf("rows of shape %s, but those of x_train have shape %s", shapeString(b), shapeString(a)))
-	}
-	if a, b := h[0].dtype, h[2].dtype; (a.kind == 'f') != (b.kind == 'f') {
-		return NumPy{}, src[2].errorf(fmt.Errorf("dtype '%s' but x_train has '%s': want both integers or both floats, so that both scale alike", b.descr, a.descr))
+	if len(src) == 4 {
+		if a, b := h[0].shape[1:], h[2].shape[1:]; !slices.Equal(a, b) {
+			return NumPy{}, src[2].errorf(fmt.Errorf("rows of shape %s, but those of x_train have shape %s", shapeString(b), shapeString(a)))
+		}
+		if a, b := h[0].dtype, h[2].dtype; (a.kind == 'f') != (b.kind == 'f') {
+			return NumPy{}, src[2].errorf(fmt.Errorf("dtype '%s' but x_train has '%s': want both integers or both floats, so that both scale alike", b.descr, a.descr))
+		}
 	}
 	// Labels first: they are small, and a bad one is found before the
 	// features are decoded.
-	var y [2][]int
+	y := make([][]int, len(src)/2)
 	for i := range y {
 		s, hy := src[2*i+1], h[2*i+1]
 		err := s.read(hy, func(r io.Reader) (err error) {
@@ -204,16 +218,19 @@ func load(src [4]source) (NumPy, error) {
 			return NumPy{}, err
 		}
 	}
-	if _, err := Classes(Set{Y: y[0]}, Set{Y: y[1]}); err != nil {
+	sets := make([]Set, len(y))
+	for i := range y {
+		sets[i].Y = y[i]
+	}
+	if _, err := Classes(sets[0], sets[1:]...); err != nil {
 		return NumPy{}, src[1].errorf(err)
 	}
-	var x [2]*mat.Dense
-	for i := range x {
+	for i := range sets {
 		s, hx := src[2*i], h[2*i]
 		err := s.read(hx, func(r io.Reader) error {
 			data, err := hx.readFloats(r)
 			if err == nil {
-				x[i] = mat.NewDense(hx.shape[0], hx.count/hx.shape[0], data)
+				sets[i].X = mat.NewDense(hx.shape[0], hx.count/hx.shape[0], data)
 			}
 			return err
 		})
@@ -221,12 +238,11 @@ func load(src [4]source) (NumPy, error) {
 			return NumPy{}, err
 		}
 	}
-	return NumPy{
-		Train:    Set{X: x[0], Y: y[0]},
-		Test:     Set{X: x[1], Y: y[1]},
-		RowShape: slices.Clone(h[0].shape[1:]),
-		IntegerX: h[0].dtype.kind != 'f',
-	}, nil
+	d := NumPy{Train: sets[0], RowShape: slices.Clone(h[0].shape[1:]), IntegerX: h[0].dtype.kind != 'f'}
+	if len(sets) == 2 {
+		d.Test = sets[1]
+	}
+	return d, nil
 }
 
 // checkX checks the header of x_train or x_test: rows of at least one value.

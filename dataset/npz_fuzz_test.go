@@ -18,7 +18,7 @@ func FuzzReadNPZ(f *testing.F) {
 	f.Add(keras)
 	f.Add(npzBytes(goodArrays(), 8))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		d, err := readNPZ(bytes.NewReader(in), int64(len(in)), "fuzz.npz")
+		d, err := readNPZ(bytes.NewReader(in), int64(len(in)), "fuzz.npz", 4)
 		if err != nil {
 			return
 		}

@@ -458,3 +458,26 @@ func TestScalePixels(t *testing.T) {
 		}
 	}
 }
+
+// TestReadNPZTrainOnly: a validation run reads the training arrays alone, so
+// an archive whose test arrays are missing or broken reads, and the same
+// archive is refused by ReadNPZ.
+func TestReadNPZTrainOnly(t *testing.T) {
+	arrays := goodArrays()
+	delete(arrays, "x_test")
+	arrays["y_test"] = []byte("not an array")
+	path := filepath.Join(t.TempDir(), "train.npz")
+	if err := os.WriteFile(path, npzBytes(arrays, 0), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, err := ReadNPZTrain(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Train.Len() != 4 || d.Test.Len() != 0 || d.Train.X.At(3, 1) != 7 {
+		t.Errorf("train %d rows, test %d, x[3][1] = %v; want 4, 0 and 7", d.Train.Len(), d.Test.Len(), d.Train.X.At(3, 1))
+	}
+	if _, err := ReadNPZ(path); err == nil || !strings.Contains(err.Error(), "x_test") {
+		t.Errorf("ReadNPZ: %v, want the missing x_test named", err)
+	}
+}

@@ -40,10 +40,18 @@ type Config struct {
 
 // Data says where the training and test sets come from.
 type Data struct {
-	Source  string `yaml:"source" json:"source"`   // mnist | csv
+	Source  string `yaml:"source" json:"source"`   // mnist | csv | npz | npy
 	Classes Digits `yaml:"classes" json:"classes"` // mnist: K ≥ 2 distinct digits, label = position; `all` = 0..9
 	Train   string `yaml:"train" json:"train"`     // csv: training file
 	Test    string `yaml:"test" json:"test"`       // csv: test file
+	// Path is the .npz archive of source npz, holding x_train, y_train,
+	// x_test and y_test (docs/science.md §16).
+	Path string `yaml:"path" json:"path,omitempty"`
+	// XTrain, YTrain, XTest and YTest are the four .npy files of source npy.
+	XTrain string `yaml:"x_train" json:"x_train,omitempty"`
+	YTrain string `yaml:"y_train" json:"y_train,omitempty"`
+	XTest  string `yaml:"x_test" json:"x_test,omitempty"`
+	YTest  string `yaml:"y_test" json:"y_test,omitempty"`
 	// MNISTDir is the folder of the four IDX files; empty means the
 	// FLIPCERT_MNIST_DIR environment variable, else the GoMNIST module's.
 	MNISTDir  string `yaml:"mnist_dir" json:"mnist_dir"`
@@ -72,12 +80,15 @@ func (d *Digits) UnmarshalYAML(n *yaml.Node) error {
 
 // Features chooses the label-free feature map.
 type Features struct {
-	Kind      string `yaml:"kind" json:"kind"`           // pixels | pca | cnn | none
+	Kind      string `yaml:"kind" json:"kind"`           // pixels | pca | cnn | none (csv and npz/npy features as they are)
 	Dim       int    `yaml:"dim" json:"dim"`             // pca components / cnn embedding width
 	Intercept bool   `yaml:"intercept" json:"intercept"` // append an unpenalised constant 1
 	Epochs    int    `yaml:"epochs" json:"epochs"`       // cnn: embedder training epochs
 	Retrain   bool   `yaml:"retrain" json:"retrain"`     // cnn: ignore the cached embedder
 }
+
+// needsImages reports whether the feature map reads 28×28 images.
+func (f Features) needsImages() bool { return f.Kind == "cnn" }
 
 // Ridge holds the penalties to sweep.
 type Ridge struct {
@@ -422,20 +433,43 @@ func (c Config) validateData() error {
 			return err
 		}
 		if c.Features.Kind == "none" {
-			return c.fieldError("features.kind", -1, "= none needs data.source: csv (MNIST pixels are not features of their own; use pixels)")
+			return c.fieldError("features.kind", -1, "= none needs data.source csv, npz or npy (MNIST pixels are not features of their own; use pixels)")
 		}
 	case "csv":
 		if d.Train == "" || d.Test == "" {
 			return c.fieldError("data", -1, "with source csv needs both train: and test: files")
 		}
-		if c.Features.Kind == "cnn" {
-			return c.fieldError("features.kind", -1, "= cnn needs data.source: mnist (the embedder trains on MNIST images)")
+		if c.Features.needsImages() {
+			return c.fieldError("features.kind", -1, "= %s needs images: data.source mnist, npz or npy (csv rows are features)", c.Features.Kind)
 		}
 		if d.Holdout != 0 {
-			return c.fieldError("data.holdout", -1, "= %d needs data.source: mnist (csv features come ready-made)", d.Holdout)
+			return c.fieldError("data.holdout", -1, "= %d needs data.source mnist, npz or npy (csv features come ready-made)", d.Holdout)
+		}
+	case "npz":
+		if d.Path == "" {
+			return c.fieldError("data", -1, "with source npz needs path: an .npz archive holding x_train, y_train, x_test and y_test")
+		}
+	case "npy":
+		files := []struct{ key, v string }{{"x_train", d.XTrain}, {"y_train", d.YTrain}, {"x_test", d.XTest}, {"y_test", d.YTest}}
+		if d.Validation > 0 {
+			files = files[:2] // validation mode reads no test array
+		}
+		for _, f := range files {
+			if f.v == "" {
+				return c.fieldError("data", -1, "with source npy needs %s: the .npy file of that array", f.key)
+			}
 		}
 	default:
-		return c.fieldError("data.source", -1, "= %q: must be mnist or csv", d.Source)
+		return c.fieldError("data.source", -1, "= %q: must be mnist, csv, npz or npy", d.Source)
+	}
+	if c.Features.needsImages() && d.Source != "mnist" && d.Holdout == 0 {
+		return c.fieldError("features.kind", -1, "= %s on data.source %s needs data.holdout: the embedder learns from labelled images the attacker does not control", c.Features.Kind, d.Source)
+	}
+	if d.Source != "npy" && d.XTrain+d.YTrain+d.XTest+d.YTest != "" {
+		return c.fieldError("data.source", -1, "= %s does not read x_train, y_train, x_test or y_test files (source npy does)", d.Source)
+	}
+	if d.Source != "npz" && d.Path != "" {
+		return c.fieldError("data.path", -1, "is for source npz, not %s", d.Source)
 	}
 	for _, f := range []struct {
 		key string
@@ -574,8 +608,8 @@ func (c Config) validateBaseline() error {
 	if !b.Enabled {
 		return nil
 	}
-	if c.Data.Source != "mnist" {
-		return c.fieldError("baseline.enabled", -1, "= true needs data.source: mnist (the undefended network reads 28×28 images)")
+	if c.Data.Source == "csv" {
+		return c.fieldError("baseline.enabled", -1, "= true needs images: data.source mnist, npz or npy (the undefended network reads 28×28 images)")
 	}
 	if len(b.Attacks) == 0 {
 		return c.fieldError("baseline.attacks", -1, "is empty: give random, pointwise or both")

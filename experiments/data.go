@@ -9,15 +9,26 @@ import (
 )
 
 // inputs are the data of a run: the training and test sets as the learners
-// see them (pixels in [0,1], or the CSV's columns), with labels 0..classes−1.
+// see them (pixels in [0,1], or the columns of a CSV or NumPy file), with
+// labels 0..classes−1.
 type inputs struct {
 	train, test dataset.Set
 	classes     int
-	// mnist only: the images the CNN embedder may train on and those it is
-	// scored on (the latter empty in validation mode, which never reads the
-	// test split), with the digits it learns.
-	embedTrain, embedTest dataset.Digits
-	embedDigits           []int
+	// images says that the rows are 28×28 grey-scale images, pixels in
+	// [0, 1]: MNIST, or NumPy data of that shape.
+	images bool
+	// embed is what the CNN embedder (features.kind cnn) learns from: labelled
+	// images the attacker does not control, and those it is scored on.
+	embed embedSplit
+}
+
+// embedSplit holds the labelled images the CNN embedder trains on (never an
+// attacked one, docs/science.md §2), those it is scored on (empty in
+// validation mode, which never reads the test split), and what its classes
+// are: MNIST digits, or the data's class indices.
+type embedSplit struct {
+	train, test dataset.Set
+	digits      []int
 }
 
 // MNISTDirEnv names the environment variable that points runs at a folder
@@ -35,6 +46,8 @@ func loadInputs(c Config) (*inputs, error) {
 		in, err = loadMNIST(c)
 	case "csv":
 		in, err = loadCSV(c)
+	case "npz", "npy":
+		in, err = loadNumPy(c)
 	}
 	if err != nil {
 		return nil, err
@@ -99,19 +112,16 @@ func loadMNIST(c Config) (*inputs, error) {
 	in := &inputs{classes: len(c.Data.Classes)}
 	in.train = attacked.Set(c.Data.Classes...)
 	if validation {
-		n := in.train.Len()
-		if v := c.Data.Validation; v >= n {
-			return nil, c.fieldError("data.validation", -1, "= %d leaves no training point (the attacked training set of these classes has %d)", v, n)
+		if err := c.splitValidation(in, "the attacked training set of these classes"); err != nil {
+			return nil, err
 		}
-		d := in.train.X.RawMatrix().Cols
-		cut := n - c.Data.Validation
-		in.test = dataset.Set{X: in.train.X.Slice(cut, n, 0, d).(*mat.Dense), Y: in.train.Y[cut:]}
-		in.train = dataset.Set{X: in.train.X.Slice(0, cut, 0, d).(*mat.Dense), Y: in.train.Y[:cut]}
 	} else {
 		in.test = test.Set(c.Data.Classes...)
 	}
+	in.images = true
 	if c.Features.Kind == "cnn" {
-		in.embedTrain, in.embedTest, in.embedDigits = embedderSplits(c, train, test)
+		embedTrain, embedTest, digits := embedderSplits(c, train, test)
+		in.embed = embedSplit{train: embedTrain.Set(digits...), test: embedTest.Set(digits...), digits: digits}
 	}
 	return in, nil
 }
@@ -139,16 +149,83 @@ func loadCSV(c Config) (*inputs, error) {
 	if in.classes, err = dataset.Classes(in.train, in.test); err != nil {
 		return nil, inputErrorf("data: %s and %s: %v", c.Data.Train, c.Data.Test, err)
 	}
-	if v := c.Data.Validation; v > 0 {
-		n, d := in.train.Len(), len(trainNames)
-		if v >= n {
-			return nil, c.fieldError("data.validation", -1, "= %d leaves no training point (%s has %d)", v, c.Data.Train, n)
-		}
-		cut := n - v
-		in.test = dataset.Set{X: in.train.X.Slice(cut, n, 0, d).(*mat.Dense), Y: in.train.Y[cut:]}
-		in.train = dataset.Set{X: in.train.X.Slice(0, cut, 0, d).(*mat.Dense), Y: in.train.Y[:cut]}
+	return in, c.splitValidation(in, c.Data.Train)
+}
+
+// splitValidation makes, in validation mode (docs/science.md §13), the last
+// data.validation training points the points to certify and the rest the
+// training set; what names the training set in messages.
+func (c Config) splitValidation(in *inputs, what string) error {
+	v := c.Data.Validation
+	if v == 0 {
+		return nil
 	}
-	return in, nil
+	n := in.train.Len()
+	if v >= n {
+		return c.fieldError("data.validation", -1, "= %d leaves no training point (%s has %d)", v, what, n)
+	}
+	in.train, in.test = cut(in.train, n-v)
+	return nil
+}
+
+// cut splits a set before row i.
+func cut(s dataset.Set, i int) (head, tail dataset.Set) {
+	n, d := s.X.Dims()
+	return dataset.Set{X: s.X.Slice(0, i, 0, d).(*mat.Dense), Y: s.Y[:i]},
+		dataset.Set{X: s.X.Slice(i, n, 0, d).(*mat.Dense), Y: s.Y[i:]}
+}
+
+// loadNumPy reads NumPy data (docs/science.md §16): an .npz archive
+// (data.path) or four .npy files. Rows that are 28×28 images are scaled to
+// [0, 1] as MNIST's are. The last data.holdout training images are held out
+// for the CNN embedder, as for MNIST; validation mode reads the training
+// arrays only.
+func loadNumPy(c Config) (*inputs, error) {
+	validation := c.Data.Validation > 0
+	var np dataset.NumPy
+	var err error
+	name := c.Data.Path
+	if c.Data.Source == "npz" {
+		read := dataset.ReadNPZ
+		if validation {
+			read = dataset.ReadNPZTrain
+		}
+		np, err = read(c.Path(c.Data.Path))
+	} else {
+		name = c.Data.XTrain
+		files := dataset.NPYFiles{XTrain: c.Path(c.Data.XTrain), YTrain: c.Path(c.Data.YTrain)}
+		if !validation {
+			files.XTest, files.YTest = c.Path(c.Data.XTest), c.Path(c.Data.YTest)
+		}
+		np, err = dataset.ReadNPYFiles(files)
+	}
+	if err != nil {
+		return nil, inputErrorf("data: %v", err)
+	}
+	in := &inputs{train: np.Train, test: np.Test, images: dataset.IsImage28(np.RowShape)}
+	if in.images {
+		if err := np.ScalePixels(); err != nil {
+			return nil, inputErrorf("data: %s: x_train, x_test: %v", name, err)
+		}
+	} else if c.Features.needsImages() {
+		return nil, c.fieldError("features.kind", -1, "= %s needs 28×28 grey-scale images, but the rows of %s have shape %v", c.Features.Kind, name, np.RowShape)
+	}
+	if in.classes, err = dataset.Classes(in.train, in.test); err != nil {
+		return nil, inputErrorf("data: %s: %v", name, err)
+	}
+	if h := c.Data.Holdout; h > 0 {
+		if h >= in.train.Len() {
+			return nil, c.fieldError("data.holdout", -1, "= %d leaves no training point (%s has %d)", h, name, in.train.Len())
+		}
+		var held dataset.Set
+		in.train, held = cut(in.train, in.train.Len()-h)
+		digits := make([]int, in.classes)
+		for k := range digits {
+			digits[k] = k
+		}
+		in.embed = embedSplit{train: held, test: in.test, digits: digits}
+	}
+	return in, c.splitValidation(in, name)
 }
 
 // checkData refuses, before any work starts, what the config asks of data
@@ -178,6 +255,9 @@ func (c Config) checkData(in *inputs) error {
 		return err
 	}
 	if c.Baseline.Enabled {
+		if !in.images {
+			return c.fieldError("baseline.enabled", -1, "= true needs 28×28 grey-scale images (the undefended network reads them), and the data's rows are not")
+		}
 		for i, f := range c.Baseline.Flips {
 			if f > in.train.Len() {
 				return c.fieldError("baseline.flips", i, "= %d is more than the %d training labels", f, in.train.Len())

@@ -2,10 +2,12 @@ package experiments
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,19 +29,19 @@ const embedderArch = "pytorch-mnist-example-cnn/v1"
 // data.classes. The trained weights are cached under the user cache
 // directory, keyed by architecture, schedule, seed and training images.
 func cnnFeatures(c Config, in *inputs, env runEnv) (train, test *mat.Dense, info *EmbedderInfo, err error) {
-	x, labels := in.embedTrain.Select(0, in.embedDigits...)
+	x, labels, digits := in.embed.train.X, in.embed.train.Y, in.embed.digits
 	cfg := nn.EmbedderConfig{Dim: c.Features.Dim, Epochs: c.Features.Epochs, Seed: c.Seed}
-	key := embedderKey(cfg, in.embedDigits, in.embedTrain)
+	key := embedderKey(cfg, digits, in.embed.train)
 	dir, err := os.UserCacheDir()
 	if err != nil {
 		dir = os.TempDir()
 	}
 	path := filepath.Join(dir, "flipcert", "embedder-"+key+".bin")
-	info = &EmbedderInfo{Digits: in.embedDigits, Holdout: c.Data.Holdout, Images: len(labels), Epochs: cfg.Epochs, Cache: path}
+	info = &EmbedderInfo{Digits: digits, Holdout: c.Data.Holdout, Images: len(labels), Epochs: cfg.Epochs, Cache: path}
 	emb, err := readCachedEmbedder(path)
 	if c.Features.Retrain || err != nil {
-		stage := env.progress.Start(fmt.Sprintf("train embedder on %d images of digits %v", len(labels), in.embedDigits), 1)
-		emb, err = nn.TrainEmbedder(x, labels, len(in.embedDigits), cfg, stage.Callback())
+		stage := env.progress.Start(fmt.Sprintf("train embedder on %d images of digits %v", len(labels), digits), 1)
+		emb, err = nn.TrainEmbedder(x, labels, len(digits), cfg, stage.Callback())
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -56,9 +58,8 @@ func cnnFeatures(c Config, in *inputs, env runEnv) (train, test *mat.Dense, info
 		}
 	}
 	stage := env.progress.Start("embed images", 1)
-	if in.embedTest.Len() > 0 {
-		tx, tlabels := in.embedTest.Select(0, in.embedDigits...)
-		acc := emb.Accuracy(tx, tlabels)
+	if t := in.embed.test; t.Len() > 0 {
+		acc := emb.Accuracy(t.X, t.Y)
 		info.TestAccuracy = &acc
 	}
 	train, test = emb.Embed(in.train.X), emb.Embed(in.test.X)
@@ -97,7 +98,7 @@ func readCachedEmbedder(path string) (*nn.Embedder, error) {
 // embedderKey hashes everything the trained weights depend on: the
 // architecture, the schedule and seed, the digits learnt and the images they
 // are drawn from.
-func embedderKey(cfg nn.EmbedderConfig, digits []int, images dataset.Digits) string {
+func embedderKey(cfg nn.EmbedderConfig, digits []int, images dataset.Set) string {
 	h := sha256.New()
 	meta, _ := json.Marshal(struct {
 		Arch   string
@@ -105,7 +106,19 @@ func embedderKey(cfg nn.EmbedderConfig, digits []int, images dataset.Digits) str
 		Digits []int
 	}{embedderArch, cfg, digits})
 	h.Write(meta)
-	h.Write(images.Pixels)
-	h.Write(images.Labels)
+	hashSet(h, images)
 	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// hashSet writes the exact values of a set's rows and labels to h.
+func hashSet(h io.Writer, s dataset.Set) {
+	var buf []byte
+	for i := range s.Len() {
+		buf = buf[:0]
+		for _, v := range s.X.RawRowView(i) {
+			buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(v))
+		}
+		buf = binary.LittleEndian.AppendUint64(buf, uint64(s.Y[i]))
+		h.Write(buf)
+	}
 }

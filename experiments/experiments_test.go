@@ -673,3 +673,40 @@ func TestNoiseTooLargeForTheData(t *testing.T) {
 		t.Fatalf("%d units written before the refusal", len(n))
 	}
 }
+
+// TestNumPyGivesTheCSVBytes runs the tiny data set once from its CSV files
+// and once from an .npz archive of the same numbers (written by
+// dataset.WriteNPZ): every table is the same bytes. A convolutional embedder
+// on those 3-column rows is refused before any unit runs.
+func TestNumPyGivesTheCSVBytes(t *testing.T) {
+	c, dir := tinySetup(t, tinyConfig)
+	want := uninterrupted(t, c, filepath.Join(dir, "csv"))
+	train, _, err := dataset.ReadCSVFile(filepath.Join(dir, "train.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	test, _, err := dataset.ReadCSVFile(filepath.Join(dir, "test.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dataset.WriteNPZ(filepath.Join(dir, "tiny.npz"), map[string]dataset.Set{"train": train, "test": test}); err != nil {
+		t.Fatal(err)
+	}
+	npz := strings.Replace(tinyConfig, "data: {source: csv, train: train.csv, test: test.csv}", "data: {source: npz, path: tiny.npz}", 1)
+	c2, err := ParseConfig([]byte(npz), "npz.yaml", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameOutputs(t, "npz against csv", want, uninterrupted(t, c2, filepath.Join(dir, "npz")))
+
+	cnn := strings.Replace(npz, "features: {kind: none, intercept: true}", "features: {kind: cnn, dim: 8}", 1)
+	cnn = strings.Replace(cnn, "path: tiny.npz}", "path: tiny.npz, holdout: 20}", 1)
+	c3, err := ParseConfig([]byte(cnn), "cnn.yaml", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ie *InputError
+	if _, err := Run(c3, Options{Out: filepath.Join(dir, "cnn")}); !errors.As(err, &ie) || !strings.Contains(err.Error(), "needs 28×28 grey-scale images") {
+		t.Errorf("cnn on 3 features: %v, want an input error asking for images", err)
+	}
+}

@@ -107,7 +107,7 @@ func (p *prepared) explain(c Config, out string, row tables.Point) (string, erro
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	images := c.Data.Source == "mnist"
+	images := p.images
 	e := tables.Explanation{Index: row.Index, Label: row.Label, Prediction: row.Prediction, Radius: row.Radius, Flips: flips}
 	if images {
 		e.Pixels = greyLevels(p.test.X.RawRowView(row.Index))

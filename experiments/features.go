@@ -12,7 +12,9 @@ import (
 
 	"flipcert/analytic"
 	"flipcert/atomicfile"
+	"flipcert/dataset"
 	"flipcert/features"
+	"flipcert/progress"
 	"flipcert/radius"
 	"flipcert/ridge"
 	"flipcert/tables"
@@ -35,6 +37,44 @@ func (p *prepared) smoothedRow(cert analytic.Certificate, q float64) point {
 	return smoothedPoint(cert.Class, cert.Abstain(), cert.LogEps, p.radii[q])
 }
 
+// embed maps the training and test inputs to their label-free features
+// (docs/science.md §2), before the intercept column, and describes the
+// embedder it trained or read from the cache (nil for other kinds).
+func embed(c Config, in *inputs, env runEnv) (train, test *mat.Dense, info *EmbedderInfo, err error) {
+	switch c.Features.Kind {
+	case "pca":
+		stage := env.progress.Start("features pca", 1)
+		pca, err := features.FitPCA(in.train.X, c.Features.Dim)
+		if err != nil {
+			return nil, nil, nil, inputErrorf("features: %v", err)
+		}
+		train, test = pca.Transform(in.train.X), pca.Transform(in.test.X)
+		stage.Add(1)
+		env.stageDone("features pca", stage.Finish())
+		return train, test, nil, nil
+	case "cnn": // cnnFeatures reports its own stages: training and embedding
+		return cnnFeatures(c, in, env)
+	}
+	return in.train.X, in.test.X, nil, nil // pixels, none
+}
+
+// FeatureSets computes the feature matrices a run of c certifies on, before the
+// intercept column, with the labels: the training set and the points
+// certified (the test set, or the validation split). It trains the embedder
+// or reads it from the cache as a run would, reporting to p (nil for none).
+func FeatureSets(c Config, p *progress.Reporter) (train, test dataset.Set, err error) {
+	in, err := loadInputs(c)
+	if err != nil {
+		return train, test, err
+	}
+	var stages []tables.Stage
+	trainF, testF, _, err := embed(c, in, runEnv{progress: p, stages: &stages})
+	if err != nil {
+		return train, test, err
+	}
+	return dataset.Set{X: trainF, Y: in.train.Y}, dataset.Set{X: testF, Y: in.test.Y}, nil
+}
+
 // EmbedderInfo describes the CNN embedder a run used (features.kind: cnn).
 type EmbedderInfo struct {
 	Digits  []int `json:"digits"`  // the digits it learnt, labelled by position
@@ -53,24 +93,12 @@ type EmbedderInfo struct {
 func prepare(c Config, in *inputs, env runEnv) (*prepared, error) {
 	p := &prepared{inputs: in, intercept: c.Features.Intercept, models: make(map[float64]*ridge.Model),
 		radii: make(map[float64]*radius.Table), smoothingQ: c.Smoothing.Q, block: kernelBlock}
-	switch c.Features.Kind {
-	case "pixels", "none":
-		p.trainF, p.testF = in.train.X, in.test.X
-	case "pca":
-		stage := env.progress.Start("features pca", 1)
-		pca, err := features.FitPCA(in.train.X, c.Features.Dim)
-		if err != nil {
-			return nil, inputErrorf("features: %v", err)
-		}
-		p.trainF, p.testF = pca.Transform(in.train.X), pca.Transform(in.test.X)
-		stage.Add(1)
-		env.stageDone("features pca", stage.Finish())
-	case "cnn": // cnnFeatures reports its own stages: training and embedding
-		var info *EmbedderInfo
-		var err error
-		if p.trainF, p.testF, info, err = cnnFeatures(c, in, env); err != nil {
-			return nil, err
-		}
+	var info *EmbedderInfo
+	var err error
+	if p.trainF, p.testF, info, err = embed(c, in, env); err != nil {
+		return nil, err
+	}
+	if info != nil {
 		if err := writeEmbedderInfo(env.out, info); err != nil {
 			return nil, err
 		}

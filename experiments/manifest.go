@@ -15,7 +15,10 @@ func writeManifest(c Config, out string, in *inputs, start time.Time, stages []t
 	// The manifest's config names data files by absolute path, so that the
 	// folder alone says what was run (flipcert explain rebuilds from it).
 	resolved := c
-	resolved.Data.Train, resolved.Data.Test, resolved.Data.MNISTDir = c.Path(c.Data.Train), c.Path(c.Data.Test), c.Path(c.Data.MNISTDir)
+	for _, p := range []*string{&resolved.Data.Train, &resolved.Data.Test, &resolved.Data.MNISTDir, &resolved.Data.Path,
+		&resolved.Data.XTrain, &resolved.Data.YTrain, &resolved.Data.XTest, &resolved.Data.YTest} {
+		*p = c.Path(*p)
+	}
 	cfg, err := json.Marshal(resolved)
 	if err != nil {
 		return err
