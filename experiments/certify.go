@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"slices"
 	"strings"
 	"time"
 
@@ -170,7 +169,9 @@ func (p *prepared) kernelPass(w lambdaWork, c Config, env runEnv) *pass {
 	stage := env.progress.StartUnits(name, m, len(w.kernel))
 	forEachKernel(p.models[w.lambda], p.testF, p.block, len(ps.workers), stage, ps.visit)
 	ps.wall = stage.Finish()
-	env.stageDone(name, ps.wall)
+	for _, part := range ps.parts() {
+		env.stageDone(fmt.Sprintf("λ=%s: %s", tables.FormatFloat(w.lambda), part.name), part.time)
+	}
 	if n := ps.contradictions(); n > 0 {
 		env.warn(fmt.Sprintf("%s: %d attacks succeed within a certified radius; attack.csv and summary.md list them", name, n))
 	}
@@ -240,42 +241,67 @@ func (ps *pass) contradictions() int {
 	return n
 }
 
-// output is the rows of one kernel unit and its cost: the wall-clock share
-// of its own certificates (their summed time over the workers) plus the rest
-// of the pass that is not attacks (the kernel vectors), which every unit of
-// the pass shares.
+// passPart is what one method family spent in a pass, as a share of its wall
+// time.
+type passPart struct {
+	name string
+	time time.Duration
+}
+
+// parts splits the pass's wall time among what it computed: each family's
+// summed time over the workers divided by their number, and the rest (the
+// kernel vectors and the waits between blocks) as "kernel vectors". They add
+// up to the wall time.
+func (ps *pass) parts() []passPart {
+	per := time.Duration(len(ps.workers))
+	var out []passPart
+	rest := ps.wall
+	add := func(name string, sum func(wk *passWorker) time.Duration) {
+		var d time.Duration
+		for i := range ps.workers {
+			d += sum(&ps.workers[i])
+		}
+		d /= per
+		out = append(out, passPart{name, d})
+		rest -= d
+	}
+	for j, q := range ps.work.qs {
+		add("analytic q="+tables.FormatFloat(q), func(wk *passWorker) time.Duration { return wk.analytic[j] })
+	}
+	if ps.work.exact {
+		add("ridge-exact", func(wk *passWorker) time.Duration { return wk.ridgeExact })
+	}
+	if ps.attack {
+		add("attacks", func(wk *passWorker) time.Duration { return wk.attacks })
+	}
+	return append([]passPart{{"kernel vectors", max(rest, 0)}}, out...)
+}
+
+// output is the rows of one kernel unit and its cost: the share of the pass
+// of its own certificates plus the kernel vectors, which every unit of the
+// pass shares (attacks are charged to none).
 func (ps *pass) output(u Unit) output {
 	m := ps.p.test.Len()
-	per := float64(len(ps.workers))
-	analytic := make([]float64, len(ps.work.qs)) // per q
-	var exactShare, attackShare float64
-	for _, wk := range ps.workers {
-		for j, d := range wk.analytic {
-			analytic[j] += d.Seconds() / per
-		}
-		exactShare += wk.ridgeExact.Seconds() / per
-		attackShare += wk.attacks.Seconds() / per
-	}
-	kernel := ps.wall.Seconds() - exactShare - attackShare
-	for _, s := range analytic {
-		kernel -= s
-	}
-	kernel = max(kernel, 0)
+	parts := ps.parts()
+	own := "ridge-exact"
 	var pts []point
 	var rows []attackRow
-	var own float64
 	if u.Method.Kind == tables.Analytic {
-		j := slices.Index(ps.work.qs, u.Q)
-		own = analytic[j]
+		own = "analytic q=" + tables.FormatFloat(u.Q)
 		pts, rows = make([]point, m), make([]attackRow, m)
 		for i, a := range ps.certs[u.Q] {
 			pts[i], rows[i] = a.point, a.attack
 		}
 	} else {
-		own = exactShare
 		pts, rows = ps.exactPts, ps.exactAttacks
 	}
-	o := output{points: encodePoints(u, 0, ps.p.test.Y, pts), costs: []tables.Cost{cost(u, 0, m, kernel+own)}}
+	seconds := parts[0].time.Seconds()
+	for _, part := range parts[1:] {
+		if part.name == own {
+			seconds += part.time.Seconds()
+		}
+	}
+	o := output{points: encodePoints(u, 0, ps.p.test.Y, pts), costs: []tables.Cost{cost(u, 0, m, seconds)}}
 	if ps.attack {
 		o.attack = encodeAttacks(u, 0, rows)
 	}

@@ -120,6 +120,9 @@ func Render(dir string) error {
 	if c := a.Costs(); c != nil {
 		sections = append(sections, reportSection{Title: "Cost", Tables: []reportTable{newReportTable(*c)}, Links: []string{tables.CostsFile}})
 	}
+	if t := a.Time(); t != nil {
+		sections = append(sections, reportSection{Title: "Time", Tables: []reportTable{newReportTable(*t)}})
+	}
 	if len(explained) > 0 {
 		sec := reportSection{Title: "Explained test points", Notes: []reportNote{{Text: "Pictures of explanations " +
 			"(flipcert explain): the test image and the training images its attack relabels, most influential first."}}}

@@ -157,6 +157,15 @@ func (a *Analysis) AttackCheck() *Check {
 	return c
 }
 
+// Time is the wall time of the run by stage (summary.md's Time section); nil without stages in
+// the manifest.
+func (a *Analysis) Time() *Table {
+	if len(a.Manifest.Stages) == 0 {
+		return nil
+	}
+	return &Table{Caption: timeCaption, Records: timeRecords(a.Manifest, fmtCell)}
+}
+
 // Costs is costs.csv rounded for reading; nil without cost records in the manifest.
 func (a *Analysis) Costs() *Table {
 	if a.costs == nil {

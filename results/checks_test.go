@@ -3,6 +3,8 @@ package results
 import (
 	"bytes"
 	"cmp"
+	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -315,5 +317,42 @@ func TestInconsistentAttacks(t *testing.T) {
 				t.Errorf("error %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestTimeAddsUpToTheWall: the time table lists the manifest's stages, then
+// the rest of the wall time as other, and a total equal to the wall time.
+func TestTimeAddsUpToTheWall(t *testing.T) {
+	f := runfixture.Small()
+	dir := t.TempDir()
+	f.Write(t, dir)
+	path := filepath.Join(dir, "manifest.json")
+	var man map[string]any
+	raw, _ := os.ReadFile(path)
+	if err := json.Unmarshal(raw, &man); err != nil {
+		t.Fatal(err)
+	}
+	man["started"], man["finished"] = "2026-01-02T03:04:05Z", "2026-01-02T03:05:45Z" // 100 s
+	man["stages"] = []map[string]any{{"name": "load data", "seconds": 2.5}, {"name": "λ=1: kernel vectors", "seconds": 60}, {"name": "λ=1: attacks", "seconds": 30}}
+	raw, _ = json.Marshal(man)
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, err := Analyze(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := timeRecords(a.Manifest, fmtExact)
+	want := [][]string{{"stage", "seconds", "share"}, {"load data", "2.5", "0.025"}, {"λ=1: kernel vectors", "60", "0.6"},
+		{"λ=1: attacks", "30", "0.3"}, {"other", "7.5", "0.075"}, {"total", "100", "1"}}
+	if fmt.Sprint(recs) != fmt.Sprint(want) {
+		t.Errorf("time table %v, want %v", recs, want)
+	}
+	if err := a.WriteTables(dir); err != nil {
+		t.Fatal(err)
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, "summary.md"))
+	if !bytes.Contains(md, []byte("| other | 7.5 | 0.075 |")) {
+		t.Error("summary.md lacks the time section's other row")
 	}
 }

@@ -25,6 +25,7 @@ type Manifest struct {
 	HeatmapFlips []int
 	Stages       []tables.Stage
 	Costs        []tables.Cost
+	Wall         float64 // seconds from the run's start to its manifest: the last invocation's
 	// Alpha and SampleNs are the sampled certificate's alpha and its numbers of samples,
 	// ascending, from the config; 0 and nil when the config does not name them.
 	Alpha    float64
@@ -68,6 +69,7 @@ func readManifest(path string) (Manifest, error) {
 		MaxFlips:     m.Report.MaxFlips,
 		HeatmapFlips: slices.Clone(hf),
 		Stages:       m.Stages,
+		Wall:         m.Finished.Sub(m.Started).Seconds(),
 		Costs:        m.Costs,
 		Alpha:        alpha,
 		SampleNs:     ns,

@@ -142,6 +142,33 @@ const (
 		"radius), which must be 0."
 )
 
+// timeCaption says what the time table holds.
+const timeCaption = "Wall time of the run's last invocation by stage, from the manifest: loading, features, " +
+	"each pass over the kernel vectors split into the kernel vectors themselves, each certificate and the " +
+	"attacks (each family's summed time over the workers divided by their number), each sampled, DPA and " +
+	"baseline unit, assembling and explaining. other is the rest of the wall time (the setup of the fits, " +
+	"radius tables, writing files); the stages and other add up to the total. Units resumed from an earlier " +
+	"invocation take no time here."
+
+// timeRecords lays out the stages of the manifest with their share of the wall time, then the
+// rest and the total, header first.
+func timeRecords(m Manifest, format func(float64) string) [][]string {
+	recs := [][]string{{"stage", "seconds", "share"}}
+	share := func(s float64) string {
+		if m.Wall <= 0 {
+			return format(math.NaN())
+		}
+		return format(s / m.Wall)
+	}
+	var sum float64
+	for _, st := range m.Stages {
+		recs = append(recs, []string{st.Name, format(st.Seconds), share(st.Seconds)})
+		sum += st.Seconds
+	}
+	other := max(m.Wall-sum, 0)
+	return append(recs, []string{"other", format(other), share(other)}, []string{"total", format(sum + other), share(sum + other)})
+}
+
 // mcRecords lays out the Monte Carlo check, header first.
 func mcRecords(stats []mcStat, format func(float64) string) [][]string {
 	recs := [][]string{{"q", "lambda", "n", "points", "observed", "contradictions", "certified", "within_n", "median_log10_samples_needed"}}
@@ -259,6 +286,10 @@ func (d *Analysis) summaryMarkdown() []byte {
 	if d.costs != nil {
 		b.WriteString("\n## Cost\n\n" + costCaption + "\n\n")
 		b.WriteString(markdownTable(costRecords(d.costs, fmtCell)))
+	}
+	if len(d.Manifest.Stages) > 0 {
+		b.WriteString("\n## Time\n\n" + timeCaption + "\n\n")
+		b.WriteString(markdownTable(timeRecords(d.Manifest, fmtCell)))
 	}
 	if d.attacks != nil {
 		b.WriteString("\n## Attacks\n\n")
