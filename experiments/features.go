@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"time"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -106,9 +107,14 @@ func prepare(c Config, in *inputs, env runEnv) (*prepared, error) {
 	if c.Features.Intercept {
 		p.trainF, p.testF = features.WithIntercept(p.trainF), features.WithIntercept(p.testF)
 	}
+	stage := env.progress.Start("ridge Gram matrix", 1)
 	design := ridge.NewDesign(p.trainF, c.Features.Intercept)
+	stage.Add(1)
+	env.stageDone("ridge Gram matrix", stage.Finish())
 	for i, l := range c.Ridge.Lambda {
+		start := time.Now()
 		m, err := design.Fit(l)
+		env.stageDone("ridge fit λ="+tables.FormatFloat(l), time.Since(start))
 		if errors.Is(err, ridge.ErrSingular) { // singular, or too ill-conditioned to trust α
 			return nil, c.fieldError("ridge.lambda", i, "= %v with features.kind %s: %v; use a larger λ", l, c.Features.Kind, err)
 		}
