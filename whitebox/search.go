@@ -37,13 +37,13 @@ type rival struct {
 	// The walk at t: the largest increments in decreasing order, merged
 	// from the streams; cum, c1, c2 at r are the sums of δ, a·δ′ and a²·δ″
 	// over its first r moves.
-	pos        [2]int
-	head       [3][2]float64 // δ, a·δ′, a²·δ″ of each stream's next move
-	known      [2]bool       // head holds the next move
-	done       [2]bool       // the stream has no move left
+	pos         [2]int
+	head        [3][2]float64 // δ, a·δ′, a²·δ″ of each stream's next move
+	known       [2]bool       // head holds the next move
+	done        [2]bool       // the stream has no move left
 	cum, c1, c2 []float64
-	exhausted  bool // every helpful move is in the walk
-	recorded   int  // how many of the walk's bounds are in best
+	exhausted   bool // every helpful move is in the walk
+	recorded    int  // how many of the walk's bounds are in best
 
 	best []float64 // at r: the smallest padded bound met at any t
 	tail float64   // the smallest padded bound met by an exhausted walk

@@ -205,10 +205,10 @@ func (cz *Certifier) setup(alpha []float64, y []int, classes int, q, alphaErr fl
 		pmin = q
 		pr.a0 = -s / 2
 		pr.laws = [4]law{
-			{pb: q, p0: 1 - q},              // label 0, s·αᵢ > 0
-			{p0: 1 - q, ps: q, down: true},  // label 0, s·αᵢ < 0
-			{pb: 1 - q, p0: q},              // label 1, s·αᵢ > 0
-			{p0: q, ps: 1 - q, down: true},  // label 1, s·αᵢ < 0
+			{pb: q, p0: 1 - q},             // label 0, s·αᵢ > 0
+			{p0: 1 - q, ps: q, down: true}, // label 0, s·αᵢ < 0
+			{pb: 1 - q, p0: q},             // label 1, s·αᵢ > 0
+			{p0: q, ps: 1 - q, down: true}, // label 1, s·αᵢ < 0
 		}
 		kappa := 1 - 2*q // 2q is exact: one rounding
 		pr.kinds[0] = kind{old: pr.laws[0], new: pr.laws[2], kappa: kappa}

@@ -24,16 +24,16 @@ const minQ = 0x1p-500
 // is ready to use. A Certifier must not be used by several goroutines at
 // once; use one per goroutine.
 type Certifier struct {
-	pr     problem
-	abs    []float64 // the non-zero |αᵢ| by segment, each segment's buckets largest first
-	segs   []segment
-	ends   []int32 // per segment, the end in abs of each of its buckets
+	pr      problem
+	abs     []float64 // the non-zero |αᵢ| by segment, each segment's buckets largest first
+	segs    []segment
+	ends    []int32 // per segment, the end in abs of each of its buckets
 	rivals  []rival
-	order   []int // indices into rivals, most dangerous first
-	index   []int // by class: the index of its rival, −1 if none
-	trivial []int // the rivals whose bound is 1
-	part   []sums // shared pass: class k as the rival at 2k, as neutral at 2k+1
-	vals   []float64
+	order   []int  // indices into rivals, most dangerous first
+	index   []int  // by class: the index of its rival, −1 if none
+	trivial []int  // the rivals whose bound is 1
+	part    []sums // shared pass: class k as the rival at 2k, as neutral at 2k+1
+	vals    []float64
 }
 
 // Radius returns the white-box radius of the smoothed ridge classifier at one
