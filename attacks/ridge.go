@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"flipcert/analytic"
+	"flipcert/whitebox"
 )
 
 // RidgePoint is the ridge problem of one test point: its one-hot scores are
@@ -71,7 +71,10 @@ type Attacker struct {
 	scores      []float64 // K one-hot scores
 	sample      []float64 // K one-hot scores of a noisy sample
 	weights     []float64 // per training point: the binary score's change if its noisy label changes
-	certifier   analytic.Certifier
+	white       whitebox.Certifier
+	sums        classSums // per class moments of the attacked labels
+	tails       []float64 // per class: Berry–Esseen bounds of a smoothed probe
+	logBounds   []float64 // per class: white-box Chernoff bounds of a smoothed probe
 	noise       noise
 }
 

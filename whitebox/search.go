@@ -13,9 +13,18 @@ const maxPasses = 16
 // on its optimum at which LogBounds stops minimising it.
 const tolerance = 1e-10
 
-// negligible is how far below the union a rival's bound may lie before the
-// search stops spending passes on it: e^{−30} of the union at most.
+// negligible is the default of Certifier.Negligible: e^{−30} of the union
+// at most.
 const negligible = 30
+
+// negligible returns how far below the union a rival's bound may lie before
+// the search stops spending passes on it.
+func (cz *Certifier) negligible() float64 {
+	if cz.Negligible > 0 {
+		return cz.Negligible
+	}
+	return negligible
+}
 
 // rival is the minimisation of one rival's exponent (binary: the one other
 // class) over t, with the walk of its largest increments at the current t.
@@ -495,7 +504,7 @@ func (cz *Certifier) step(target int) bool {
 	moved := false
 	for _, idx := range cz.order {
 		rv := &cz.rivals[idx]
-		if rv.passes >= maxPasses || cz.predicted(rv, target) < u-negligible {
+		if rv.passes >= maxPasses || cz.predicted(rv, target) < u-cz.negligible() {
 			continue
 		}
 		next := cz.newton(rv, target)
@@ -548,7 +557,7 @@ func (cz *Certifier) minimise(r int) {
 		for _, idx := range cz.order {
 			rv := &cz.rivals[idx]
 			b := rv.bestAt(r)
-			if rv.passes >= maxPasses || b < u-negligible || b-cz.lower(rv, r) <= tolerance {
+			if rv.passes >= maxPasses || b < u-cz.negligible() || b-cz.lower(rv, r) <= tolerance {
 				continue
 			}
 			next := cz.newton(rv, r)

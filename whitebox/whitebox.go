@@ -24,6 +24,14 @@ const minQ = 0x1p-500
 // is ready to use. A Certifier must not be used by several goroutines at
 // once; use one per goroutine.
 type Certifier struct {
+	// Negligible is how far, in nats, a rival's bound may lie below the
+	// union of all rivals' bounds before the search stops improving it (K ≥ 3;
+	// its share of the union is then below e^{−Negligible}). If it is 0 it
+	// defaults to 30, which leaves the union as good as exact; a caller that
+	// needs the union only to a few digits may set less and save passes.
+	// Every bound stays valid whatever it is.
+	Negligible float64
+
 	pr      problem
 	abs     []float64 // the non-zero |αᵢ| by segment, each segment's buckets largest first
 	segs    []segment
