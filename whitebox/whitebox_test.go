@@ -337,3 +337,85 @@ func TestReuse(t *testing.T) {
 		}
 	}
 }
+
+// TestEdgeCases covers the bounds that need no search: a rival tied with
+// the class in expectation has the bound 1 (and the others keep theirs), a
+// binary class 0 whose other side no labelling reaches is certified at
+// every r, and a noise level too small for the rounding bounds certifies
+// nothing.
+func TestEdgeCases(t *testing.T) {
+	var cz whitebox.Certifier
+	// K = 3: classes 0 and 2 carry equal weights, so μ₀ = μ₂ and class 0
+	// (lowest index) is predicted with rival 2 tied.
+	alpha, y := []float64{0.5, 0.5, 0.3}, []int{0, 2, 1}
+	dst := make([]float64, 3)
+	if u := cz.LogBounds(dst, alpha, y, 3, 0.1, 0, 0, 0); u != 0 || dst[2] != 0 || !(dst[1] < 0) || !math.IsInf(dst[0], -1) {
+		t.Errorf("tied rival: union %v, rival bounds %v", u, dst)
+	}
+	// P(s₀ ≤ s₁) by enumeration of the 27 noisy labellings must lie below
+	// e^{dst[1]}.
+	var pr float64
+	for code := range 27 {
+		noisy := []int{code % 3, code / 3 % 3, code / 9}
+		w := 1.0
+		var s [3]float64
+		for m := range 3 {
+			if noisy[m] == y[m] {
+				w *= 0.9
+			} else {
+				w *= 0.05
+			}
+			s[noisy[m]] += alpha[m]
+		}
+		if s[0] <= s[1] {
+			pr += w
+		}
+	}
+	if !(dst[1] >= math.Log(pr)) {
+		t.Errorf("rival 1: bound %v below the log of the exact probability %v", dst[1], math.Log(pr))
+	}
+	if r := cz.Radius(alpha, y, 3, 0.1, 0, 0); r != -1 {
+		t.Errorf("tied rival: radius %d, want -1", r)
+	}
+	// K = 2: the positive weights add up to 0.3 < ½, so S ≥ ½ is impossible.
+	alpha, y = []float64{0.1, 0.2, -0.4, 0}, []int{1, 1, 0, 1}
+	if r := cz.Radius(alpha, y, 2, 0.3, 0.01, 0); r != 4 {
+		t.Errorf("impossible other class: radius %d, want 4", r)
+	}
+	if b := cz.LogBounds(nil, alpha, y, 2, 0.3, 0.01, 0, 2); b != analytic.LogEpsImpossible {
+		t.Errorf("impossible other class: bound %v", b)
+	}
+	// With a kernel error of 0.25 it is no longer certainly impossible.
+	if r := cz.Radius(alpha, y, 2, 0.3, 0.25, 0); r == 4 {
+		t.Errorf("other class possible within the kernel error: radius %d", r)
+	}
+	if r := cz.Radius([]float64{1, 0.5}, []int{1, 1}, 2, 1e-200, 0, 1); r != -1 {
+		t.Errorf("q = 1e-200: radius %d, want -1", r)
+	}
+}
+
+// TestPanics checks the documented misuse.
+func TestPanics(t *testing.T) {
+	var cz whitebox.Certifier
+	alpha, y := []float64{0.5, 0.5}, []int{1, 0}
+	for name, f := range map[string]func(){
+		"lengths":  func() { cz.Radius(alpha, []int{1}, 2, 0.1, 0, 1) },
+		"classes":  func() { cz.Radius(alpha, y, 1, 0.1, 0, 0) },
+		"q":        func() { cz.Radius(alpha, y, 2, 0.5, 0, 1) },
+		"alphaErr": func() { cz.Radius(alpha, y, 2, 0.1, math.NaN(), 1) },
+		"class":    func() { cz.Radius(alpha, y, 2, 0.1, 0, 2) },
+		"label":    func() { cz.Radius(alpha, []int{1, 2}, 2, 0.1, 0, 1) },
+		"weight":   func() { cz.Radius([]float64{math.Inf(1), 0}, y, 2, 0.1, 0, 1) },
+		"r":        func() { cz.LogBounds(nil, alpha, y, 2, 0.1, 0, 1, -1) },
+		"dst":      func() { cz.LogBounds(make([]float64, 3), alpha, y, 2, 0.1, 0, 1, 0) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", name)
+				}
+			}()
+			f()
+		}()
+	}
+}
