@@ -64,18 +64,38 @@ func none(from int) Outcome { return Outcome{Flips: -1, From: from, To: -1} }
 // value is ready to use. An Attacker must not be used by several goroutines
 // at once: give each its own.
 type Attacker struct {
-	rank, spare ranked    // the moves of the rival attacked (and of the next one tried)
-	relabels    []Relabel // the outcome's relabelings
-	labels      []int     // attacked labels
-	applied     int       // how many of rank's moves labels holds
-	scores      []float64 // K one-hot scores
-	sample      []float64 // K one-hot scores of a noisy sample
-	weights     []float64 // per training point: the binary score's change if its noisy label changes
-	white       whitebox.Certifier
-	sums        classSums // per class moments of the attacked labels
-	tails       []float64 // per class: Berry–Esseen bounds of a smoothed probe
-	logBounds   []float64 // per class: white-box Chernoff bounds of a smoothed probe
-	noise       noise
+	rank, spare     ranked    // the moves of the rival attacked (and of the next one tried)
+	rankOf          rankKey   // the problem rank was last built for by Smoothed
+	relabels        []Relabel // the outcome's relabelings
+	sampledRelabels []Relabel // a Sampled outcome's relabelings, when extended
+	labels          []int     // attacked labels
+	applied         int       // how many of rank's moves labels holds
+	scores          []float64 // K one-hot scores
+	sample          []float64 // K one-hot scores of a noisy sample
+	weights         []float64 // per training point: the binary score's change if its noisy label changes
+	white           whitebox.Certifier
+	sums            classSums // per class moments of the attacked labels
+	tails           []float64 // per class: Berry–Esseen bounds of a smoothed probe
+	logBounds       []float64 // per class: white-box Chernoff bounds of a smoothed probe
+	noise           noise
+}
+
+// rankKey identifies the problem a ranking was built for: the kernel
+// vector's and labels' memory, their length, and the pair of classes.
+type rankKey struct {
+	alpha        *float64
+	y            *int
+	n            int
+	class, rival int
+}
+
+// keyOf returns the rankKey of a point and a pair of classes.
+func keyOf(p RidgePoint, class, rival int) rankKey {
+	k := rankKey{n: len(p.Alpha), class: class, rival: rival}
+	if k.n > 0 {
+		k.alpha, k.y = &p.Alpha[0], &p.Y[0]
+	}
+	return k
 }
 
 // RidgeExact attacks the unsmoothed ridge classifier (docs/science.md §9,
@@ -99,6 +119,7 @@ type Attacker struct {
 // malformed point.
 func (a *Attacker) RidgeExact(p RidgePoint) Outcome {
 	p.check()
+	a.rankOf = rankKey{}
 	n, k := len(p.Alpha), p.Classes
 	a.scores = oneHot(a.scores, p.Alpha, p.Y, k)
 	class := top(a.scores, k)

@@ -77,8 +77,9 @@ func (a *Attacker) Smoothed(p RidgePoint, q float64, class, radius int) (Outcome
 		}
 	}
 	a.rank.build(p.Alpha, p.Y, k, class, rival)
+	a.rankOf = keyOf(p, class, rival)
 	a.startLabels(p.Y)
-	s := search{a: a, p: p, q: q, class: class, rival: rival}
+	s := search{a: a, rank: &a.rank, p: p, q: q, class: class, rival: rival}
 	for _, v := range p.Alpha {
 		s.abs += math.Abs(v)
 		s.maxAbs = max(s.maxAbs, math.Abs(v))
@@ -99,7 +100,7 @@ func (a *Attacker) Smoothed(p RidgePoint, q float64, class, radius int) (Outcome
 		return none(class).withProbes(s.probes), nil
 	}
 	hi := total + 1 // the smallest success found; total + 1 while none is
-	guess := min(max(s.predict(), lo+1), total)
+	guess := min(max(s.predict(true), lo+1), total)
 	if s.proof(guess) {
 		hi = guess
 		for step := 1; hi-lo > 1; step *= 2 {
@@ -151,6 +152,7 @@ func grow[T any](s []T, n int) []T {
 // search is one Smoothed call's probing.
 type search struct {
 	a            *Attacker
+	rank         *ranked // the greedy order of class against rival
 	p            RidgePoint
 	q            float64
 	class, rival int
@@ -222,11 +224,11 @@ func chernoffUp(logEps float64) float64 {
 // predict returns the fewest moves after which a Gaussian model of the
 // margin D = s_class − s_rival under the noise puts the rival ahead by z
 // standard deviations plus the kernel error (len(moves) + 1 if it never
-// does), where z is the smaller of √(2 ln 2), at which the Gaussian form of
-// the Chernoff bound is ½, and z_BE with Φ̄(z_BE) = ½ − C₀β, at which the
-// Berry–Esseen bound is (β = Σ E|·|³/σ³ and C₀ = 0.56; only if C₀β < ½).
-// With p = q/(K−1), keep = 1−q−p and Xᵢ the term of point i in D
-// (docs/science.md §8),
+// does), where z is √(2 ln 2), at which the Gaussian form of the Chernoff
+// bound is ½, or, with berryEsseen, the smaller of that and z_BE with
+// Φ̄(z_BE) = ½ − C₀β, at which the Berry–Esseen bound is (β = Σ E|·|³/σ³ and
+// C₀ = 0.56; only if C₀β < ½). With p = q/(K−1), keep = 1−q−p and Xᵢ the
+// term of point i in D (docs/science.md §8),
 //
 //	E D = keep·(Σ_{yᵢ=class}αᵢ − Σ_{yᵢ=rival}αᵢ),  Var D = Σᵢ αᵢ²·Var Xᵢ,
 //
@@ -234,9 +236,8 @@ func chernoffUp(logEps float64) float64 {
 // E D by keep times its gain. For K = 2 the binary rule compares s₁ with ½:
 // E D = ±(2μ₁ − 1) with μ₁ = q·Σαᵢ + keep·Σ_{yᵢ=1}αᵢ, and D = 2S − 1. The
 // moments change little as labels move between roles, so they are taken at
-// the clean labels. It is a guess for where to start probing; nothing rests
-// on it.
-func (s *search) predict() int {
+// the clean labels. It is a guess for where to probe; nothing rests on it.
+func (s *search) predict(berryEsseen bool) int {
 	k, q := s.p.Classes, s.q
 	pr := q / float64(k-1)
 	keep := 1 - q - pr
@@ -275,11 +276,11 @@ func (s *search) predict() int {
 		}
 	}
 	z := math.Sqrt(2 * math.Ln2)
-	if cb := shevtsova * third / math.Pow(v, 1.5); cb < 0.5 {
+	if cb := shevtsova * third / math.Pow(v, 1.5); berryEsseen && cb < 0.5 {
 		z = min(z, math.Sqrt2*math.Erfcinv(1-2*cb))
 	}
-	if r := s.a.rank.crossing(d/keep, -(z*math.Sqrt(v)+s.p.AlphaErr)/keep); r >= 0 {
+	if r := s.rank.crossing(d/keep, -(z*math.Sqrt(v)+s.p.AlphaErr)/keep); r >= 0 {
 		return r
 	}
-	return len(s.a.rank.moves) + 1
+	return len(s.rank.moves) + 1
 }
