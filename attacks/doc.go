@@ -9,6 +9,7 @@
 // Against the certificates it computes the attacks that bound their radii
 // from above (docs/science.md §11): the greedy relabeling order of a ridge
 // kernel vector, the fewest relabelings that change the unsmoothed ridge
-// classifier, the attack on the smoothed classifier proven by the analytic
-// certificate or verified by sampling, and the attack on a DPA ensemble.
+// classifier, the attack on the smoothed classifier proven by Berry–Esseen
+// and Chernoff bounds or verified by sampling, and the attack on a DPA
+// ensemble.
 package attacks

@@ -42,16 +42,18 @@ type Outcome struct {
 	Proven bool
 	// From is the clean prediction the attack moves away from.
 	From int
-	// To is the class the attacked labels give (as computed), or −1 when no
-	// attack was found.
+	// To is the class the attacked labels give (as computed; for Smoothed
+	// with K ≥ 3, a class the attacked smoothed classifier provably prefers
+	// to From), or −1 when no attack was found.
 	To int
 	// Relabels are the Flips relabelings, most influential first (nil when
 	// Flips is −1, and from DPA.Outcome, whose DPA.Explain gives them). An
-	// Attacker's outcomes alias its memory until its next RidgeExact or
-	// Smoothed call (Sampled leaves it): clone them to keep them.
+	// Attacker's outcomes alias its memory until its next call of the same
+	// method (RidgeExact and Smoothed share theirs; Sampled, when it extends
+	// the relabelings, has its own): clone them to keep them.
 	Relabels []Relabel
-	// Probes counts analytic certificates (Smoothed) or noisy label samples
-	// (Sampled) the attack spent; 0 for the others.
+	// Probes counts the prefixes examined (Smoothed) or the noisy label
+	// samples drawn (Sampled); 0 for the others.
 	Probes int
 }
 
