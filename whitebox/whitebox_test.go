@@ -33,7 +33,8 @@ func tinyCase(rng *rand.Rand, n, classes int) ([]float64, []int) {
 // points (newSmoothed), and checks that the white-box bound at every r is at
 // least the largest probability of a wrong class over the relabellings of at
 // most r points, and that the white-box radius never exceeds the true radius
-// (the largest r at which that probability stays below ½). In a third of
+// (the largest r at which that probability stays below ½), and that the
+// radius search finds the last r whose fixed-r bound is below ½. In a third of
 // the cases the certificate is given a perturbed kernel vector α̂ and the
 // bound E = Σ|α̂ᵢ − αᵢ|, and the truth is that of the exact α.
 func TestAgainstEnumeration(t *testing.T) {
@@ -61,14 +62,22 @@ func TestAgainstEnumeration(t *testing.T) {
 		cert := analytic.Certify(computed, y, classes, q, alphaErr)
 		ex := newSmoothed(alpha, classes, q, cert.Class)
 		worst := ex.worst(y)
+		scan, near := -1, false // the last r whose fixed-r bound certifies
 		for r := 0; r <= n; r++ {
 			b := cz.LogBounds(nil, computed, y, classes, q, alphaErr, cert.Class, r)
 			if !(b >= logOf(worst[r])) {
 				t.Fatalf("trial %d (K = %d, q = %g, α = %v, E = %g, y = %v): bound at r = %d is %v, below the log of the exact worst case %v",
 					trial, classes, q, alpha, alphaErr, y, r, b, logOf(worst[r]))
 			}
+			if b < -math.Ln2 {
+				scan = r
+			}
+			near = near || math.Abs(b+math.Ln2) < 1e-6
 		}
 		got, want := cz.Radius(computed, y, classes, q, alphaErr, cert.Class), trueRadius(worst)
+		if got != scan && !near {
+			t.Fatalf("trial %d (K = %d, q = %g): radius %d, but the fixed-r bounds certify up to %d", trial, classes, q, got, scan)
+		}
 		if got > want {
 			t.Fatalf("trial %d (K = %d, q = %g, α = %v, E = %g, y = %v): white-box radius %d above the true radius %d (worst %v)",
 				trial, classes, q, alpha, alphaErr, y, got, want, worst)
