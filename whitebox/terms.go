@@ -156,81 +156,11 @@ func (cz *Certifier) setup(alpha []float64, y []int, classes int, q, alphaErr fl
 	if pr.binary && class == 1 {
 		s = -1
 	}
-	sigma := func(a float64) int { // the sign index of a non-zero αᵢ
-		b := int(math.Float64bits(a) >> 63)
-		if s < 0 {
-			b = 1 - b
-		}
-		return b
-	}
-	nseg := 2 * classes
-	cz.segs = grow(cz.segs, nseg)
-	cz.ends = grow(cz.ends, nseg*buckets)
-	clear(cz.segs)
-	clear(cz.ends)
 	for _, a := range alpha {
 		pr.maxAbs = max(pr.maxAbs, math.Abs(a))
 	}
-	key := math.Float64bits(pr.maxAbs) >> 50
-	// Counting sort by (segment, bucket): count, place, then per-segment sums
-	// in chunks of the pass's chunk length.
-	nonZero := 0
-	for i, a := range alpha {
-		if a != 0 {
-			cz.ends[(2*y[i]+sigma(a))*buckets+bucketOf(math.Abs(a), key)]++
-			nonZero++
-		}
-	}
-	cz.abs = grow(cz.abs, nonZero)
-	pos := int32(0)
-	for g := range nseg {
-		cz.segs[g].start = int(pos)
-		for b := range buckets {
-			count := cz.ends[g*buckets+b]
-			cz.ends[g*buckets+b] = pos // the next free slot, for now
-			pos += count
-		}
-		cz.segs[g].end, cz.segs[g].sorted = int(pos), cz.segs[g].start
-	}
-	for i, a := range alpha {
-		if a != 0 {
-			slot := &cz.ends[(2*y[i]+sigma(a))*buckets+bucketOf(math.Abs(a), key)]
-			cz.abs[*slot] = math.Abs(a)
-			*slot++ // ends at the bucket's end
-		}
-	}
-
-	var pmin float64
-	if pr.binary {
-		pmin = q
-		pr.a0 = -s / 2
-		pr.laws = [4]law{
-			{pb: q, p0: 1 - q},             // label 0, s·αᵢ > 0
-			{p0: 1 - q, ps: q, down: true}, // label 0, s·αᵢ < 0
-			{pb: 1 - q, p0: q},             // label 1, s·αᵢ > 0
-			{p0: q, ps: 1 - q, down: true}, // label 1, s·αᵢ < 0
-		}
-		kappa := 1 - 2*q // 2q is exact: one rounding
-		pr.kinds[0] = kind{old: pr.laws[0], new: pr.laws[2], kappa: kappa}
-		pr.deltaErr = 2 * roundoff.Unit
-		pr.rate = pr.maxAbs
-	} else {
-		k := float64(classes)
-		p := q / (k - 1)
-		pmin = p
-		pr.laws[favours] = law{pb: p, p0: q - p, ps: 1 - q}
-		pr.laws[opposes] = law{pb: 1 - q, p0: q - p, ps: p}
-		pr.laws[neutral] = law{pb: p, p0: 1 - 2*p, ps: p}
-		// κ = 1−q−p = ((K−1) − Kq)/(K−1): Kq and the difference d are rounded
-		// once each, d by at most u(Kq + |d|), so κ errs by a relative
-		// u(K−1)/d plus two roundings.
-		d := (k - 1) - k*q
-		kappa := d / (k - 1)
-		pr.kinds[0] = kind{old: pr.laws[favours], new: pr.laws[opposes], kappa: kappa, pow2: true}
-		pr.kinds[1] = kind{old: pr.laws[neutral], new: pr.laws[opposes], kappa: kappa}
-		pr.deltaErr = roundoff.Unit*(k-1)/d + 2*roundoff.Unit
-		pr.rate = 2 * pr.maxAbs
-	}
+	nonZero := cz.bucket(alpha, y, s)
+	pmin := pr.setLaws(q, s)
 	pr.chunk = 512
 	if lim := int(1000 / math.Log2(1/pmin)); lim < pr.chunk {
 		pr.chunk = max(lim, 1)
@@ -264,6 +194,86 @@ func (cz *Certifier) setup(alpha []float64, y []int, classes int, q, alphaErr fl
 		}
 	}
 	return cz.initRivals()
+}
+
+// bucket counting-sorts the non-zero |αᵢ| into cz.abs by segment (label and
+// sign index: the sign of αᵢ, for K = 2 of s·αᵢ) and, within it, by bucket,
+// largest first, and returns how many there are.
+func (cz *Certifier) bucket(alpha []float64, y []int, s float64) int {
+	sigma := func(a float64) int {
+		b := int(math.Float64bits(a) >> 63)
+		if s < 0 {
+			b = 1 - b
+		}
+		return b
+	}
+	nseg := 2 * cz.pr.classes
+	cz.segs = grow(cz.segs, nseg)
+	cz.ends = grow(cz.ends, nseg*buckets)
+	clear(cz.segs)
+	clear(cz.ends)
+	key := math.Float64bits(cz.pr.maxAbs) >> 50
+	nonZero := 0
+	for i, a := range alpha {
+		if a != 0 {
+			cz.ends[(2*y[i]+sigma(a))*buckets+bucketOf(math.Abs(a), key)]++
+			nonZero++
+		}
+	}
+	cz.abs = grow(cz.abs, nonZero)
+	pos := int32(0)
+	for g := range nseg {
+		cz.segs[g].start = int(pos)
+		for b := range buckets {
+			count := cz.ends[g*buckets+b]
+			cz.ends[g*buckets+b] = pos // the next free slot, for now
+			pos += count
+		}
+		cz.segs[g].end, cz.segs[g].sorted = int(pos), cz.segs[g].start
+	}
+	for i, a := range alpha {
+		if a != 0 {
+			slot := &cz.ends[(2*y[i]+sigma(a))*buckets+bucketOf(math.Abs(a), key)]
+			cz.abs[*slot] = math.Abs(a)
+			*slot++ // ends at the bucket's end
+		}
+	}
+	return nonZero
+}
+
+// setLaws sets the laws, kinds of moves, the relative error of κ and the
+// rate B for noise q and binary side s, and returns the smallest
+// probability of any law.
+func (pr *problem) setLaws(q, s float64) (pmin float64) {
+	if pr.binary {
+		pr.a0 = -s / 2
+		pr.laws = [4]law{
+			{pb: q, p0: 1 - q},             // label 0, s·αᵢ > 0
+			{p0: 1 - q, ps: q, down: true}, // label 0, s·αᵢ < 0
+			{pb: 1 - q, p0: q},             // label 1, s·αᵢ > 0
+			{p0: q, ps: 1 - q, down: true}, // label 1, s·αᵢ < 0
+		}
+		kappa := 1 - 2*q // 2q is exact: one rounding
+		pr.kinds[0] = kind{old: pr.laws[0], new: pr.laws[2], kappa: kappa}
+		pr.deltaErr = 2 * roundoff.Unit
+		pr.rate = pr.maxAbs
+		return q
+	}
+	k := float64(pr.classes)
+	p := q / (k - 1)
+	pr.laws[favours] = law{pb: p, p0: q - p, ps: 1 - q}
+	pr.laws[opposes] = law{pb: 1 - q, p0: q - p, ps: p}
+	pr.laws[neutral] = law{pb: p, p0: 1 - 2*p, ps: p}
+	// κ = 1−q−p = ((K−1) − Kq)/(K−1): Kq and the difference d are rounded
+	// once each, d by at most u(Kq + |d|), so κ errs by a relative
+	// u(K−1)/d plus two roundings.
+	d := (k - 1) - k*q
+	kappa := d / (k - 1)
+	pr.kinds[0] = kind{old: pr.laws[favours], new: pr.laws[opposes], kappa: kappa, pow2: true}
+	pr.kinds[1] = kind{old: pr.laws[neutral], new: pr.laws[opposes], kappa: kappa}
+	pr.deltaErr = roundoff.Unit*(k-1)/d + 2*roundoff.Unit
+	pr.rate = 2 * pr.maxAbs
+	return p
 }
 
 // chunkedSums returns Σa and Σa² over abs, each summed in chunks of chunk
