@@ -2,7 +2,7 @@
 // certificates' radii from above (docs/science.md §11): the greedy
 // relabeling order of a ridge kernel vector, the fewest relabelings that
 // change the unsmoothed ridge classifier, the attack on the smoothed
-// classifier proven by the analytic certificate or verified by sampling, and
-// the attack on a DPA ensemble. (The attacks on the undefended network are
-// package baseline's.)
+// classifier proven by Berry–Esseen and Chernoff bounds or verified by
+// sampling, and the attack on a DPA ensemble. (The attacks on the undefended
+// network are package baseline's.)
 package attacks

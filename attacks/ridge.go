@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"math"
 
-	"flipcert/analytic"
 	"flipcert/decide"
+	"flipcert/whitebox"
 )
 
 // RidgePoint is the ridge problem of one test point: its one-hot scores are
@@ -43,16 +43,18 @@ type Outcome struct {
 	Proven bool
 	// From is the clean prediction the attack moves away from.
 	From int
-	// To is the class the attacked labels give (as computed), or −1 when no
-	// attack was found.
+	// To is the class the attacked labels give (as computed; for Smoothed
+	// with K ≥ 3, a class the attacked smoothed classifier provably prefers
+	// to From), or −1 when no attack was found.
 	To int
 	// Relabels are the Flips relabelings, most influential first (nil when
 	// Flips is −1, and from DPA.Outcome, whose DPA.Explain gives them). An
-	// Attacker's outcomes alias its memory until its next RidgeExact or
-	// Smoothed call (Sampled leaves it): clone them to keep them.
+	// Attacker's outcomes alias its memory until its next call of the same
+	// method (RidgeExact and Smoothed share theirs; Sampled, when it extends
+	// the relabelings, has its own): clone them to keep them.
 	Relabels []Relabel
-	// Probes counts analytic certificates (Smoothed) or noisy label samples
-	// (Sampled) the attack spent; 0 for the others.
+	// Probes counts the prefixes examined (Smoothed) or the noisy label
+	// samples drawn (Sampled); 0 for the others.
 	Probes int
 }
 
@@ -65,15 +67,38 @@ func none(from int) Outcome { return Outcome{Flips: -1, From: from, To: -1} }
 // value is ready to use. An Attacker must not be used by several goroutines
 // at once: give each its own.
 type Attacker struct {
-	rank, spare ranked    // the moves of the rival attacked (and of the next one tried)
-	relabels    []Relabel // the outcome's relabelings
-	labels      []int     // attacked labels
-	applied     int       // how many of rank's moves labels holds
-	scores      []float64 // K one-hot scores
-	sample      []float64 // K one-hot scores of a noisy sample
-	weights     []float64 // per training point: the binary score's change if its noisy label changes
-	certifier   analytic.Certifier
-	noise       noise
+	rank, spare     ranked    // the moves of the rival attacked (and of the next one tried)
+	rankOf          rankKey   // the problem rank was last built for by Smoothed
+	relabels        []Relabel // the outcome's relabelings
+	sampledRelabels []Relabel // a Sampled outcome's relabelings, when extended
+	labels          []int     // attacked labels
+	applied         int       // how many of rank's moves labels holds
+	scores          []float64 // K one-hot scores
+	sample          []float64 // K one-hot scores of a noisy sample
+	weights         []float64 // per training point: the binary score's change if its noisy label changes
+	white           whitebox.Certifier
+	sums            classSums // per class moments of the attacked labels
+	tails           []float64 // per class: Berry–Esseen bounds of a smoothed probe
+	logBounds       []float64 // per class: white-box Chernoff bounds of a smoothed probe
+	noise           noise
+}
+
+// rankKey identifies the problem a ranking was built for: the kernel
+// vector's and labels' memory, their length, and the pair of classes.
+type rankKey struct {
+	alpha        *float64
+	y            *int
+	n            int
+	class, rival int
+}
+
+// keyOf returns the rankKey of a point and a pair of classes.
+func keyOf(p RidgePoint, class, rival int) rankKey {
+	k := rankKey{n: len(p.Alpha), class: class, rival: rival}
+	if k.n > 0 {
+		k.alpha, k.y = &p.Alpha[0], &p.Y[0]
+	}
+	return k
 }
 
 // RidgeExact attacks the unsmoothed ridge classifier (docs/science.md §9,
@@ -97,6 +122,7 @@ type Attacker struct {
 // malformed point.
 func (a *Attacker) RidgeExact(p RidgePoint) Outcome {
 	p.check()
+	a.rankOf = rankKey{}
 	n, k := len(p.Alpha), p.Classes
 	a.scores = oneHot(a.scores, p.Alpha, p.Y, k)
 	class := top(a.scores, k)

@@ -23,6 +23,10 @@ type Sampling struct {
 	// last look is at Max. If First is 0 it defaults to 32, if Max is 0 to
 	// 4096 (eight looks); 1 ≤ First ≤ Max.
 	First, Max int
+	// AsGiven verifies the outcome's relabellings as they are. Otherwise
+	// Sampled may verify a longer prefix of the same greedy order (see
+	// Sampled), which needs the outcome of a Smoothed call.
+	AsGiven bool
 }
 
 // looks returns the sample counts at which Sampled looks at the votes.
@@ -60,12 +64,24 @@ func (s Sampling) looks() []int {
 // (union bound). Sampling stops at the first proof, or once at most half of
 // the votes counted so far are for To.
 //
+// Smoothed stops where the smoothed prediction provably changes, where
+// P(h = To) may be barely above ½: a few samples cannot show that, thousands
+// can only just. So unless cfg.AsGiven, the labels verified are a longer
+// prefix of the same greedy order (Order(…, From, To)) when the outcome's is
+// shorter: the first after which a Gaussian model of the margin puts To
+// ahead by √(2 ln 2) standard deviations plus E, where P(h = To) is about
+// 0.88 (the prefix the analytic certificate used to prove) and the first
+// look usually proves it. The outcome returned then reports that prefix.
+//
 // The outcome is smoothed with Proven set to the verdict and Probes to the
-// samples drawn; an outcome with Flips < 0 is returned unproven without
-// sampling. The samples come from randstream.Source(Seed, Purpose, index).
-// A sample costs O(q·n) label changes plus O(n/64) random words. It panics
-// on a malformed point, q outside (0, (K−1)/K), a bad Sampling, or an
-// outcome whose To or relabelings are out of range.
+// samples drawn (and Flips and Relabels those of the prefix verified, whose
+// Relabels alias the Attacker's memory until its next Sampled call); an
+// outcome with Flips < 0 is returned unproven without sampling. The samples
+// come from randstream.Source(Seed, Purpose, index). A sample costs
+// O(q·n) label changes plus O(n/64) random words. It panics on a malformed
+// point, q outside (0, (K−1)/K), a bad Sampling, or an outcome whose To or
+// relabelings are out of range (or, unless AsGiven, whose From is To or out
+// of range).
 func (a *Attacker) Sampled(p RidgePoint, q float64, smoothed Outcome, cfg Sampling, index int) Outcome {
 	p.check()
 	k, n := p.Classes, len(p.Alpha)
@@ -88,6 +104,9 @@ func (a *Attacker) Sampled(p RidgePoint, q float64, smoothed Outcome, cfg Sampli
 			panic(fmt.Sprintf("attacks: relabeling %+v out of range", r))
 		}
 		a.labels[r.Index] = r.To
+	}
+	if !cfg.AsGiven {
+		out = a.extend(p, q, out)
 	}
 	a.scores = oneHot(a.scores, p.Alpha, a.labels, k)
 	abs := 0.0
@@ -137,6 +156,41 @@ func (a *Attacker) Sampled(p RidgePoint, q float64, smoothed Outcome, cfg Sampli
 		}
 	}
 	out.Probes = drawn
+	return out
+}
+
+// extend returns the smoothed outcome with its relabellings continued along
+// the greedy order to the prefix Sampled documents, applied to a.labels,
+// which hold the outcome's own relabellings. The order is the one the last
+// Smoothed call built if it was for the same point and classes, else it is
+// built in a.spare; either way the Smoothed outcome's relabellings are left
+// alone.
+func (a *Attacker) extend(p RidgePoint, q float64, out Outcome) Outcome {
+	if out.From < 0 || out.From >= p.Classes || out.From == out.To {
+		panic(fmt.Sprintf("attacks: outcome from class %d to %d", out.From, out.To))
+	}
+	rank := &a.rank
+	if a.rankOf != keyOf(p, out.From, out.To) {
+		rank = &a.spare
+		rank.build(p.Alpha, p.Y, p.Classes, out.From, out.To)
+	}
+	s := search{a: a, rank: rank, p: p, q: q, class: out.From, rival: out.To}
+	r := min(s.predict(false), len(rank.moves))
+	if r <= out.Flips {
+		return out
+	}
+	moves := rank.prefix(r)
+	for i, m := range out.Relabels {
+		if m != (Relabel{Index: int(moves[i].index), To: int(moves[i].to)}) {
+			panic("attacks: the outcome's relabelings are not a prefix of the greedy order; verify them AsGiven")
+		}
+	}
+	a.sampledRelabels = append(a.sampledRelabels[:0], out.Relabels...)
+	for _, m := range moves[out.Flips:] {
+		a.labels[m.index] = int(m.to)
+		a.sampledRelabels = append(a.sampledRelabels, Relabel{Index: int(m.index), To: int(m.to)})
+	}
+	out.Flips, out.Relabels = r, a.sampledRelabels
 	return out
 }
 

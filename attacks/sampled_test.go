@@ -3,6 +3,7 @@ package attacks
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"flipcert/randstream"
@@ -139,7 +140,7 @@ func TestSampledFalseProofs(t *testing.T) {
 		proofs := 0
 		for seed := range seeds {
 			claim := Outcome{Flips: 0, To: tc.to}
-			out := a.Sampled(tc.p, tc.q, claim, Sampling{Alpha: alpha, Seed: uint64(seed), Purpose: tc.name}, 0)
+			out := a.Sampled(tc.p, tc.q, claim, Sampling{Alpha: alpha, Seed: uint64(seed), Purpose: tc.name, AsGiven: true}, 0)
 			if out.Proven {
 				proofs++
 			}
@@ -158,7 +159,7 @@ func TestSampledProves(t *testing.T) {
 	p := RidgePoint{Alpha: []float64{0.25, 0.25, 0.25, 0.25}, Y: []int{0, 2, 2, 2}, Classes: 3}
 	// Class 2 needs two of its three labels kept... P ≥ 0.9 at q = 0.05.
 	for seed := range 50 {
-		out := a.Sampled(p, 0.05, Outcome{Flips: 0, To: 2}, Sampling{Alpha: 0.001, Seed: uint64(seed), Purpose: "proves"}, 7)
+		out := a.Sampled(p, 0.05, Outcome{Flips: 0, To: 2}, Sampling{Alpha: 0.001, Seed: uint64(seed), Purpose: "proves", AsGiven: true}, 7)
 		if !out.Proven {
 			t.Fatalf("seed %d: not proven after %d samples", seed, out.Probes)
 		}
@@ -169,7 +170,7 @@ func TestSampledProves(t *testing.T) {
 	}
 	// A kernel error as large as every margin leaves no vote that counts.
 	p.AlphaErr = 1
-	if out := a.Sampled(p, 0.05, Outcome{Flips: 0, To: 2}, Sampling{Alpha: 0.001, Purpose: "denied"}, 7); out.Proven {
+	if out := a.Sampled(p, 0.05, Outcome{Flips: 0, To: 2}, Sampling{Alpha: 0.001, Purpose: "denied", AsGiven: true}, 7); out.Proven {
 		t.Fatal("proven with a kernel error of 1")
 	}
 }
@@ -181,11 +182,46 @@ func TestSampledDeterministic(t *testing.T) {
 	p := RidgePoint{Alpha: alpha, Y: y, Classes: 2}
 	var a, b Attacker
 	claim := Outcome{Flips: 0, To: exactClass(alpha, y, 2)}
-	cfg := Sampling{Alpha: 0.01, Seed: 3, Purpose: "same", First: 16, Max: 256}
+	cfg := Sampling{Alpha: 0.01, Seed: 3, Purpose: "same", First: 16, Max: 256, AsGiven: true}
 	for i := range 20 {
 		x, z := a.Sampled(p, 0.2, claim, cfg, i), b.Sampled(p, 0.2, claim, cfg, i)
 		if x.Proven != z.Proven || x.Probes != z.Probes {
 			t.Fatalf("point %d: %+v and %+v", i, x, z)
 		}
+	}
+}
+
+// TestSampledExtends verifies Smoothed outcomes as a run does: the prefix
+// verified continues the smoothed attack's relabellings along the greedy
+// order, is proven within a few looks, and leaves the smoothed outcome's
+// relabellings as they were.
+func TestSampledExtends(t *testing.T) {
+	rng := rand.New(rand.NewPCG(25, 26))
+	var a Attacker
+	for trial := range 6 {
+		classes := 2 + trial%2
+		alpha, y := gaussianKernel(rng, 1500, classes)
+		for i := range y {
+			if rng.Float64() < 0.5 {
+				y[i] = 0
+			}
+		}
+		q := []float64{0.05, 0.2, 0.4}[trial/2]
+		p := RidgePoint{Alpha: alpha, Y: y, Classes: classes, AlphaErr: 1e-12}
+		class := exactClass(alpha, y, classes)
+		out, err := a.Smoothed(p, q, class, -1)
+		if err != nil || out.Flips < 0 {
+			t.Fatalf("trial %d: smoothed attack %+v, %v", trial, out, err)
+		}
+		before := slices.Clone(out.Relabels)
+		v := a.Sampled(p, q, out, Sampling{Alpha: 0.001, Seed: 1, Purpose: "extends"}, trial)
+		order := Order(alpha, y, classes, out.From, out.To)
+		if v.Flips < out.Flips || !slices.Equal(v.Relabels, order[:v.Flips]) || !slices.Equal(out.Relabels, before) {
+			t.Fatalf("trial %d: verified %d relabelings %v of smoothed %d", trial, v.Flips, v.Relabels, out.Flips)
+		}
+		if !v.Proven || v.Probes > 128 {
+			t.Errorf("trial %d (K = %d, q = %g): %d flips (smoothed %d), proven %v after %d samples", trial, classes, q, v.Flips, out.Flips, v.Proven, v.Probes)
+		}
+		t.Logf("K = %d q = %g: smoothed %d flips, sampled %d, %d samples", classes, q, out.Flips, v.Flips, v.Probes)
 	}
 }

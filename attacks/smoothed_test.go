@@ -8,6 +8,7 @@ import (
 
 	"flipcert/analytic"
 	"flipcert/radius"
+	"flipcert/whitebox"
 )
 
 // smoothing enumerates the smoothed ridge classifier on tiny data: every
@@ -93,7 +94,7 @@ func TestSmoothedAgainstEnumeration(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	var a Attacker
 	found := 0
-	const trials = 24
+	const trials = 120
 	for trial := range trials {
 		classes := 2 + trial%2
 		n := 9
@@ -131,9 +132,11 @@ func TestSmoothedAgainstEnumeration(t *testing.T) {
 		if !out.Proven || out.Flips <= r || out.To == cert.Class || len(out.Relabels) != out.Flips {
 			t.Fatalf("trial %d: outcome %+v against class %d, radius %d", trial, out, cert.Class, r)
 		}
+		// The claim: P(h = To) > P(h = class), and for K = 2 above ½; the
+		// smoothed prediction is then not class.
 		z := applied(t, y, out.Relabels)
-		if pr := s.probs(z); !(pr[out.To] > 0.5) {
-			t.Fatalf("trial %d: attacked labels give class %d probability %v, not above ½", trial, out.To, pr[out.To])
+		if pr := s.probs(z); !(pr[out.To] > pr[cert.Class]) || classes == 2 && !(pr[out.To] > 0.5) || s.predict(z) == cert.Class {
+			t.Fatalf("trial %d: attacked labels give class %d probability %v and class %d %v", trial, out.To, pr[out.To], cert.Class, pr[cert.Class])
 		}
 		if least := s.fewest(y, cert.Class); out.Flips < least {
 			t.Fatalf("trial %d: %d flips proven, but no fewer than %d change the smoothed prediction", trial, out.Flips, least)
@@ -149,8 +152,89 @@ func TestSmoothedAgainstEnumeration(t *testing.T) {
 	}
 }
 
+// beTest is the Berry–Esseen bound on P(s_j ≤ s_k) (K ≥ 3) or, for K = 2,
+// on P(h = k) under labels z, written out per point from the noise law
+// (without the attacks' outward rounding): Φ̄((ED − E)/σ) + 0.56·β for the
+// margin D whose non-positivity the event implies.
+func beTest(alpha []float64, z []int, classes int, q, alphaErr float64, j, k int) float64 {
+	p := q / float64(classes-1)
+	var mean, variance, third float64
+	for i, a := range alpha {
+		// The law of the point's term: values and probabilities.
+		var vals, probs []float64
+		if classes == 2 {
+			pi := q
+			if z[i] == 1 {
+				pi = 1 - q
+			}
+			sign := 1.0 // D = S − ½ when the event is h = 0, ½ − S when it is h = 1
+			if k == 1 {
+				sign = -1
+			}
+			vals, probs = []float64{sign * a, 0}, []float64{pi, 1 - pi}
+		} else {
+			pj, pk := p, p
+			switch z[i] {
+			case j:
+				pj = 1 - q
+			case k:
+				pk = 1 - q
+			}
+			vals, probs = []float64{a, -a, 0}, []float64{pj, pk, 1 - pj - pk}
+		}
+		m := 0.0
+		for x := range vals {
+			m += vals[x] * probs[x]
+		}
+		mean += m
+		for x := range vals {
+			d := math.Abs(vals[x] - m)
+			variance += probs[x] * d * d
+			third += probs[x] * d * d * d
+		}
+	}
+	if classes == 2 {
+		if k == 1 {
+			mean += 0.5
+		} else {
+			mean -= 0.5
+		}
+	}
+	sd := math.Sqrt(variance)
+	if mean-alphaErr <= 0 {
+		return 1
+	}
+	return min(1, 0.5*math.Erfc((mean-alphaErr)/sd/math.Sqrt2)+0.56*third/(sd*sd*sd))
+}
+
+// proofScore is the criterion of Smoothed written independently of the
+// attack's code: with a(k) the smaller of beTest and the white-box Chernoff
+// bound, a(class) − ½ for K = 2 and 2·a(class) + Σ_{k∉{rival,class}} a(k) − 1
+// for K ≥ 3; a prefix is proven when it is negative.
+func proofScore(alpha []float64, z []int, classes int, q, alphaErr float64, class, rival int) float64 {
+	var wz whitebox.Certifier
+	logs := make([]float64, classes)
+	wz.LogBounds(logs, alpha, z, classes, q, alphaErr, rival, 0)
+	a := func(k int) float64 {
+		return min(beTest(alpha, z, classes, q, alphaErr, rival, k), math.Exp(logs[k]))
+	}
+	if classes == 2 {
+		return a(class) - 0.5
+	}
+	sum := 2 * a(class)
+	for k := range classes {
+		if k != class && k != rival {
+			sum += a(k)
+		}
+	}
+	return sum - 1
+}
+
 // TestSmoothedIsFirstSuccess scans every prefix of the order on mid-sized
-// data: the search's answer is the first prefix whose certificate succeeds.
+// data: the attack's answer is where proofScore first turns negative (up to
+// 1e−9, the attack rounding outwards), and it is never later than the first
+// prefix whose analytic certificate certifies another class, which the
+// attack's criterion subsumes.
 func TestSmoothedIsFirstSuccess(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	var a Attacker
@@ -171,8 +255,8 @@ func TestSmoothedIsFirstSuccess(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if out.Flips < 0 {
-			t.Fatalf("trial %d: no attack", trial)
+		if out.Flips < 1 {
+			t.Fatalf("trial %d: attack of %d flips", trial, out.Flips)
 		}
 		// The strongest rival, as documented: the other class, or the
 		// largest expected score but the class's.
@@ -187,27 +271,95 @@ func TestSmoothedIsFirstSuccess(t *testing.T) {
 				}
 			}
 		}
+		if out.To != rival {
+			t.Fatalf("trial %d: attack towards %d, the strongest rival is %d", trial, out.To, rival)
+		}
 		order := Order(alpha, y, classes, cert.Class, rival)
-		z := append([]int(nil), y...)
+		prefix := func(r int) []int {
+			z := append([]int(nil), y...)
+			for _, m := range order[:r] {
+				z[m.Index] = m.To
+			}
+			return z
+		}
+		score := func(r int) float64 { return proofScore(alpha, prefix(r), classes, q, p.AlphaErr, cert.Class, rival) }
+		if s := score(out.Flips); !(s < 1e-9) {
+			t.Errorf("trial %d (K = %d, q = %g): %d flips, but the criterion there is %g", trial, classes, q, out.Flips, s)
+		}
+		if s := score(out.Flips - 1); s < -1e-9 {
+			t.Errorf("trial %d (K = %d, q = %g): %d flips, but %d already prove (criterion %g)", trial, classes, q, out.Flips, out.Flips-1, s)
+		}
 		first := -1
 		for r := 0; r <= len(order); r++ {
-			if r > 0 {
-				z[order[r-1].Index] = order[r-1].To
-			}
-			c := cz.Certify(alpha, z, classes, q, p.AlphaErr)
+			c := cz.Certify(alpha, prefix(r), classes, q, p.AlphaErr)
 			if c.Class != cert.Class && !c.Abstain() {
 				first = r
 				break
 			}
 		}
-		if out.Flips != first {
-			t.Fatalf("trial %d (K = %d, q = %g): %d flips in %d probes, first success at %d", trial, classes, q, out.Flips, out.Probes, first)
+		if first >= 0 && out.Flips > first {
+			t.Errorf("trial %d (K = %d, q = %g): %d flips, but the analytic certificate proves %d", trial, classes, q, out.Flips, first)
 		}
 		for k, r := range out.Relabels {
 			if r != order[k] {
 				t.Fatalf("trial %d: relabeling %d is %+v, the order's %+v", trial, k, r, order[k])
 			}
 		}
-		t.Logf("K = %d q = %g: %d flips, %d probes", classes, q, out.Flips, out.Probes)
+		t.Logf("K = %d q = %g: %d flips (analytic certificate: %d), %d probes", classes, q, out.Flips, first, out.Probes)
+	}
+}
+
+// TestSmoothedMonteCarlo refits the smoothed classifier on the attacked
+// labels of mid-sized problems by sampling: 40,000 noisy label vectors,
+// each scored by the exact ridge rule. A proven attack claims
+// P(h = To) > P(h = From) (for K = 2, P(h = From) < ½); the samples must not
+// contradict it by more than six standard errors.
+func TestSmoothedMonteCarlo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	var a Attacker
+	var cz analytic.Certifier
+	const samples = 40000
+	for trial := range 9 {
+		classes := []int{2, 3, 5}[trial%3]
+		n := 600
+		alpha, y := gaussianKernel(rng, n, classes)
+		for i := range y {
+			if rng.Float64() < 0.5 {
+				y[i] = 0
+			}
+		}
+		q := []float64{0.05, 0.2, 0.4}[trial/3]
+		p := RidgePoint{Alpha: alpha, Y: y, Classes: classes}
+		cert := cz.Certify(alpha, y, classes, q, 0)
+		out, err := a.Smoothed(p, q, cert.Class, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.Flips < 0 || !out.Proven {
+			t.Fatalf("trial %d: outcome %+v", trial, out)
+		}
+		z := applied(t, y, out.Relabels)
+		noisy := make([]int, n)
+		var from, to float64
+		for range samples {
+			for i, k := range z {
+				noisy[i] = k
+				if rng.Float64() < q {
+					noisy[i] = (k + 1 + rng.IntN(classes-1)) % classes
+				}
+			}
+			switch exactClass(alpha, noisy, classes) {
+			case out.From:
+				from++
+			case out.To:
+				to++
+			}
+		}
+		from, to = from/samples, to/samples
+		se := math.Sqrt((from + to) / samples)
+		if to-from < -6*se || classes == 2 && from > 0.5+6*math.Sqrt(0.25/samples) {
+			t.Errorf("trial %d (K = %d, q = %g): %d flips proven, but P(h = %d) ≈ %.4f, P(h = %d) ≈ %.4f", trial, classes, q, out.Flips, out.From, from, out.To, to)
+		}
+		t.Logf("K = %d q = %g: %d flips, P(h = from) ≈ %.4f, P(h = to) ≈ %.4f", classes, q, out.Flips, from, to)
 	}
 }
