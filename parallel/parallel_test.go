@@ -29,8 +29,10 @@ func TestForCallsEachIndexOnceWithinWorkers(t *testing.T) {
 				t.Errorf("%+v: index %d called %d times", tc, i, c)
 			}
 		}
-		if got := int(maxWorker.Load()) + 1; got != tc.wantWorkers {
-			t.Errorf("%+v: %d workers used, want %d", tc, got, tc.wantWorkers)
+		// Pieces go to whichever worker is free, so a fast one may take them
+		// all; no worker index may reach past the bound.
+		if got := int(maxWorker.Load()) + 1; got > tc.wantWorkers {
+			t.Errorf("%+v: worker index %d used, want fewer than %d workers", tc, got-1, tc.wantWorkers)
 		}
 	}
 }
