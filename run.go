@@ -371,7 +371,7 @@ func runExplain(stdout, stderr io.Writer, args []string) error {
 	fl.SetOutput(stderr)
 	out := fl.String("out", filepath.Join("out", defaultConfig), "output `dir` of an earlier run")
 	index := fl.Int("index", -1, "the test point, as in points.csv")
-	method := fl.String("method", "analytic", "the `method` of the row: analytic, sampled, sampled-n<N>, ridge-exact or dpa-k<k>")
+	method := fl.String("method", "analytic", "the `method` of the row: analytic, whitebox, sampled, sampled-n<N>, ridge-exact or dpa-k<k>")
 	q := fl.String("q", "", "the row's noise level `q` (default: the method's first)")
 	lambda := fl.String("lambda", "", "the row's ridge penalty `λ` (default: the first)")
 	fl.Usage = func() {

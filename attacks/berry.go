@@ -37,7 +37,7 @@ func normalTailUp(z float64) float64 {
 // tail describes a sum D = Σᵢ α̂ᵢXᵢ of independent bounded terms under the
 // label noise by computed moments, for bounds on P(D_exact ≤ 0), D_exact the
 // same sum with the exact kernel vector. |D_exact − D| ≤ E for every noisy
-// labelling, E the kernel-vector error (docs/science.md §10), so
+// labelling, E the kernel-vector error (docs/science.md §10 "Ridge conditioning"), so
 // P(D_exact ≤ 0) ≤ P(D ≤ E).
 type tail struct {
 	mean     float64 // E D as computed

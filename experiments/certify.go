@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"flipcert/progress"
 	"flipcert/ridge"
 	"flipcert/tables"
+	"flipcert/whitebox"
 )
 
 // kernelBlock is how many test points share one n×b block of kernel vectors:
@@ -46,16 +48,17 @@ func forEachKernel(model *ridge.Model, test *mat.Dense, block, workers int, stag
 // lambdaWork is what the certificate units of one λ ask of its kernel pass.
 type lambdaWork struct {
 	lambda  float64
-	kernel  []Unit             // analytic and ridge-exact units: their rows come from the pass
+	kernel  []Unit             // analytic, whitebox and ridge-exact units: their rows come from the pass
 	sampled []Unit             // computed after the pass, from their own label samples
 	qs      []float64          // the q whose analytic certificates the pass computes, in config order
 	verify  map[float64]string // q → random-stream key of the sampled check of the smoothed attack
 	exact   bool               // ridge-exact is among the kernel units
+	white   map[float64]bool   // q → whitebox is among the kernel units
 }
 
 // planLambda sorts the units of one λ's batch into the work of its pass.
 func (p *prepared) planLambda(batch []Unit, c Config) lambdaWork {
-	w := lambdaWork{lambda: batch[0].Lambda, verify: map[float64]string{}}
+	w := lambdaWork{lambda: batch[0].Lambda, verify: map[float64]string{}, white: map[float64]bool{}}
 	need := map[float64]bool{}
 	for _, u := range batch {
 		switch u.Method.Kind {
@@ -69,6 +72,9 @@ func (p *prepared) planLambda(batch []Unit, c Config) lambdaWork {
 			}
 		case tables.Analytic:
 			need[u.Q] = true
+			w.kernel = append(w.kernel, u)
+		case tables.Whitebox: // the analytic certificate's class and bound, a larger radius
+			need[u.Q], w.white[u.Q] = true, true
 			w.kernel = append(w.kernel, u)
 		case tables.RidgeExact:
 			w.exact = true
@@ -113,12 +119,13 @@ func (p *prepared) runLambda(batch []Unit, c Config, env runEnv, done func(Unit,
 	return nil
 }
 
-// analyticCert is the analytic certificate of one test point, the row it
+// analyticCert is the analytic certificate of one test point, the rows it
 // becomes, and the attacks on the smoothed classifier at that point.
 type analyticCert struct {
 	cert analytic.Certificate
 	point
-	attack   attackRow       // on the analytic row (docs/science.md §11)
+	white    point           // the whitebox row: the same bound, radius max(white-box, Neyman-Pearson)
+	attack   attackRow       // on the analytic and whitebox rows (docs/science.md §11)
 	verified attacks.Outcome // the smoothed attack as the sampled check saw it
 }
 
@@ -142,9 +149,11 @@ type pass struct {
 // passWorker is one worker's scratch and spending.
 type passWorker struct {
 	chernoff       analytic.Certifier
+	white          whitebox.Certifier
 	exact          exact.Certifier
 	attacker       attacks.Attacker
 	analytic       []time.Duration // per q of the pass: certificates
+	whitebox       []time.Duration // per q of the pass: white-box radii
 	ridgeExact     time.Duration   // certificates
 	attacks        time.Duration   // every attack of the pass
 	contradictions int             // attacks that succeed within a certified radius
@@ -164,6 +173,7 @@ func (p *prepared) kernelPass(w lambdaWork, c Config, env runEnv) *pass {
 	}
 	for i := range ps.workers {
 		ps.workers[i].analytic = make([]time.Duration, len(w.qs))
+		ps.workers[i].whitebox = make([]time.Duration, len(w.qs))
 	}
 	name := passName(w)
 	stage := env.progress.StartUnits(name, m, len(w.kernel))
@@ -191,18 +201,25 @@ func (ps *pass) visit(w, i int, alpha []float64, alphaErr float64) {
 }
 
 // smoothed is the analytic certificate at one point and q (docs/science.md
-// §4, §8) and, with attacks on, the attack on the smoothed classifier and
-// its sampled check (§11).
+// §4, §8), its white-box radius (§14) when whitebox runs at q, and, with
+// attacks on, the attack on the smoothed classifier and its sampled check
+// (§11). The attack's consistency probe takes the larger radius.
 func (ps *pass) smoothed(wk *passWorker, i, j int, rp attacks.RidgePoint, q float64) analyticCert {
 	start := time.Now()
 	cert := wk.chernoff.Certify(rp.Alpha, rp.Y, rp.Classes, q, rp.AlphaErr)
 	a := analyticCert{cert: cert, point: ps.p.smoothedRow(cert, q)}
+	a.white = a.point
 	wk.analytic[j] += time.Since(start)
+	if ps.work.white[q] && !cert.Abstain() {
+		start = time.Now()
+		a.white.radius = max(a.radius, wk.white.Radius(rp.Alpha, rp.Y, rp.Classes, q, rp.AlphaErr, cert.Class))
+		wk.whitebox[j] += time.Since(start)
+	}
 	if !ps.attack {
 		return a
 	}
 	start = time.Now()
-	out, err := wk.attacker.Smoothed(rp, q, cert.Class, a.radius)
+	out, err := wk.attacker.Smoothed(rp, q, cert.Class, a.white.radius)
 	if err != nil {
 		wk.contradictions++ // the row shows it: flips within the radius
 	}
@@ -267,6 +284,9 @@ func (ps *pass) parts() []passPart {
 	}
 	for j, q := range ps.work.qs {
 		add("analytic q="+tables.FormatFloat(q), func(wk *passWorker) time.Duration { return wk.analytic[j] })
+		if ps.work.white[q] {
+			add("whitebox q="+tables.FormatFloat(q), func(wk *passWorker) time.Duration { return wk.whitebox[j] })
+		}
 	}
 	if ps.work.exact {
 		add("ridge-exact", func(wk *passWorker) time.Duration { return wk.ridgeExact })
@@ -279,25 +299,26 @@ func (ps *pass) parts() []passPart {
 
 // output is the rows of one kernel unit and its cost: the share of the pass
 // of its own certificates plus the kernel vectors, which every unit of the
-// pass shares (attacks are charged to none).
+// pass shares (attacks are charged to none); whitebox is charged its radii
+// and the analytic certificates it rests on.
 func (ps *pass) output(u Unit) output {
 	m := ps.p.test.Len()
 	parts := ps.parts()
-	own := "ridge-exact"
-	var pts []point
-	var rows []attackRow
-	if u.Method.Kind == tables.Analytic {
-		own = "analytic q=" + tables.FormatFloat(u.Q)
+	own := []string{"ridge-exact"}
+	pts, rows := ps.exactPts, ps.exactAttacks
+	if u.Method.Kind.Smoothed() {
+		own = []string{"analytic q=" + tables.FormatFloat(u.Q), u.Method.String() + " q=" + tables.FormatFloat(u.Q)}
 		pts, rows = make([]point, m), make([]attackRow, m)
 		for i, a := range ps.certs[u.Q] {
 			pts[i], rows[i] = a.point, a.attack
+			if u.Method.Kind == tables.Whitebox {
+				pts[i] = a.white
+			}
 		}
-	} else {
-		pts, rows = ps.exactPts, ps.exactAttacks
 	}
 	seconds := parts[0].time.Seconds()
 	for _, part := range parts[1:] {
-		if part.name == own {
+		if slices.Contains(own, part.name) {
 			seconds += part.time.Seconds()
 		}
 	}
@@ -315,14 +336,16 @@ func passName(w lambdaWork) string {
 		return w.kernel[0].String()
 	}
 	var parts []string
-	var qs []string
-	for _, u := range w.kernel {
-		if u.Method.Kind == tables.Analytic {
-			qs = append(qs, tables.FormatFloat(u.Q))
+	for _, kind := range []tables.Kind{tables.Analytic, tables.Whitebox} {
+		var qs []string
+		for _, u := range w.kernel {
+			if u.Method.Kind == kind {
+				qs = append(qs, tables.FormatFloat(u.Q))
+			}
 		}
-	}
-	if len(qs) > 0 {
-		parts = append(parts, "analytic q="+strings.Join(qs, ","))
+		if len(qs) > 0 {
+			parts = append(parts, tables.Method{Kind: kind}.String()+" q="+strings.Join(qs, ","))
+		}
 	}
 	if w.exact {
 		parts = append(parts, "ridge-exact")

@@ -27,6 +27,7 @@ type Config struct {
 	Ridge      Ridge      `yaml:"ridge" json:"ridge"`
 	Smoothing  Smoothing  `yaml:"smoothing" json:"smoothing"`
 	Analytic   Toggle     `yaml:"analytic" json:"analytic"`
+	Whitebox   Toggle     `yaml:"whitebox" json:"whitebox"`
 	Sampler    Sampler    `yaml:"sampler" json:"sampler"`
 	RidgeExact Toggle     `yaml:"ridge_exact" json:"ridge_exact"`
 	DPA        DPA        `yaml:"dpa" json:"dpa"`
@@ -189,6 +190,7 @@ func Default() Config {
 		Ridge:      Ridge{Lambda: Floats{3e4}},
 		Smoothing:  Smoothing{Q: Floats{0.05, 0.1, 0.2, 0.4}},
 		Analytic:   Toggle{Enabled: true},
+		Whitebox:   Toggle{Enabled: true},
 		Sampler:    Sampler{Enabled: true, N0: 100, N: Ints{10000}, Alpha: 0.001, Q: Floats{}},
 		RidgeExact: Toggle{Enabled: true},
 		DPA:        DPA{Enabled: false, Parts: Ints{50, 200, 1000}},
@@ -538,7 +540,7 @@ func (c Config) maxQ() (float64, string) {
 }
 
 func (c Config) validateSmoothing() error {
-	if (c.Analytic.Enabled || c.Sampler.Enabled) && len(c.Smoothing.Q) == 0 {
+	if (c.Analytic.Enabled || c.Whitebox.Enabled || c.Sampler.Enabled) && len(c.Smoothing.Q) == 0 {
 		return c.fieldError("smoothing.q", -1, "is empty: give at least one q")
 	}
 	hi, interval := c.maxQ()
@@ -642,8 +644,8 @@ func (c Config) validateBaseline() error {
 }
 
 func (c Config) validateMethods() error {
-	if !c.Analytic.Enabled && !c.Sampler.Enabled && !c.RidgeExact.Enabled && !c.DPA.Enabled && !c.Baseline.Enabled {
-		return inputErrorf("%s: every method is disabled (analytic, sampler, ridge_exact, dpa, baseline): nothing to run", c.file)
+	if !c.Analytic.Enabled && !c.Whitebox.Enabled && !c.Sampler.Enabled && !c.RidgeExact.Enabled && !c.DPA.Enabled && !c.Baseline.Enabled {
+		return inputErrorf("%s: every method is disabled (analytic, whitebox, sampler, ridge_exact, dpa, baseline): nothing to run", c.file)
 	}
 	return nil
 }

@@ -69,7 +69,7 @@ func TestBadConfigs(t *testing.T) {
 		{"pca dim", "features: {kind: pca, dim: 0}\n", "features.dim = 0: must be ≥ 1"},
 		{"dpa k", "dpa: {enabled: true, k: [10, 0]}\n", "dpa.k[1] = 0: must be ≥ 1"},
 		{"attack", "baseline: {enabled: true, attacks: [random, gradient]}\n", `baseline.attacks[1] = "gradient"`},
-		{"nothing enabled", "analytic: {enabled: false}\nsampler: {enabled: false}\nridge_exact: {enabled: false}\n", "nothing to run"},
+		{"nothing enabled", "analytic: {enabled: false}\nwhitebox: {enabled: false}\nsampler: {enabled: false}\nridge_exact: {enabled: false}\n", "nothing to run"},
 		{"name with slash", "name: a/b\n", "name = \"a/b\""},
 		{"not a mapping", "- 1\n- 2\n", "must be a mapping"},
 		{"empty", "", "empty config"},

@@ -38,6 +38,6 @@ func ExampleLoadConfig() {
 	// Output:
 	// mine [1 100] [0.05 0.1 0.2 0.4] true
 	// true
-	// 18 work units
+	// 26 work units
 	// true
 }

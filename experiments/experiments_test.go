@@ -125,15 +125,15 @@ func TestPipelineOnTinyCSV(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 2 smoothed methods × 2 q × 2 λ + ridge-exact × 2 λ + dpa × 2 λ.
-	if o.Ran != 12 || !o.Assembled {
-		t.Fatalf("outcome %+v, want 12 units run and assembled", o)
+	if o.Ran != 16 || !o.Assembled {
+		t.Fatalf("outcome %+v, want 16 units run and assembled", o)
 	}
 	points := readCSV(t, filepath.Join(out, "points.csv"))
 	if got := strings.Join(points[0], ","); got != "method,q,lambda,index,label,prediction,log_eps,radius,radius_kl,correct" {
 		t.Fatalf("points header %q", got)
 	}
-	if len(points) != 1+12*30 {
-		t.Fatalf("%d point rows, want %d", len(points)-1, 12*30)
+	if len(points) != 1+16*30 {
+		t.Fatalf("%d point rows, want %d", len(points)-1, 16*30)
 	}
 	for _, row := range points[1:] {
 		pred, _ := strconv.Atoi(row[5])
@@ -150,7 +150,7 @@ func TestPipelineOnTinyCSV(t *testing.T) {
 	}
 	// A second run finds everything done.
 	o, err = Run(c, Options{Out: out})
-	if err != nil || o.Ran != 0 || o.Skipped != 12 {
+	if err != nil || o.Ran != 0 || o.Skipped != 16 {
 		t.Fatalf("rerun: %+v, %v; want every unit skipped", o, err)
 	}
 }
@@ -191,7 +191,7 @@ func TestResumeAfterInterruption(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if o.Skipped != after || o.Ran != 12-after {
+		if o.Skipped != after || o.Ran != 16-after {
 			t.Errorf("resume after %d: %+v", after, o)
 		}
 		sameOutputs(t, fmt.Sprintf("resumed after %d units", after), want, readOutputs(t, out))
@@ -239,16 +239,16 @@ func TestMergeListsMissingUnits(t *testing.T) {
 	merged := filepath.Join(dir, "merged")
 	_, err := Merge(c, merged, []string{shard}, false)
 	var ie *InputError
-	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "8 of 12 units are in no shard folder") ||
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "10 of 16 units are in no shard folder") ||
 		!strings.Contains(err.Error(), "sampled q=0.1 λ=1") || !strings.Contains(err.Error(), "-compute-missing") {
-		t.Fatalf("err = %v, want an InputError listing the 8 missing units", err)
+		t.Fatalf("err = %v, want an InputError listing the 10 missing units", err)
 	}
 	if _, err := Merge(c, merged, []string{shard}, true); err != nil {
 		t.Fatal(err)
 	}
 	o, err := Run(c, Options{Out: merged})
-	if err != nil || o.Ran != 8 || !o.Assembled {
-		t.Fatalf("after -compute-missing: %+v %v; want the 8 missing units computed", o, err)
+	if err != nil || o.Ran != 10 || !o.Assembled {
+		t.Fatalf("after -compute-missing: %+v %v; want the 10 missing units computed", o, err)
 	}
 	sameOutputs(t, "merged with computed units", want, readOutputs(t, merged))
 }
@@ -261,8 +261,8 @@ func TestShardsSharingOneFolder(t *testing.T) {
 	want := uninterrupted(t, c, dir)
 	shared := filepath.Join(dir, "shared")
 	first, err := Run(c, Options{Out: shared, Shard: 1, Shards: 3})
-	if err != nil || first.Assembled || first.Pending != 8 {
-		t.Fatalf("first shard: %+v %v; want 4 units done, 8 pending", first, err)
+	if err != nil || first.Assembled || first.Pending != 11 {
+		t.Fatalf("first shard: %+v %v; want 5 units done, 11 pending", first, err)
 	}
 	for _, i := range []int{2, 0} {
 		if _, err := Run(c, Options{Out: shared, Shard: i, Shards: 3}); err != nil {
@@ -286,7 +286,7 @@ func TestChangedConfigIsRefused(t *testing.T) {
 		t.Fatalf("err = %v, want an InputError naming smoothing and -fresh", err)
 	}
 	o, err := Run(changed, Options{Out: out, Fresh: true})
-	if err != nil || o.Ran != 12 || o.Skipped != 0 {
+	if err != nil || o.Ran != 16 || o.Skipped != 0 {
 		t.Fatalf("-fresh: %+v %v; want every unit recomputed", o, err)
 	}
 	// The report section only shapes the tables: changing it reuses the units.
@@ -322,7 +322,7 @@ func TestOtherCodeVersionIsRefused(t *testing.T) {
 	if _, err := Merge(c, filepath.Join(dir, "merged"), []string{out}, true); !errors.As(err, &ie) || !strings.Contains(err.Error(), "0123abc") {
 		t.Fatalf("merge: err = %v, want an InputError naming the other code version", err)
 	}
-	if o, err := Run(c, Options{Out: out, Fresh: true}); err != nil || o.Ran != 12 {
+	if o, err := Run(c, Options{Out: out, Fresh: true}); err != nil || o.Ran != 16 {
 		t.Fatalf("-fresh: %+v %v; want every unit recomputed", o, err)
 	}
 }
@@ -456,7 +456,7 @@ func TestFailedStartDoesNotLockTheFolder(t *testing.T) {
 	if _, err := Run(c, Options{Out: out}); err == nil {
 		t.Fatal("λ = 0 on collinear features: no error")
 	}
-	if o, err := Run(good, Options{Out: out}); err != nil || o.Ran != 12 {
+	if o, err := Run(good, Options{Out: out}); err != nil || o.Ran != 16 {
 		t.Fatalf("corrected config: %+v %v; want it to run in the same folder", o, err)
 	}
 }
@@ -635,9 +635,9 @@ report: {max_flips: 40}
 			correct[p.Method.String()]++
 		}
 	}
-	// analytic ×2 q, sampled-n200 and -n1000 ×2 q, ridge-exact, dpa-k4: 8 settings of 25 points.
-	if len(points) != 8*25 {
-		t.Fatalf("%d rows, want %d", len(points), 8*25)
+	// analytic and whitebox ×2 q, sampled-n200 and -n1000 ×2 q, ridge-exact, dpa-k4: 10 settings of 25 points.
+	if len(points) != 10*25 {
+		t.Fatalf("%d rows, want %d", len(points), 10*25)
 	}
 	for _, m := range []string{"analytic", "sampled-n1000", "ridge-exact", "dpa-k4"} {
 		if correct[m] < 20 {

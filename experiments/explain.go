@@ -14,6 +14,7 @@ import (
 	"flipcert/atomicfile"
 	"flipcert/attacks"
 	"flipcert/tables"
+	"flipcert/whitebox"
 )
 
 // Row names one row of points.csv: a setting and a test point. A Q or
@@ -156,9 +157,15 @@ func (p *prepared) attackRow(c Config, row tables.Point) ([]attacks.Relabel, int
 	if row.Method.Kind == tables.RidgeExact {
 		out = a.RidgeExact(rp)
 	} else {
+		// The run's attack, probed at the radius the run probed it at.
 		cert := analytic.Certify(rp.Alpha, rp.Y, p.classes, row.Q, rp.AlphaErr)
+		r := p.smoothedRow(cert, row.Q).radius
+		if c.Whitebox.Enabled && !cert.Abstain() {
+			var wb whitebox.Certifier
+			r = max(r, wb.Radius(rp.Alpha, rp.Y, rp.Classes, row.Q, rp.AlphaErr, cert.Class))
+		}
 		var err error
-		if out, err = a.Smoothed(rp, row.Q, cert.Class, p.smoothedRow(cert, row.Q).radius); err != nil {
+		if out, err = a.Smoothed(rp, row.Q, cert.Class, r); err != nil {
 			return nil, 0, err
 		}
 	}

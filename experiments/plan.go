@@ -92,6 +92,7 @@ func Plan(c Config) []Unit {
 		qs   []float64
 	}{
 		{tables.Analytic, c.Analytic.Enabled, c.Smoothing.Q},
+		{tables.Whitebox, c.Whitebox.Enabled, c.Smoothing.Q},
 		{tables.Sampled, c.Sampler.Enabled, c.sampledQ()},
 	} {
 		if !f.on {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"image/color"
+	"slices"
 	"strconv"
 
 	"flipcert/results"
@@ -23,8 +24,11 @@ const (
 func methodLabel(s *results.Curve) string {
 	var name string
 	switch s.Method.Kind {
-	case tables.Analytic, tables.Sampled:
+	case tables.Analytic, tables.Whitebox, tables.Sampled:
 		name = "q=" + fmtParam(s.Q)
+		if s.Method.Kind == tables.Whitebox {
+			name += ", white-box"
+		}
 		if s.Method.Samples > 0 {
 			name += ", N=" + fmtParam(float64(s.Method.Samples))
 		}
@@ -43,6 +47,18 @@ func methodLabel(s *results.Curve) string {
 	return name
 }
 
+// qsOf lists the q of the smoothed curves, ascending: one colour each.
+func qsOf(curves ...[]*results.Curve) []float64 {
+	var qs []float64
+	for _, cs := range curves {
+		for _, c := range cs {
+			qs = append(qs, c.Q)
+		}
+	}
+	slices.Sort(qs)
+	return slices.Compact(qs)
+}
+
 // certifiedAccuracyFigure is the paper's Figure 1: certified accuracy against the number of
 // flipped labels, with the flips as a share of the training set on a top axis.
 func certifiedAccuracyFigure(sets []*results.Curve, base []results.BaselineStat, m results.Manifest) figure {
@@ -54,14 +70,23 @@ func certifiedAccuracyFigure(sets []*results.Curve, base []results.BaselineStat,
 
 	var leg legendGrid
 	leg.cols = 2
-	smoothed, peers := results.FigureOne(sets, m.MaxFlips)
-	for i, s := range smoothed {
-		np := curveLine(s, m.MaxFlips, false, lineStyle(qColour(i, len(smoothed)), nil))
-		kl := curveLine(s, m.MaxFlips, true, lineStyle(qColour(i, len(smoothed)), dashed))
+	smoothed, white, peers := results.FigureOne(sets, m.MaxFlips)
+	qs := qsOf(smoothed, white)
+	for _, s := range smoothed {
+		col := qColour(slices.Index(qs, s.Q), len(qs))
+		np := curveLine(s, m.MaxFlips, false, lineStyle(col, nil))
+		kl := curveLine(s, m.MaxFlips, true, lineStyle(col, dashed))
 		p.Add(kl, np)
 		leg.entries = append(leg.entries,
 			entry{methodLabel(s), []plot.Thumbnailer{np}},
 			entry{"q=" + fmtParam(s.Q) + ", KL radius", []plot.Thumbnailer{kl}})
+	}
+	for _, s := range white {
+		sty := lineStyle(qColour(slices.Index(qs, s.Q), len(qs)), dotted)
+		sty.Width = 1.6 * lineWidth
+		l := curveLine(s, m.MaxFlips, false, sty)
+		p.Add(l)
+		leg.entries = append(leg.entries, entry{methodLabel(s), []plot.Thumbnailer{l}})
 	}
 	dpa := 0
 	for _, s := range peers {

@@ -18,7 +18,7 @@ import (
 func tightLabel(s *results.Curve) string {
 	l := "λ=" + fmtParam(s.Lambda)
 	switch s.Method.Kind {
-	case tables.Analytic, tables.Sampled:
+	case tables.Analytic, tables.Whitebox, tables.Sampled:
 		return "q=" + fmtParam(s.Q) + ", " + l
 	case tables.DPA:
 		return "k=" + strconv.Itoa(s.Method.Parts) + ", " + l
@@ -31,7 +31,7 @@ func tightLabel(s *results.Curve) string {
 // Okabe-Ito colours for DPA.
 func tightColour(s *results.Curve, i int, qs []float64) color.Color {
 	switch s.Method.Kind {
-	case tables.Analytic, tables.Sampled:
+	case tables.Analytic, tables.Whitebox, tables.Sampled:
 		return qColour(slices.Index(qs, s.Q), len(qs))
 	case tables.RidgeExact:
 		return black
@@ -57,6 +57,8 @@ func panelTitle(p results.TightPanel) string {
 	switch p.Kind {
 	case tables.Analytic:
 		return "Analytic certificate"
+	case tables.Whitebox:
+		return "White-box certificate"
 	case tables.Sampled:
 		if p.Samples > 0 {
 			return "Sampled certificate, N=" + fmtParam(float64(p.Samples))

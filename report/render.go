@@ -179,12 +179,16 @@ func checkSection(title string, fig *reportFigure, c *results.Check, links ...st
 // certAccCaption describes Figure 1: what each style means and how λ was chosen.
 func certAccCaption(a *results.Analysis) string {
 	var b strings.Builder
-	smoothed, peers := results.FigureOne(a.Curves, a.Manifest.MaxFlips)
+	smoothed, white, peers := results.FigureOne(a.Curves, a.Manifest.MaxFlips)
 	b.WriteString("Certified accuracy against the number of flipped training labels (top axis: as a " +
 		"percentage of the training set). ")
 	if len(smoothed) > 0 {
 		fmt.Fprintf(&b, "Randomized smoothing with the %s certificate, one colour per label-flip "+
 			"probability q: tight Neyman-Pearson radius solid, KL radius dashed. ", smoothed[0].Method.String())
+	}
+	if len(white) > 0 {
+		b.WriteString("Dotted, in the colour of its q: the white-box radius of the same bound (the larger of the " +
+			"white-box and the Neyman-Pearson radius), which uses that the base learner is ridge. ")
 	}
 	for _, s := range peers {
 		if s.Method.Kind == tables.RidgeExact {
@@ -198,7 +202,7 @@ func certAccCaption(a *results.Analysis) string {
 		b.WriteString("Grey markers: empirical accuracy of the undefended network under attack, mean over " +
 			"seeds, with bars from the minimum to the maximum where there are several seeds. ")
 	}
-	if slices.ContainsFunc(slices.Concat(smoothed, peers), func(s *results.Curve) bool { return s.NLambdas > 1 }) {
+	if slices.ContainsFunc(slices.Concat(smoothed, white, peers), func(s *results.Curve) bool { return s.NLambdas > 1 }) {
 		b.WriteString("A method run at several λ is shown, per q, at the λ with the largest area under " +
 			"its tight-radius curve from 0 to " + strconv.Itoa(a.Manifest.MaxFlips) + " flips, named in the legend.")
 	}

@@ -49,17 +49,19 @@ func methodOrder(m string) int {
 	switch m {
 	case "analytic":
 		return 0
-	case "sampled":
+	case "whitebox":
 		return kind
-	case "ridge-exact":
+	case "sampled":
 		return 2 * kind
+	case "ridge-exact":
+		return 3 * kind
 	}
 	if n, ok := strings.CutPrefix(m, "sampled-n"); ok {
 		k, _ := strconv.Atoi(n)
-		return kind + k
+		return 2*kind + k
 	}
 	k, _ := strconv.Atoi(strings.TrimPrefix(m, "dpa-k"))
-	return 3*kind + k
+	return 4*kind + k
 }
 
 func TestSummaryMatchesRecomputation(t *testing.T) {

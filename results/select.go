@@ -10,14 +10,15 @@ import (
 // Which settings each figure draws: the choices are the analysis's, so that
 // the drawing code only draws what it is given.
 
-// FigureOne are the curves of Figure 1: the headline smoothed method per q, and the peers
-// (ridge-exact, each DPA), each at its best λ.
-func FigureOne(sets []*Curve, maxFlips int) (smoothed, peers []*Curve) {
+// FigureOne are the curves of Figure 1: the headline smoothed method per q, the white-box
+// radius per q, and the peers (ridge-exact, each DPA), each at its best λ.
+func FigureOne(sets []*Curve, maxFlips int) (smoothed, white, peers []*Curve) {
 	if m, ok := SmoothedMethod(sets); ok {
 		smoothed = Best(sets, maxFlips, func(s *Curve) bool { return s.Method == m })
 	}
+	white = Best(sets, maxFlips, func(s *Curve) bool { return s.Method.Kind == tables.Whitebox })
 	peers = Best(sets, maxFlips, func(s *Curve) bool { return !s.Method.Kind.Smoothed() })
-	return smoothed, peers
+	return smoothed, white, peers
 }
 
 // BillionPerSecondYear is a billion samples a second for a year (365.25 days): the scale against
@@ -188,7 +189,7 @@ func TightnessPanels(sets []*Curve, maxFlips int) []TightPanel {
 		}
 	}
 	var out []TightPanel
-	for _, kind := range []tables.Kind{tables.Analytic, tables.Sampled, tables.RidgeExact, tables.DPA} {
+	for _, kind := range []tables.Kind{tables.Analytic, tables.Whitebox, tables.Sampled, tables.RidgeExact, tables.DPA} {
 		picked := Best(sets, maxFlips, func(s *Curve) bool {
 			return attacked(s) && s.Method.Kind == kind && (kind != tables.Sampled || s.Method == topN)
 		})

@@ -45,6 +45,7 @@ type Kind int
 
 const (
 	Analytic   Kind = iota // deterministic Chernoff certificate of the smoothed classifier
+	Whitebox               // the analytic certificate's white-box radius (docs/science.md §14)
 	Sampled                // Monte Carlo certificate of the smoothed classifier
 	RidgeExact             // exact certificate of the unsmoothed ridge classifier
 	DPA                    // Deep Partition Aggregation
@@ -52,9 +53,9 @@ const (
 
 // Smoothed reports whether the method certifies the smoothed classifier, so
 // that its rows carry q and a log-probability bound.
-func (k Kind) Smoothed() bool { return k == Analytic || k == Sampled }
+func (k Kind) Smoothed() bool { return k == Analytic || k == Whitebox || k == Sampled }
 
-// Method is a method as named in the tables: analytic, sampled (or
+// Method is a method as named in the tables: analytic, whitebox, sampled (or
 // sampled-n<N> when a run sweeps the number of samples), ridge-exact, or
 // dpa-k<k>.
 type Method struct {
@@ -71,6 +72,8 @@ func (m Method) String() string {
 	switch m.Kind {
 	case Analytic:
 		return "analytic"
+	case Whitebox:
+		return "whitebox"
 	case Sampled:
 		if m.Samples > 0 {
 			return "sampled-n" + strconv.Itoa(m.Samples)
@@ -90,6 +93,8 @@ func ParseMethod(s string) (Method, error) {
 	switch s {
 	case "analytic":
 		return Method{Kind: Analytic}, nil
+	case "whitebox":
+		return Method{Kind: Whitebox}, nil
 	case "sampled":
 		return Method{Kind: Sampled}, nil
 	case "ridge-exact":
@@ -110,7 +115,7 @@ func ParseMethod(s string) (Method, error) {
 			return Method{Kind: Sampled, Samples: k}, nil
 		}
 	}
-	return Method{}, fmt.Errorf("unknown method %q (want analytic, sampled, sampled-n<N>, ridge-exact or dpa-k<k>)", s)
+	return Method{}, fmt.Errorf("unknown method %q (want analytic, whitebox, sampled, sampled-n<N>, ridge-exact or dpa-k<k>)", s)
 }
 
 // Less orders methods as the tables list them: by kind, then DPA's k or the

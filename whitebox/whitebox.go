@@ -9,7 +9,7 @@ import (
 
 // logHalf is the certification threshold: the double nearest log ½, which
 // lies above it with no double in between, so v < logHalf for a double v
-// holds iff v < log ½ (docs/science.md §10).
+// holds iff v < log ½ (docs/science.md §10 "Margins of the analytic certificate").
 const logHalf = -math.Ln2
 
 // minQ is the smallest noise level the certificate works with: below it a

@@ -108,7 +108,7 @@ func TestAgainstEnumeration(t *testing.T) {
 // certificate's bound, computed independently. Both are upper bounds on the
 // same optimum of padded exponents, analytic's within 1e−9 of its own, and
 // each pad is about 1.5·10⁻¹³·n·(log(1/p) + 2) nats plus a share of the
-// exponent's size (docs/science.md §10, §14), so the two may differ by that
+// exponent's size (docs/science.md §10 "Margins of the analytic certificate", §14), so the two may differ by that
 // much either way and by no more.
 func TestCleanBound(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))

@@ -196,7 +196,7 @@ func WriteLines(t testing.TB, path, header string, lines []string) {
 	}
 }
 
-// Synthetic builds a plausible experiment: analytic at every (q, λ), sampled at N = 200 and 2000 at
+// Synthetic builds a plausible experiment: analytic and whitebox at every (q, λ), sampled at N = 200 and 2000 at
 // some, ridge-exact at every λ, one DPA, a two-seed baseline, the comparison of the sampled
 // predictions with the analytic bound (none contradicting it), an attack on every row (none within
 // the radius) and a cost per setting. Radii scale with radiusScale (1 gives MNIST-like radii in the
@@ -248,6 +248,14 @@ func Synthetic(seed uint64, nTest, nTrain, maxFlips int, qs, lambdas []float64, 
 		for li, l := range lambdas {
 			first := len(f.Points)
 			smoothed("analytic", q, l, 0)
+			// The white-box rows: the analytic bound, with a radius at least its own.
+			for _, p := range f.Points[first : first+nTest] {
+				p.Method = "whitebox"
+				if p.Pred != -1 {
+					p.Radius = min(nTrain, p.Radius+p.Radius/3)
+				}
+				f.Points = append(f.Points, p)
+			}
 			if li%2 != 0 {
 				continue
 			}
