@@ -62,6 +62,10 @@ const empty = math.MinInt8
 // (8 MB); with k ≥ 10 parts on MNIST 1/7 one block holds every test point.
 const kernelFloats = 1 << 20
 
+// partPoints caps the test points whose kernel vectors AddPart forms at once:
+// the products then stay in the cache.
+const partPoints = 1024
+
 // NewDPA prepares the attacks on ensemble e, fitted on labels y, at the rows
 // of test, where from[i] is the class the ensemble reports at test row i
 // (dpa.Result.Class). It picks each point's rival from the computed votes of
@@ -158,10 +162,8 @@ func newDPA(e *dpa.Ensemble, y []int, test *mat.Dense, from []int) *DPA {
 type DPAScratch struct {
 	kernel    []float64
 	errs, dev []float64
-	labels    []int  // the part's labels, then attacked
-	own       []int  // the part's clean labels
-	moves     []move // quickCost's moves, the first sorted of them in order
-	sorted    int
+	labels    []int // the part's labels, then attacked
+	own       []int // the part's clean labels
 	scores    []float64
 	rank      ranked
 	members   []int
@@ -198,7 +200,7 @@ func (a *DPA) AddPart(j int, s *DPAScratch) {
 		s.own = append(s.own, a.y[i])
 	}
 	nj := len(s.members)
-	block := max(1, min(m, kernelFloats/nj))
+	block := max(1, min(m, partPoints, kernelFloats/nj))
 	s.kernel = grow(s.kernel, block*nj)
 	s.errs, s.dev = grow(s.errs, block), grow(s.dev, block)
 	for lo := 0; lo < m; lo += block {
@@ -260,10 +262,11 @@ func (s *DPAScratch) quickCost(alpha []float64, alphaErr, dev float64, classes, 
 	mu := margin(alphaErr, n, abs)
 	band := 8*dev + 32*roundoff.Gamma(4*n+4)*(abs+dev) + 0x1p-50
 	vote = top(s.scores, classes)
-	if near(s.scores, classes, vote, 0, band) || near(s.scores, classes, vote, mu, band) {
+	ahead := lead(s.scores, classes, vote)
+	if ahead <= band || math.Abs(ahead-mu) <= band {
 		return 0, false, 0, false
 	}
-	sure = wins(s.scores, classes, vote, mu)
+	sure = ahead > mu
 	if vote != from {
 		return vote, sure, -1, true
 	}
@@ -301,10 +304,10 @@ func (s *DPAScratch) quickCost(alpha []float64, alphaErr, dev float64, classes, 
 	}
 	// Walk on until rival certainly wins, as partCost does.
 	for {
-		if near(s.scores, classes, rival, mu, band) {
+		switch ahead := lead(s.scores, classes, rival); {
+		case math.Abs(ahead-mu) <= band:
 			return 0, false, 0, false
-		}
-		if wins(s.scores, classes, rival, mu) {
+		case ahead > mu:
 			return vote, sure, r, true
 		}
 		if r == len(moves) {
@@ -326,9 +329,10 @@ func (s *DPAScratch) quickCost(alpha []float64, alphaErr, dev float64, classes, 
 }
 
 // collect gathers the moves of Order(alpha, s.own, K, from, rival) in
-// s.moves, none of them ordered yet (see first).
+// s.rank, none of them ordered yet (ranked.prefix orders them on demand).
 func (s *DPAScratch) collect(alpha []float64, from, rival int) []move {
-	s.moves, s.sorted = s.moves[:0], 0
+	r := &s.rank
+	r.moves, r.sorted, r.selected, r.total = r.moves[:0], 0, 0, 0
 	for i, a := range alpha {
 		var gain float64
 		switch s.own[i] {
@@ -344,31 +348,31 @@ func (s *DPAScratch) collect(alpha []float64, from, rival int) []move {
 			if a < 0 {
 				to = from
 			}
-			s.moves = append(s.moves, move{gain, int32(i), int32(to)})
+			r.moves = append(r.moves, move{gain, int32(i), int32(to)})
+			r.total += gain
 		}
 	}
-	return s.moves
+	return r.moves
 }
 
-// first puts the first k of s.moves in order: by selection of the next
-// largest while few are asked for, a cost of about k·n_j, then by sorting the
-// rest.
+// first puts the first k moves of s.rank in order (all of them if fewer): the
+// first 8 by selecting the next largest, a pass each (a part's cost is
+// seldom more), beyond them by ranked.prefix, which selects and sorts
+// prefixes that at least double.
 func (s *DPAScratch) first(k int) {
-	moves := s.moves
-	for k = min(k, len(moves)); s.sorted < k; s.sorted++ {
-		if s.sorted == 8 {
-			slices.SortFunc(moves[s.sorted:], compareMoves)
-			s.sorted = len(moves)
-			return
-		}
-		best := s.sorted
+	r := &s.rank
+	moves := r.moves
+	for k = min(k, len(moves)); r.sorted < min(k, 8); r.sorted++ {
+		best := r.sorted
 		for i := best + 1; i < len(moves); i++ {
 			if before(moves[i], moves[best]) {
 				best = i
 			}
 		}
-		moves[s.sorted], moves[best] = moves[best], moves[s.sorted]
+		moves[r.sorted], moves[best] = moves[best], moves[r.sorted]
 	}
+	r.selected = max(r.selected, r.sorted)
+	r.prefix(k)
 }
 
 // separated reports whether the first k of the moves, the first k + 1 of
@@ -382,23 +386,25 @@ func separated(moves []move, k int, band float64) bool {
 	return k == 0 || moves[k-1].gain > band && moves[k-1].gain-next > band
 }
 
-// near reports whether the comparison of the scores that decides
-// top (theta = 0), wins or overturned for class (theta = μ) lies within band
-// of its threshold.
-func near(scores []float64, classes, class int, theta, band float64) bool {
+// lead returns how far class's score leads every other: the smallest
+// s_class − s_k over k ≠ class, or for K = 2 the binary score's lead towards
+// class, s₁ − ½ for class 1 and ½ − s₁ for class 0. wins is lead > μ, and a
+// class leads by more than 0 exactly where top picks it on its own (not on
+// a tie).
+func lead(scores []float64, classes, class int) float64 {
 	if classes == 2 {
-		d := scores[1] - 0.5
-		if class == 0 {
-			d = -d
+		if class == 1 {
+			return scores[1] - 0.5
 		}
-		return math.Abs(d-theta) <= band
+		return 0.5 - scores[1]
 	}
+	ahead := math.Inf(1)
 	for k, v := range scores {
-		if k != class && math.Abs(scores[class]-v-theta) <= band {
-			return true
+		if k != class {
+			ahead = min(ahead, scores[class]-v)
 		}
 	}
-	return false
+	return ahead
 }
 
 // partCost returns a part's computed vote at one test point, whether it is
