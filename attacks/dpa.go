@@ -176,12 +176,12 @@ type DPAScratch struct {
 // AddPart computes part j's vote and, where it is a candidate, its cost at
 // every test point: one refit of the part (dpa.Ensemble.Refit, O(n_j d² +
 // d³)), then per block of test points one product for their kernel vectors
-// (dpa.Part.Kernels, O(n_j d) per point) and O(n_j) per point plus a sort of
-// the part's moves where it is a candidate. The votes and costs are those
-// of the part's kernel vectors as Ensemble.Kernel computes them (a solve per
-// point): the faster kernel vectors differ from those by less than a bound
-// dev, and where a comparison of the attack lies within that reach of its
-// threshold the point's kernel vector is computed the old way
+// (dpa.Part.Kernels, O(n_j d) per point) and O(n_j) per point plus a
+// selection of the moves taken where it is a candidate. The votes and costs
+// are those of the part's kernel vectors as Ensemble.Kernel computes them (a
+// solve per point): the faster kernel vectors differ from those by less than
+// a bound dev, and where a comparison of the attack lies within that reach
+// of its threshold the point's kernel vector is computed by a solve
 // (docs/science.md §11, "DPA"). Calls for distinct parts may run
 // concurrently, each with its own scratch. It panics unless 0 ≤ j < k.
 func (a *DPA) AddPart(j int, s *DPAScratch) {

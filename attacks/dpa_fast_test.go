@@ -4,10 +4,12 @@ import (
 	"cmp"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 
 	"flipcert/dpa"
+	"flipcert/parallel"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -249,5 +251,35 @@ func TestDPAMatchesSolvesMNIST10(t *testing.T) {
 		}
 		refits := compareDPA(t, fmt.Sprintf("k = %d", k), e, f.y, test, 3)
 		t.Logf("k = %d: %d of %d kernel vectors computed the old way", k, refits, m*k)
+	}
+}
+
+// TestDPAGoroutines checks that the attack does not depend on the number of
+// goroutines adding parts or on GOMAXPROCS.
+func TestDPAGoroutines(t *testing.T) {
+	rng := rand.New(rand.NewPCG(53, 54))
+	phi, y := dpaData(rng, 3000, 12, 10)
+	test, _ := dpaData(rng, 300, 12, 10)
+	e, err := dpa.Fit(phi, y, 10, dpa.Partition(phi, 300), 300, 0.1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := e.Certify(test)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	var first *DPA
+	for _, procs := range []int{1, 2} {
+		runtime.GOMAXPROCS(procs)
+		for _, workers := range []int{1, 2} {
+			a := NewDPAFrom(e, y, test, res)
+			scratch := make([]DPAScratch, workers)
+			parallel.For(e.Parts(), workers, func(w, j int) { a.AddPart(j, &scratch[w]) })
+			if first == nil {
+				first = a
+				continue
+			}
+			if !slices.Equal(a.status, first.status) || !slices.Equal(a.cost, first.cost) {
+				t.Fatalf("GOMAXPROCS %d, %d workers: votes or costs differ", procs, workers)
+			}
+		}
 	}
 }

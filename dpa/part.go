@@ -26,9 +26,6 @@ func NewPoints(test *mat.Dense) *Points {
 	return p
 }
 
-// Len returns the number of test points.
-func (p *Points) Len() int { _, m := p.t.Dims(); return m }
-
 // Part is one part of an Ensemble refitted so that its kernel vectors at
 // many test points cost one product each (Part.Kernels), besides the kernel
 // vectors exactly as Ensemble.Kernel computes them (Part.Kernel). A Part

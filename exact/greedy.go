@@ -223,7 +223,8 @@ func (g *Greedy) Fewest(base, coef float64, fallback func(rival int) int, m []in
 	g.rivals = slices.Grow(g.rivals[:0], g.classes)[:g.classes]
 	if g.top < 0 { // too small to bucket
 		for j := range m {
-			if g.rivals[j] = (rival{}); j != g.class {
+			g.rivals[j] = rival{}
+			if j != g.class {
 				m[j] = fallback(j)
 			}
 		}
