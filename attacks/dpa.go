@@ -168,9 +168,11 @@ type DPAScratch struct {
 	rank      ranked
 	members   []int
 	part      dpa.Part
-	single    []float64 // one kernel vector computed the old way, and its bound
-	singleErr []float64
-	refits    int // points whose kernel vector had to be computed the old way
+	old       []float64 // kernel vectors of the solve per point at test points oldLo…oldHi−1
+	oldErrs   []float64
+	oldLo     int
+	oldHi     int
+	refits    int // points whose part was judged from the solve per point
 }
 
 // AddPart computes part j's vote and, where it is a candidate, its cost at
@@ -185,7 +187,7 @@ type DPAScratch struct {
 // (docs/science.md §11, "DPA"). Calls for distinct parts may run
 // concurrently, each with its own scratch. It panics unless 0 ≤ j < k.
 func (a *DPA) AddPart(j int, s *DPAScratch) {
-	m, d := a.test.Dims()
+	m, _ := a.test.Dims()
 	status, cost := a.status[j*m:(j+1)*m], a.cost[j*m:(j+1)*m]
 	part := &s.part
 	if !a.e.Refit(j, part) {
@@ -194,6 +196,7 @@ func (a *DPA) AddPart(j int, s *DPAScratch) {
 		}
 		return
 	}
+	s.oldLo, s.oldHi = 0, 0 // no kernel vectors of the solve per point yet
 	s.members = append(s.members[:0], a.e.Members(j)...)
 	s.own = s.own[:0]
 	for _, i := range s.members {
@@ -211,7 +214,7 @@ func (a *DPA) AddPart(j int, s *DPAScratch) {
 			vote, sure, c, ok := s.quickCost(alpha.RawRowView(i-lo), s.errs[i-lo], s.dev[i-lo], a.classes, a.from[i], a.rival[i])
 			if !ok {
 				s.refits++
-				vote, sure, c = s.oldCost(part, a.test.Slice(i, i+1, 0, d).(*mat.Dense), a.y, a.classes, a.from[i], a.rival[i])
+				vote, sure, c = s.oldCost(a, part, i)
 			}
 			status[i] = int8(vote)
 			if !sure {
@@ -222,14 +225,33 @@ func (a *DPA) AddPart(j int, s *DPAScratch) {
 	}
 }
 
-// oldCost is partCost on the part's kernel vector at one test point as
-// Ensemble.Kernel computes it.
-func (s *DPAScratch) oldCost(part *dpa.Part, x *mat.Dense, y []int, classes, from, rival int) (vote int, sure bool, cost int) {
+// oldCost is partCost at test point i on part's kernel vector as the solve
+// per point gives it: Ensemble.Kernel on the block of test points of
+// kernelFloats that holds i. A row comes out the same alone as in its block
+// unless there are more than gonumBlock features: gonum's product then sums
+// each dot product in pieces of gonumBlock where it runs in parallel, which
+// it does or not by the shape of the block. So with more features the whole
+// block is computed, once per part, and otherwise the row alone.
+func (s *DPAScratch) oldCost(a *DPA, part *dpa.Part, i int) (vote int, sure bool, cost int) {
+	m, d := a.test.Dims()
 	nj := part.Members()
-	s.single, s.singleErr = grow(s.single, nj), grow(s.singleErr, 1)
-	part.Kernel(mat.NewDense(1, nj, s.single), x, s.singleErr)
-	return s.partCost(s.single, s.singleErr[0], y, classes, from, rival)
+	lo, hi := i, i+1
+	if d > gonumBlock {
+		block := max(1, min(m, kernelFloats/nj))
+		lo = i / block * block
+		hi = min(lo+block, m)
+	}
+	if lo != s.oldLo || hi != s.oldHi {
+		s.old, s.oldErrs = grow(s.old, (hi-lo)*nj), grow(s.oldErrs, hi-lo)
+		part.Kernel(mat.NewDense(hi-lo, nj, s.old), a.test.Slice(lo, hi, 0, d).(*mat.Dense), s.oldErrs)
+		s.oldLo, s.oldHi = lo, hi
+	}
+	r := i - lo
+	return s.partCost(s.old[r*nj:(r+1)*nj], s.oldErrs[r], a.y, a.classes, a.from[i], a.rival[i])
 }
+
+// gonumBlock is the side of the blocks of gonum's parallel matrix product.
+const gonumBlock = 64
 
 // quickCost is partCost on the kernel vector alpha of dpa.Part.Kernels with
 // its bound alphaErr, where α̂ and E, those that partCost would be given,

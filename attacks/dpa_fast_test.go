@@ -186,6 +186,8 @@ func TestDPAMatchesSolves(t *testing.T) {
 		{10, 2000, 12, 40, 30, 1, false},
 		{10, 3000, 12, 600, 30, 0.1, true},
 		{10, 3000, 12, 100, 20, 1e-6, false},
+		// More features than gonum's blocks: rows alone differ from rows in blocks.
+		{10, 2000, 70, 60, 200, 1e-3, true},
 	} {
 		phi, y := dpaData(rng, tc.n, tc.d, tc.classes)
 		if tc.duplicates {
@@ -279,6 +281,37 @@ func TestDPAGoroutines(t *testing.T) {
 			}
 			if !slices.Equal(a.status, first.status) || !slices.Equal(a.cost, first.cost) {
 				t.Fatalf("GOMAXPROCS %d, %d workers: votes or costs differ", procs, workers)
+			}
+		}
+	}
+}
+
+// TestOldCostKernels checks that the kernel vectors the fallback judges a
+// part from are bit for bit those of Ensemble.Kernel on the block of test
+// points that AddPart used to form, with few and with more features than
+// gonum's blocks (where a row alone differs from the row in a block).
+func TestOldCostKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(55, 56))
+	for _, d := range []int{12, 70} {
+		phi, y := dpaData(rng, 2000, d, 3)
+		test, _ := dpaData(rng, 300, d, 3)
+		e, err := dpa.Fit(phi, y, 3, dpa.Partition(phi, 10), 10, 1, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := NewDPAFrom(e, y, test, e.Certify(test))
+		var s DPAScratch
+		for j := range 3 {
+			a.AddPart(j, &s) // sets the part and resets the fallback's block
+			nj := len(e.Members(j))
+			block := max(1, min(300, kernelFloats/nj))
+			want := mat.NewDense(block, nj, nil)
+			e.Kernel(j, want, test.Slice(0, block, 0, d).(*mat.Dense), nil)
+			for _, i := range []int{0, 17, 299} {
+				s.oldCost(a, &s.part, i)
+				if got := s.old[(i-s.oldLo)*nj : (i-s.oldLo+1)*nj]; !slices.Equal(got, want.RawRowView(i)) {
+					t.Fatalf("d = %d part %d point %d: kernel vector differs from Ensemble.Kernel's in its block", d, j, i)
+				}
 			}
 		}
 	}
