@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"slices"
 
+	"flipcert/exact"
 	"flipcert/internal/roundoff"
 )
 
@@ -105,6 +106,22 @@ func (r *ranked) build(alpha []float64, y []int, classes, class, rival int) {
 		r.moves = append(r.moves, m)
 		r.total += m.gain
 	}
+}
+
+// fromTop sets r to the moves towards rival that exact.Greedy.Top gives,
+// with their relabelings: every move down to some gain, so that prefix
+// serves the first len(r.moves) moves of the greedy order, no more.
+func (r *ranked) fromTop(top []exact.Move, alpha []float64, y []int, class, rival int) {
+	r.moves, r.total = r.moves[:0], 0
+	for _, m := range top {
+		to := int32(rival)
+		if k := y[m.Index]; k == rival || k != class && alpha[m.Index] < 0 {
+			to = int32(class)
+		}
+		r.moves = append(r.moves, move{m.Gain, m.Index, to})
+		r.total += m.Gain
+	}
+	r.sorted, r.selected = 0, 0
 }
 
 // checkLabels panics unless alpha and y have the same length (at most

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"flipcert/decide"
+	"flipcert/exact"
 	"flipcert/whitebox"
 )
 
@@ -67,8 +68,10 @@ func none(from int) Outcome { return Outcome{Flips: -1, From: from, To: -1} }
 // value is ready to use. An Attacker must not be used by several goroutines
 // at once: give each its own.
 type Attacker struct {
-	rank, spare     ranked    // the moves of the rival attacked (and of the next one tried)
-	rankOf          rankKey   // the problem rank was last built for by Smoothed
+	rank, spare     ranked  // the moves of the rival attacked (and of the next one tried)
+	rankOf          rankKey // the problem rank was last built for by Smoothed
+	greedy          exact.Greedy
+	fewest          []int     // per rival: the fewest moves, for K > 2
 	relabels        []Relabel // the outcome's relabelings
 	sampledRelabels []Relabel // a Sampled outcome's relabelings, when extended
 	labels          []int     // attacked labels
@@ -118,51 +121,118 @@ func keyOf(p RidgePoint, class, rival int) rankKey {
 // Should rounding of the search's partial sums deny that, the next move is
 // added, up to 16 times. To is the computed class of the attacked labels.
 //
-// It costs O((K−1)n) plus a sort of the moves taken. It panics on a
-// malformed point.
-func (a *Attacker) RidgeExact(p RidgePoint) Outcome {
-	p.check()
-	a.rankOf = rankKey{}
-	n, k := len(p.Alpha), p.Classes
-	a.scores = oneHot(a.scores, p.Alpha, p.Y, k)
-	class := top(a.scores, k)
-	abs := 0.0
-	for _, v := range p.Alpha {
-		abs += math.Abs(v)
+// For K = 2 it costs a pass over the points, a selection and a sort of the
+// moves taken. For K > 2 an exact.Greedy finds the rival and the crossing
+// without ordering most moves (about three passes over α whatever K), and
+// only the moves up to the crossing are sorted; its answers are those of a
+// walk over each rival's moves, which it falls back on where rounding could
+// tell them apart. It panics on a malformed point.
+func (a *Attacker) RidgeExact(p RidgePoint) Outcome { return a.ridgeExact(p, nil) }
+
+// RidgeExactAfter is RidgeExact at a point whose exact certificate c has
+// just computed (exact.Certifier.Certify on p's Alpha, Y and Classes, their
+// contents unchanged since): for K > 2 it reuses the certificate's passes
+// over α, which are most of the attack's cost, and returns the same
+// outcome. If c's last call was on other slices, it is RidgeExact.
+func (a *Attacker) RidgeExactAfter(p RidgePoint, c *exact.Certifier) Outcome {
+	if g := c.Greedy(); p.Classes > 2 && g.On(p.Alpha, p.Y, p.Classes) {
+		return a.ridgeExact(p, g)
 	}
-	mu := margin(p.AlphaErr, n, abs)
-	best := -1
-	for j := range k {
-		if j == class {
-			continue
-		}
-		// Margins in units of D = s_c − s_j; for K = 2 the binary rule's
-		// v = ±(s − ½), doubled (exactly) to match the moves' 2|αᵢ|.
-		v := a.scores[class] - a.scores[j]
-		if k == 2 {
-			v = 2 * (a.scores[1] - 0.5)
-			if class == 0 {
-				v = -v
-			}
-		}
-		a.spare.build(p.Alpha, p.Y, k, class, j)
-		if m := a.spare.crossing(v, -scale(k)*mu); m >= 0 && (best < 0 || m < best) {
-			best = m
-			a.rank, a.spare = a.spare, a.rank
-		}
+	return a.ridgeExact(p, nil)
+}
+
+// ridgeExact is RidgeExact with the Greedy g already Reset at p, or nil.
+func (a *Attacker) ridgeExact(p RidgePoint, g *exact.Greedy) Outcome {
+	p.check()
+	a.rankOf = rankKey{} // rank is rebuilt here, not for Smoothed's problem
+	k := p.Classes
+	var class, rival, best, total int
+	var mu float64
+	if k == 2 {
+		class, rival, best, mu = a.binaryCrossing(p)
+		total = len(a.rank.moves)
+	} else {
+		class, rival, best, total, mu = a.multiCrossing(p, g)
 	}
 	if best < 0 {
 		return none(class)
 	}
 	a.startLabels(p.Y)
 	for tries := 0; ; tries++ {
+		if best > len(a.rank.moves) { // the Greedy's moves end before best
+			a.rank.build(p.Alpha, p.Y, k, class, rival)
+		}
 		a.apply(p.Y, best)
 		a.scores = oneHot(a.scores, p.Alpha, a.labels, k)
-		if proven := overturned(a.scores, k, class, mu); proven || tries == 16 || best == len(a.rank.moves) {
+		if proven := overturned(a.scores, k, class, mu); proven || tries == 16 || best == total {
 			return a.outcome(best, proven, class, top(a.scores, k))
 		}
 		best++
 	}
+}
+
+// binaryCrossing finds the clean class of a K = 2 point, the fewest moves
+// that take the binary score past ½ by μ (−1 if none do) and μ, leaving the
+// moves in a.rank.
+func (a *Attacker) binaryCrossing(p RidgePoint) (class, rival, best int, mu float64) {
+	a.scores = oneHot(a.scores, p.Alpha, p.Y, 2)
+	class = top(a.scores, 2)
+	abs := 0.0
+	for _, v := range p.Alpha {
+		abs += math.Abs(v)
+	}
+	mu = margin(p.AlphaErr, len(p.Alpha), abs)
+	// Margins in units of the moves' 2|αᵢ|: v = ±2(s − ½), doubled exactly.
+	v := 2 * (a.scores[1] - 0.5)
+	if class == 0 {
+		v = -v
+	}
+	a.rank.build(p.Alpha, p.Y, 2, class, 1-class)
+	return class, 1 - class, a.rank.crossing(v, -scale(2)*mu), mu
+}
+
+// multiCrossing finds the clean class of a K > 2 point, the rival that
+// needs the fewest moves to lead it by μ (ties to the lower class), that
+// number (−1 if no rival can), the number of all its moves and μ, leaving
+// in a.rank the rival's moves, at least the first best of them. g is a
+// Greedy already Reset at p, or nil for a.greedy. The rivals the Greedy
+// leaves to it are walked as before: every move collected and the crossing
+// selected.
+func (a *Attacker) multiCrossing(p RidgePoint, g *exact.Greedy) (class, rival, best, total int, mu float64) {
+	k := p.Classes
+	if g == nil {
+		g = &a.greedy
+		g.Reset(p.Alpha, p.Y, k)
+	}
+	class, scores := g.Class(), g.Scores()
+	mu = margin(p.AlphaErr, len(p.Alpha), g.AbsSum())
+	a.fewest = grow(a.fewest, k)
+	walked := -1 // the rival whose moves a.spare holds
+	g.Fewest(-mu, 0, func(j int) int {
+		a.spare.build(p.Alpha, p.Y, k, class, j)
+		walked = j
+		return a.spare.crossing(scores[class]-scores[j], -mu)
+	}, a.fewest)
+	best, rival = -1, -1
+	for j, m := range a.fewest {
+		if j != class && m >= 0 && (best < 0 || m < best) {
+			best, rival = m, j
+		}
+	}
+	if best < 0 {
+		return class, rival, best, 0, mu
+	}
+	moves, total := g.Top(rival)
+	switch {
+	case moves != nil:
+		a.rank.fromTop(moves, p.Alpha, p.Y, class, rival)
+	case walked == rival:
+		a.rank, a.spare = a.spare, a.rank
+	default: // an answer of 0, or a fallback before the last
+		a.rank.build(p.Alpha, p.Y, k, class, rival)
+		total = len(a.rank.moves)
+	}
+	return class, rival, best, total, mu
 }
 
 // scale is the factor from the binary score to the margin units of the

@@ -15,6 +15,10 @@ import (
 type Result struct {
 	Class  int // plurality vote of the parts, ties to the lowest class index
 	Radius int // no change of at most Radius labels changes Class; −1 if not certified
+	// Rival is the runner-up: the other class for two classes, else the class
+	// other than Class with the most votes, ties to the lowest index. The
+	// DPA attack moves votes to it (package attacks).
+	Rival int
 }
 
 // Ensemble holds one ridge classifier per part.
@@ -258,10 +262,22 @@ func (e *Ensemble) Certify(test *mat.Dense) []Result {
 				}
 			}
 			class := decide.Plurality(computed)
-			results[lo+i] = Result{Class: class, Radius: FreeVoteRadius(certain, free, class)}
+			results[lo+i] = Result{Class: class, Radius: FreeVoteRadius(certain, free, class), Rival: runnerUp(computed, class)}
 		}
 	}
 	return results
+}
+
+// runnerUp returns the class other than class with the most votes, ties to
+// the lowest index.
+func runnerUp(votes []int, class int) int {
+	r := -1
+	for c, v := range votes {
+		if c != class && (r < 0 || v > votes[r]) {
+			r = c
+		}
+	}
+	return r
 }
 
 // vote returns a part's vote from its scores, each within bound[c]·t of the

@@ -302,10 +302,13 @@ func TestUncertainVotesAreFree(t *testing.T) {
 	}{
 		// Votes 0–3; certain 0–2 with one free: 2 − 0 − 1 − 1[0 < 1] = 0,
 		// radius 0, where VoteRadius([0 3]) would say 1.
-		{"two classes", []int{1, 1, 0, 0, 1, 1}, 2, dpa.Result{Class: 1, Radius: 0}},
+		{"two classes", []int{1, 1, 0, 0, 1, 1}, 2, dpa.Result{Class: 1, Radius: 0, Rival: 0}},
 		// Part 2 votes 0 on the tie (lowest index): votes (1, 2, 0), certain
-		// (0, 2, 0) with one free: against class 0 the gap is 0, radius 0.
-		{"three classes", []int{1, 1, 0, 0, 1, 1}, 3, dpa.Result{Class: 1, Radius: 0}},
+		// (0, 2, 0) with one free: against class 0 the gap is 0, radius 0;
+		// class 0 is the runner-up.
+		{"three classes", []int{1, 1, 0, 0, 1, 1}, 3, dpa.Result{Class: 1, Radius: 0, Rival: 0}},
+		// Votes (0, 2, 1): class 2 is the runner-up.
+		{"three classes, rival 2", []int{1, 1, 2, 2, 2, 1}, 3, dpa.Result{Class: 1, Radius: 0, Rival: 2}},
 		// Votes 1–2 for class 1, but certain 1–1: the free vote alone could
 		// make it 2–1 for class 0. Not certified (the exact votes 1–2 would
 		// give radius 0).
@@ -558,7 +561,13 @@ func TestFitMatchesDirectSolve(t *testing.T) {
 		for i, r := range results {
 			// The scores here are never within rounding of a tie, so no vote is free.
 			class, radius := dpa.VoteRadius(votes[i])
-			if want := (dpa.Result{Class: class, Radius: radius}); r != want {
+			rival := (class + 1) % tc.classes // the runner-up, ties to the lowest index
+			for c, v := range votes[i] {
+				if c != class && v > votes[i][rival] || c < rival && c != class && v == votes[i][rival] {
+					rival = c
+				}
+			}
+			if want := (dpa.Result{Class: class, Radius: radius, Rival: rival}); r != want {
 				t.Errorf("%+v test point %d with votes %v: %+v, want %+v", tc, i, votes[i], r, want)
 			}
 		}

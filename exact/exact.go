@@ -23,7 +23,9 @@ func Certify(alpha []float64, y []int, classes int, alphaErr float64) (class, ra
 // at once: give each its own.
 type Certifier struct {
 	moves  []float64
-	scores []float64 // K scores, then the two K-entry tables of multi
+	greedy Greedy
+	fewest []int     // per rival, for multi
+	tables []float64 // the two K-entry tables of rivalFewest
 }
 
 // Certify returns the class of the unsmoothed ridge classifier at a test point
@@ -70,8 +72,14 @@ type Certifier struct {
 // crossed" with every move taken a sound radius len(y) even when sums taken
 // in different orders disagree.
 //
-// The fewest moves are found by a three-way quickselect on the helpful moves
-// (expected O(n) per rival), so a point costs O((K−1)n).
+// For two classes the fewest moves are found by a three-way quickselect on the
+// helpful moves (expected O(n)). For more, a Greedy bounds every rival's
+// answer from bucket counts of |αᵢ| and selects only among the moves near
+// the crossing of the rivals that can attain the fewest: two passes over
+// alpha and one more over its largest entries, about O(n) whatever K
+// (docs/science.md §11, "Cost"). Its answers are those of a quickselect over
+// every move of every rival, bit for bit; where rounding could tell them
+// apart it runs that quickselect.
 //
 // Certify panics if the lengths differ, classes < 2, a label is outside
 // 0..classes−1, alphaErr is negative or not finite, or alpha is not finite.
@@ -89,6 +97,13 @@ func (c *Certifier) Certify(alpha []float64, y []int, classes int, alphaErr floa
 	}
 	return c.multi(alpha, y, classes, alphaErr)
 }
+
+// Greedy returns the Greedy of c's last Certify with more than two classes,
+// valid until c's next call, so that the ridge-exact attack at the same
+// point (attacks.Attacker.RidgeExactAfter) need not repeat its passes over
+// alpha. Calling its Fewest again does not change the certificate c
+// returned.
+func (c *Certifier) Greedy() *Greedy { return &c.greedy }
 
 // rounding returns R = γ_{2n}(Σ|α̂ᵢ| + Σ moves), the bound on the rounding of
 // any sum Certify compares with a threshold, for n training points.
@@ -138,56 +153,59 @@ func (c *Certifier) binary(alpha []float64, y []int, alphaErr float64) (class, r
 	return class, len(y)
 }
 
-// multi is Certify for classes > 2: one-hot scores, argmax, a pass per rival.
+// multi is Certify for classes > 2: one-hot scores, argmax, and the fewest
+// moves against every rival found by a Greedy, which leaves to rivalFewest
+// the rivals where rounding could decide.
 func (c *Certifier) multi(alpha []float64, y []int, classes int, alphaErr float64) (class, radius int) {
-	c.scores = slices.Grow(c.scores[:0], 3*classes)[:3*classes]
-	scores, twice, once := c.scores[:classes], c.scores[classes:2*classes], c.scores[2*classes:]
-	clear(scores)
-	var abs float64
-	for i, a := range alpha {
-		if y[i] < 0 || y[i] >= classes {
-			panic("exact: label outside 0..classes−1")
-		}
-		scores[y[i]] += a
-		abs += math.Abs(a)
-	}
-	checkFinite(2 * abs)
-	class = decide.Argmax(scores)
+	g := &c.greedy
+	g.Reset(alpha, y, classes)
+	class = g.Class()
+	c.fewest = slices.Grow(c.fewest[:0], classes)[:classes]
+	coef := 2 * roundoff.Gamma(2*len(alpha))
+	g.Fewest(alphaErr, coef, func(j int) int { return c.rivalFewest(alpha, y, classes, class, j, alphaErr) }, c.fewest)
 	radius = len(y)
-	for j := range classes {
-		if j == class {
-			continue
-		}
-		// Point i lowers D by twice[yᵢ]·αᵢ + once[yᵢ]·|αᵢ| (one term is zero,
-		// so d is exact): 2αᵢ from class (relabel to j), −2αᵢ from j (relabel
-		// to class), |αᵢ| from any other class (relabel to j if αᵢ > 0, to
-		// class if αᵢ < 0). Tables rather than a switch avoid mispredicted
-		// branches on the labels.
-		clear(twice)
-		twice[class], twice[j] = 2, -2
-		for k := range once {
-			once[k] = 1
-		}
-		once[class], once[j] = 0, 0
-		moves := c.moves[:0]
-		var total float64
-		for i, a := range alpha {
-			if d := twice[y[i]]*a + once[y[i]]*math.Abs(a); d > 0 {
-				moves = append(moves, d)
-				total += d
-			}
-		}
-		c.moves = moves
-		// j overturns class at D ≤ 0 (j < class) or D < 0; both are inside
-		// the margin, so the test is D ≤ μ for every rival.
-		margin := alphaErr + 2*rounding(len(alpha), abs, total)
-		if m, ok := fewest(moves, total, scores[class]-scores[j], margin); ok && m-1 < radius {
-			if radius = m - 1; radius < 0 {
-				break
-			}
+	for j, m := range c.fewest {
+		if j != class && m >= 0 {
+			radius = min(radius, m-1)
 		}
 	}
 	return class, radius
+}
+
+// rivalFewest returns the fewest moves after which rival j overturns class,
+// −1 if all of them do not suffice: the moves are collected in index order
+// and quickselected, a pass and a selection over every point.
+func (c *Certifier) rivalFewest(alpha []float64, y []int, classes, class, j int, alphaErr float64) int {
+	scores := c.greedy.Scores()
+	c.tables = slices.Grow(c.tables[:0], 2*classes)[:2*classes]
+	twice, once := c.tables[:classes], c.tables[classes:]
+	// Point i lowers D by twice[yᵢ]·αᵢ + once[yᵢ]·|αᵢ| (one term is zero,
+	// so d is exact): 2αᵢ from class (relabel to j), −2αᵢ from j (relabel
+	// to class), |αᵢ| from any other class (relabel to j if αᵢ > 0, to
+	// class if αᵢ < 0). Tables rather than a switch avoid mispredicted
+	// branches on the labels.
+	clear(twice)
+	twice[class], twice[j] = 2, -2
+	for k := range once {
+		once[k] = 1
+	}
+	once[class], once[j] = 0, 0
+	moves := c.moves[:0]
+	var total float64
+	for i, a := range alpha {
+		if d := twice[y[i]]*a + once[y[i]]*math.Abs(a); d > 0 {
+			moves = append(moves, d)
+			total += d
+		}
+	}
+	c.moves = moves
+	// j overturns class at D ≤ 0 (j < class) or D < 0; both are inside the
+	// margin, so the test is D ≤ μ for every rival.
+	margin := alphaErr + 2*rounding(len(alpha), c.greedy.AbsSum(), total)
+	if m, ok := fewest(moves, total, scores[class]-scores[j], margin); ok {
+		return m
+	}
+	return -1
 }
 
 // checkFinite panics unless the sum of |αᵢ| (times two for the K-class moves)
@@ -210,7 +228,7 @@ func fewest(moves []float64, total, v, t float64) (m int, ok bool) {
 	}
 	// m = −1 when summing in a different order rounded the crossing away: the
 	// sums differ by less than the margin's spare R, so ok = false is sound.
-	m = quickselect(moves, v, t)
+	m, _, _ = quickselect(moves, v, t)
 	return m, m > 0
 }
 
@@ -219,12 +237,14 @@ func fewest(moves []float64, total, v, t float64) (m int, ok bool) {
 const smallRange = 32
 
 // quickselect returns the smallest m ≥ 1 such that v minus the m largest moves
-// is ≤ t, or −1 if all of them do not suffice. It reorders moves.
+// is ≤ t, or −1 if all of them do not suffice, and the computed values of v
+// minus the m − 1 and the m largest moves (in the order it summed them). It
+// reorders moves.
 //
 // Invariant: moves[:lo] are taken (each ≥ everything in moves[lo:]) and v
 // includes them without reaching t; moves[lo:hi] holds the answer's frontier;
 // moves[hi:] are smaller than moves[lo:hi], in blocks of decreasing value.
-func quickselect(moves []float64, v, t float64) int {
+func quickselect(moves []float64, v, t float64) (m int, before, after float64) {
 	lo, hi := 0, len(moves)
 	for depth := 2 * bits.Len(uint(len(moves))); hi-lo > smallRange && depth > 0; depth-- {
 		p := medianOf3(moves[lo], moves[lo+(hi-lo)/2], moves[hi-1])
@@ -238,8 +258,9 @@ func quickselect(moves []float64, v, t float64) int {
 		}
 		v = w
 		for i := gt; i < eq; i++ {
+			before = v
 			if v -= moves[i]; v <= t {
-				return i + 1
+				return i + 1, before, v
 			}
 		}
 		lo = eq
@@ -251,12 +272,13 @@ func quickselect(moves []float64, v, t float64) int {
 		part := moves[r[0]:r[1]]
 		slices.Sort(part)
 		for j := len(part) - 1; j >= 0; j-- {
+			before = v
 			if v -= part[j]; v <= t {
-				return r[1] - j
+				return r[1] - j, before, v
 			}
 		}
 	}
-	return -1
+	return -1, before, v
 }
 
 // partition3 reorders a into moves > p, then = p, then < p, and returns the
