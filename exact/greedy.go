@@ -29,7 +29,7 @@ import (
 // buckets from the margin, and a quickselect finds the crossing among the
 // moves inside them.
 //
-// Rounding (docs/science.md §10). Sums taken this way round differently from
+// Rounding (docs/science.md §10 "Margins of the exact and DPA certificates"). Sums taken this way round differently from
 // those of the straightforward computation (every move collected in index
 // order, its total summed in that order, the crossing quickselected or
 // walked), so every answer is checked against a band that covers both: the

@@ -28,9 +28,11 @@ const kernelBlock = 256
 // block (block test points at a time, so that the n×m matrix of all of them
 // never exists) and calls visit(worker, i, α, E) for every test point i,
 // E ≥ Σ|α̂ᵢ − αᵢ| the bound on the computed α's error (docs/science.md §10 "Ridge conditioning"),
-// spreading each block over the workers. Each kernel vector is computed the
-// same way whatever block it is in, so results that visit stores by i depend
-// neither on the block size nor on the number of workers.
+// spreading each block over the workers. Results that visit stores by i do
+// not depend on the number of workers; they depend on the block size only
+// above 64 features, where gonum's product sums each kernel entry in pieces
+// whose shape depends on the block's (so the block size is fixed, and
+// explain recomputes a point's kernel vector in its block).
 func forEachKernel(model *ridge.Model, test *mat.Dense, block, workers int, stage *progress.Stage, visit func(worker, i int, alpha []float64, alphaErr float64)) {
 	m, d := test.Dims()
 	n, _ := model.Design().Features().Dims()
@@ -245,7 +247,7 @@ func (ps *pass) ridgeExact(wk *passWorker, rp attacks.RidgePoint) (point, attack
 		return pt, attackRow{}
 	}
 	start = time.Now()
-	row := rowOf(wk.attacker.RidgeExact(rp))
+	row := rowOf(wk.attacker.RidgeExactAfter(rp, &wk.exact))
 	wk.attacks += time.Since(start)
 	return pt, row
 }

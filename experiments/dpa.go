@@ -42,14 +42,12 @@ func (p *prepared) runDPA(u Unit, c Config, env runEnv) (output, error) {
 	start := time.Now()
 	var attackRows []byte
 	if c.Attack.Enabled {
-		a := attacks.NewDPA(e, p.train.Y, p.testF, from)
+		a := attacks.NewDPAFrom(e, p.train.Y, p.testF, res)
 		workers := runtime.GOMAXPROCS(0)
 		scratch := make([]attacks.DPAScratch, workers)
 		parallel.For(e.Parts(), workers, func(w, j int) { a.AddPart(j, &scratch[w]) })
 		rows := make([]attackRow, m)
-		for i := range rows {
-			rows[i] = rowOf(a.Outcome(i))
-		}
+		parallel.For(m, workers, func(_, i int) { rows[i] = rowOf(a.Outcome(i)) })
 		attackRows = encodeAttacks(u, 0, rows)
 	}
 	attackTime := time.Since(start)

@@ -146,12 +146,16 @@ func (p *prepared) attackRow(c Config, row tables.Point) ([]attacks.Relabel, int
 	if row.Method.Kind == tables.DPA {
 		return p.attackDPA(row, x)
 	}
+	// The kernel vector exactly as the run computed it: in its block of test
+	// points (gonum's products sum in pieces whose shape depends on the block).
 	model := p.models[row.Lambda]
 	n, _ := model.Design().Features().Dims()
-	alpha := mat.NewDense(1, n, nil)
-	errs := make([]float64, 1)
-	model.Kernel(alpha, x, errs)
-	rp := attacks.RidgePoint{Alpha: alpha.RawRowView(0), Y: p.train.Y, Classes: p.classes, AlphaErr: errs[0]}
+	lo := row.Index / p.block * p.block
+	hi := min(lo+p.block, m)
+	alpha := mat.NewDense(hi-lo, n, nil)
+	errs := make([]float64, hi-lo)
+	model.Kernel(alpha, p.testF.Slice(lo, hi, 0, d).(*mat.Dense), errs)
+	rp := attacks.RidgePoint{Alpha: alpha.RawRowView(row.Index - lo), Y: p.train.Y, Classes: p.classes, AlphaErr: errs[row.Index-lo]}
 	var a attacks.Attacker
 	var out attacks.Outcome
 	if row.Method.Kind == tables.RidgeExact {
@@ -178,8 +182,7 @@ func (p *prepared) attackDPA(row tables.Point, x *mat.Dense) ([]attacks.Relabel,
 	if err != nil {
 		return nil, 0, err
 	}
-	from := []int{e.Certify(x)[0].Class}
-	a := attacks.NewDPA(e, p.train.Y, x, from)
+	a := attacks.NewDPAFrom(e, p.train.Y, x, e.Certify(x))
 	var s attacks.DPAScratch
 	for j := range e.Parts() {
 		a.AddPart(j, &s)
