@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -116,5 +118,54 @@ func TestFeaturesRoundTrip(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestLabelFreeEncoderOnEveryTrainingImage runs the label-free encoder on
+// strokes.npz, once certifying the test images and once a validation split
+// of the training images: both learn from the same 240 training images (no
+// test image), so the second run reads the first one's encoder from the
+// cache, and the manifest keeps a loss per epoch.
+func TestLabelFreeEncoderOnEveryTrainingImage(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir()) // a cache of the test's own
+	out := t.TempDir()
+	src, _ := filepath.Abs("testdata/npz/strokes.npz")
+	manifest := func(extra string) tables.Manifest {
+		t.Helper()
+		config := filepath.Join(out, "lf.yaml")
+		yaml := "name: lf\ndata: {source: npz, path: " + src + extra + "}\nfeatures: {kind: contrastive, dim: 6, channels: 2, epochs: 2, batch: 32}\n" +
+			"smoothing: {q: 0.05}\nsampler: {enabled: false}\nattack: {enabled: false}\nwhitebox: {enabled: false}\n"
+		if err := os.WriteFile(config, []byte(yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var o, e bytes.Buffer
+		if code := exitCode(&e, run(strings.NewReader(""), &o, &e, []string{"-config", config, "-out", filepath.Join(out, "run"), "-quiet", "-no-report", "-fresh"})); code != 0 {
+			t.Fatalf("exit %d: %s", code, e.String())
+		}
+		m, _, err := tables.ReadManifest(filepath.Join(out, "run", tables.ManifestFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	var first, second struct {
+		Kind    string    `json:"kind"`
+		Images  int       `json:"images"`
+		Losses  []float64 `json:"losses"`
+		Trained bool      `json:"trained"`
+	}
+	m := manifest("")
+	if err := json.Unmarshal(m.Embedder, &first); err != nil {
+		t.Fatal(err)
+	}
+	if first.Kind != "contrastive" || first.Images != 240 || len(first.Losses) != 2 || !first.Trained {
+		t.Errorf("embedder %+v: want a contrastive encoder trained on the 240 training images, two losses", first)
+	}
+	m = manifest(", validation: 40")
+	if err := json.Unmarshal(m.Embedder, &second); err != nil {
+		t.Fatal(err)
+	}
+	if second.Images != 240 || second.Trained || !slices.Equal(second.Losses, first.Losses) || m.Data.NTrain != 200 {
+		t.Errorf("validation run: embedder %+v on %d attacked points; want the cached encoder of the same 240 images", second, m.Data.NTrain)
 	}
 }

@@ -47,6 +47,17 @@ func (d Digits) Set(digits ...int) Set {
 	return Set{X: x, Y: y}
 }
 
+// Count returns how many images show one of the given digits.
+func (d Digits) Count(digits ...int) int {
+	n := 0
+	for _, l := range d.Labels {
+		if slices.Contains(digits, int(l)) {
+			n++
+		}
+	}
+	return n
+}
+
 // Others returns the images of every digit not in exclude, with labels
 // renumbered 0..k−1 in increasing digit order: the training set of an embedder
 // that must never see the excluded classes.

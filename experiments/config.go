@@ -81,15 +81,22 @@ func (d *Digits) UnmarshalYAML(n *yaml.Node) error {
 
 // Features chooses the label-free feature map.
 type Features struct {
-	Kind      string `yaml:"kind" json:"kind"`           // pixels | pca | cnn | none (csv and npz/npy features as they are)
+	Kind      string `yaml:"kind" json:"kind"`           // pixels | pca | cnn | contrastive | none (csv and npz/npy features as they are)
 	Dim       int    `yaml:"dim" json:"dim"`             // pca components / cnn embedding width
 	Intercept bool   `yaml:"intercept" json:"intercept"` // append an unpenalised constant 1
-	Epochs    int    `yaml:"epochs" json:"epochs"`       // cnn: embedder training epochs
-	Retrain   bool   `yaml:"retrain" json:"retrain"`     // cnn: ignore the cached embedder
+	Epochs    int    `yaml:"epochs" json:"epochs"`       // cnn, contrastive: training epochs
+	Retrain   bool   `yaml:"retrain" json:"retrain"`     // cnn, contrastive: ignore the cached embedder
+	// The label-free encoder of kind contrastive (docs/science.md §15):
+	// filters of its first convolution, images per mini-batch, the
+	// temperature τ of its loss and Adam's learning rate.
+	Channels     int     `yaml:"channels" json:"channels"`
+	Batch        int     `yaml:"batch" json:"batch"`
+	Temperature  float64 `yaml:"temperature" json:"temperature"`
+	LearningRate float64 `yaml:"learning_rate" json:"learning_rate"`
 }
 
 // needsImages reports whether the feature map reads 28×28 images.
-func (f Features) needsImages() bool { return f.Kind == "cnn" }
+func (f Features) needsImages() bool { return f.Kind == "cnn" || f.Kind == "contrastive" }
 
 // Ridge holds the penalties to sweep.
 type Ridge struct {
@@ -186,7 +193,7 @@ func Default() Config {
 		Name:       "flipcert",
 		Seed:       1,
 		Data:       Data{Source: "mnist", Classes: Digits{1, 7}},
-		Features:   Features{Kind: "pca", Dim: 50, Intercept: true, Epochs: 3},
+		Features:   Features{Kind: "pca", Dim: 50, Intercept: true, Epochs: 3, Channels: 10, Batch: 128, Temperature: 0.1, LearningRate: 0.001},
 		Ridge:      Ridge{Lambda: Floats{3e4}},
 		Smoothing:  Smoothing{Q: Floats{0.05, 0.1, 0.2, 0.4}},
 		Analytic:   Toggle{Enabled: true},
@@ -464,7 +471,7 @@ func (c Config) validateData() error {
 	default:
 		return c.fieldError("data.source", -1, "= %q: must be mnist, csv, npz or npy", d.Source)
 	}
-	if c.Features.needsImages() && d.Source != "mnist" && d.Holdout == 0 {
+	if c.Features.Kind == "cnn" && d.Source != "mnist" && d.Holdout == 0 {
 		return c.fieldError("features.kind", -1, "= %s on data.source %s needs data.holdout: the embedder learns from labelled images the attacker does not control", c.Features.Kind, d.Source)
 	}
 	if d.Source != "npy" && d.XTrain+d.YTrain+d.XTest+d.YTest != "" {
@@ -488,21 +495,35 @@ func (c Config) validateFeatures() error {
 	f := c.Features
 	switch f.Kind {
 	case "pixels", "none":
-	case "pca", "cnn":
+		return nil
+	case "pca", "cnn", "contrastive":
 		if f.Dim < 1 {
 			return c.fieldError("features.dim", -1, "= %d: must be ≥ 1", f.Dim)
 		}
 	default:
-		return c.fieldError("features.kind", -1, "= %q: must be pixels, pca, cnn or none", f.Kind)
+		return c.fieldError("features.kind", -1, "= %q: must be pixels, pca, cnn, contrastive or none", f.Kind)
 	}
-	if f.Kind != "cnn" {
+	if f.Kind == "pca" {
 		return nil
 	}
 	if f.Epochs < 1 {
 		return c.fieldError("features.epochs", -1, "= %d: must be ≥ 1", f.Epochs)
 	}
-	if c.Data.Holdout == 0 && len(c.Data.Classes) == 10 {
-		return c.fieldError("features.kind", -1, "= cnn with all ten digits needs data.holdout: the embedder must train on images the attacker does not control, and no digit is left over")
+	if f.Kind == "cnn" {
+		if c.Data.Source == "mnist" && c.Data.Holdout == 0 && len(c.Data.Classes) == 10 {
+			return c.fieldError("features.kind", -1, "= cnn with all ten digits needs data.holdout: the embedder must train on images the attacker does not control, and no digit is left over (or use contrastive, which needs no label)")
+		}
+		return nil
+	}
+	switch {
+	case f.Channels < 1:
+		return c.fieldError("features.channels", -1, "= %d: must be ≥ 1", f.Channels)
+	case f.Batch < 2:
+		return c.fieldError("features.batch", -1, "= %d: must be ≥ 2 (an image is contrasted with the others of its batch)", f.Batch)
+	case !(f.Temperature > 0) || math.IsInf(f.Temperature, 0):
+		return c.fieldError("features.temperature", -1, "= %v: must be a finite number > 0", f.Temperature)
+	case !(f.LearningRate > 0) || math.IsInf(f.LearningRate, 0):
+		return c.fieldError("features.learning_rate", -1, "= %v: must be a finite number > 0", f.LearningRate)
 	}
 	return nil
 }

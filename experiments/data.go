@@ -17,6 +17,10 @@ type inputs struct {
 	// images says that the rows are 28×28 grey-scale images, pixels in
 	// [0, 1]: MNIST, or NumPy data of that shape.
 	images bool
+	// unlabeled holds every training image of the data, in file order,
+	// whatever its role (attacked, held out, validation), and no test image:
+	// what a label-free feature map may learn from (docs/science.md §15).
+	unlabeled *mat.Dense
 	// embed is what the CNN embedder (features.kind cnn) learns from: labelled
 	// images the attacker does not control, and those it is scored on.
 	embed embedSplit
@@ -108,9 +112,14 @@ func loadMNIST(c Config) (*inputs, error) {
 	if h := c.Data.Holdout; h >= train.Len() {
 		return nil, c.fieldError("data.holdout", -1, "= %d leaves no training image (MNIST has %d)", h, train.Len())
 	}
-	attacked := train.Slice(0, train.Len()-c.Data.Holdout)
-	in := &inputs{classes: len(c.Data.Classes)}
-	in.train = attacked.Set(c.Data.Classes...)
+	// Every training image of the classes, in file order: the attacked ones
+	// come first, then those held out.
+	all := train.Set(c.Data.Classes...)
+	in := &inputs{classes: len(c.Data.Classes), unlabeled: all.X}
+	in.train, _ = cut(all, train.Slice(0, train.Len()-c.Data.Holdout).Count(c.Data.Classes...))
+	if in.train.Len() == 0 {
+		return nil, c.fieldError("data.holdout", -1, "= %d leaves no training image of data.classes", c.Data.Holdout)
+	}
 	if validation {
 		if err := c.splitValidation(in, "the attacked training set of these classes"); err != nil {
 			return nil, err
@@ -168,11 +177,17 @@ func (c Config) splitValidation(in *inputs, what string) error {
 	return nil
 }
 
-// cut splits a set before row i.
+// cut splits a set before row i, sharing its memory; an empty part has an
+// empty matrix.
 func cut(s dataset.Set, i int) (head, tail dataset.Set) {
 	n, d := s.X.Dims()
-	return dataset.Set{X: s.X.Slice(0, i, 0, d).(*mat.Dense), Y: s.Y[:i]},
-		dataset.Set{X: s.X.Slice(i, n, 0, d).(*mat.Dense), Y: s.Y[i:]}
+	rows := func(lo, hi int) dataset.Set {
+		if lo == hi {
+			return dataset.Set{X: &mat.Dense{}, Y: []int{}}
+		}
+		return dataset.Set{X: s.X.Slice(lo, hi, 0, d).(*mat.Dense), Y: s.Y[lo:hi]}
+	}
+	return rows(0, i), rows(i, n)
 }
 
 // loadNumPy reads NumPy data (docs/science.md §16): an .npz archive
@@ -202,7 +217,7 @@ func loadNumPy(c Config) (*inputs, error) {
 	if err != nil {
 		return nil, inputErrorf("data: %v", err)
 	}
-	in := &inputs{train: np.Train, test: np.Test, images: dataset.IsImage28(np.RowShape)}
+	in := &inputs{train: np.Train, test: np.Test, images: dataset.IsImage28(np.RowShape), unlabeled: np.Train.X}
 	if in.images {
 		if err := np.ScalePixels(); err != nil {
 			return nil, inputErrorf("data: %s: x_train, x_test: %v", name, err)

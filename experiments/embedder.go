@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"flipcert/atomicfile"
 	"flipcert/dataset"
@@ -19,9 +20,13 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// embedderArch names the embedder's architecture and training code in the
-// cache key; change it whenever either changes, so stale weights are not reused.
-const embedderArch = "pytorch-mnist-example-cnn/v1"
+// Architecture names of the embedders in their cache keys; change one
+// whenever its architecture or training code changes, so stale weights are
+// not reused.
+const (
+	embedderArch    = "pytorch-mnist-example-cnn/v1"
+	contrastiveArch = "simclr-cnn/v1"
+)
 
 // cnnFeatures embeds the train and test images with the paper's CNN, trained
 // on images the attacker does not control (docs/science.md §2): the held-out
@@ -31,31 +36,19 @@ const embedderArch = "pytorch-mnist-example-cnn/v1"
 func cnnFeatures(c Config, in *inputs, env runEnv) (train, test *mat.Dense, info *EmbedderInfo, err error) {
 	x, labels, digits := in.embed.train.X, in.embed.train.Y, in.embed.digits
 	cfg := nn.EmbedderConfig{Dim: c.Features.Dim, Epochs: c.Features.Epochs, Seed: c.Seed}
-	key := embedderKey(cfg, digits, in.embed.train)
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		dir = os.TempDir()
-	}
-	path := filepath.Join(dir, "flipcert", "embedder-"+key+".bin")
-	info = &EmbedderInfo{Digits: digits, Holdout: c.Data.Holdout, Images: len(labels), Epochs: cfg.Epochs, Cache: path}
-	emb, err := readCachedEmbedder(path)
-	if c.Features.Retrain || err != nil {
+	info = &EmbedderInfo{Kind: "cnn", Digits: digits, Holdout: c.Data.Holdout, Images: len(labels), Epochs: cfg.Epochs}
+	key := cacheKey(embedderArch, struct {
+		Cfg    nn.EmbedderConfig
+		Digits []int
+	}{cfg, digits}, in.embed.train)
+	emb, err := cachedModel(key, c.Features.Retrain, info, nn.ReadEmbedder, func() (*nn.Embedder, error) {
 		stage := env.progress.Start(fmt.Sprintf("train embedder on %d images of digits %v", len(labels), digits), 1)
-		emb, err = nn.TrainEmbedder(x, labels, len(digits), cfg, stage.Callback())
-		if err != nil {
-			return nil, nil, nil, err
-		}
+		emb, err := nn.TrainEmbedder(x, labels, len(digits), cfg, stage.Callback())
 		env.stageDone("train embedder", stage.Finish())
-		info.Trained = true
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return nil, nil, nil, fmt.Errorf("embedder cache: %w", err)
-		}
-		if err := atomicfile.Write(path, func(w io.Writer) error {
-			_, err := emb.WriteTo(w)
-			return err
-		}); err != nil {
-			return nil, nil, nil, fmt.Errorf("embedder cache: %w", err)
-		}
+		return emb, err
+	})
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	stage := env.progress.Start("embed images", 1)
 	if t := in.embed.test; t.Len() > 0 {
@@ -66,6 +59,89 @@ func cnnFeatures(c Config, in *inputs, env runEnv) (train, test *mat.Dense, info
 	stage.Add(1)
 	env.stageDone("embed images", stage.Finish())
 	return train, test, info, nil
+}
+
+// contrastiveFeatures embeds the train and test images with a label-free
+// encoder (docs/science.md §15) trained by contrastive learning on every
+// training image of the data — attacked, held out or validation, since the
+// attacker changes labels, never images — and never on a label or a test
+// image. Its weights are cached like the CNN embedder's, keyed by
+// architecture, schedule, seed and the exact images; the manifest keeps the
+// loss of every epoch.
+func contrastiveFeatures(c Config, in *inputs, env runEnv) (train, test *mat.Dense, info *EmbedderInfo, err error) {
+	f := c.Features
+	cfg := nn.ContrastiveConfig{Dim: f.Dim, Channels: f.Channels, Epochs: f.Epochs, BatchSize: f.Batch,
+		Temperature: f.Temperature, LearningRate: f.LearningRate, Seed: c.Seed}
+	images := dataset.Set{X: in.unlabeled, Y: make([]int, in.unlabeled.RawMatrix().Rows)} // no label: every y 0
+	info = &EmbedderInfo{Kind: "contrastive", Images: images.Len(), Epochs: cfg.Epochs}
+	key := cacheKey(contrastiveArch, cfg, images)
+	enc, err := cachedModel(key, f.Retrain, info, nn.ReadEncoder, func() (*nn.Encoder, error) {
+		stage := env.progress.Start(fmt.Sprintf("train label-free encoder on %d images", images.Len()), 1)
+		enc, losses, err := nn.TrainContrastive(in.unlabeled, cfg, stage.Callback())
+		env.stageDone("train label-free encoder", stage.Finish())
+		info.Losses = losses
+		return enc, err
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	stage := env.progress.Start("embed images", 1)
+	train, test = enc.Embed(in.train.X), enc.Embed(in.test.X)
+	stage.Add(1)
+	env.stageDone("embed images", stage.Finish())
+	return train, test, info, nil
+}
+
+// cachedModel returns the model cached under key in the user cache
+// directory, or, when there is none or retrain is set, trains one and caches
+// it; info records the cache file and whether it trained. A cached
+// contrastive encoder keeps its losses beside it, in the key's .json file.
+func cachedModel[M io.WriterTo](key string, retrain bool, info *EmbedderInfo, read func(io.Reader) (M, error), train func() (M, error)) (M, error) {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		dir = os.TempDir()
+	}
+	info.Cache = filepath.Join(dir, "flipcert", key+".bin")
+	meta := strings.TrimSuffix(info.Cache, ".bin") + ".json"
+	if !retrain {
+		if m, err := readModel(info.Cache, read); err == nil {
+			if data, err := os.ReadFile(meta); err == nil {
+				_ = json.Unmarshal(data, &info.Losses) // losses are a description; a damaged file loses only them
+			}
+			return m, nil
+		}
+	}
+	m, err := train()
+	if err != nil {
+		return m, err
+	}
+	info.Trained = true
+	if err := os.MkdirAll(filepath.Dir(info.Cache), 0o755); err != nil {
+		return m, fmt.Errorf("embedder cache: %w", err)
+	}
+	if info.Losses != nil {
+		data, _ := json.Marshal(info.Losses)
+		if err := atomicfile.WriteBytes(meta, data); err != nil {
+			return m, fmt.Errorf("embedder cache: %w", err)
+		}
+	}
+	if err := atomicfile.Write(info.Cache, func(w io.Writer) error {
+		_, err := m.WriteTo(w)
+		return err
+	}); err != nil {
+		return m, fmt.Errorf("embedder cache: %w", err)
+	}
+	return m, nil
+}
+
+func readModel[M any](path string, read func(io.Reader) (M, error)) (M, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		var zero M
+		return zero, err
+	}
+	defer f.Close()
+	return read(f)
 }
 
 // embedderSplits returns the MNIST images the embedder trains on and is
@@ -86,28 +162,22 @@ func embedderSplits(c Config, train, test dataset.Digits) (embedTrain, embedTest
 	return train, test, digits
 }
 
-func readCachedEmbedder(path string) (*nn.Embedder, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return nn.ReadEmbedder(f)
-}
-
-// embedderKey hashes everything the trained weights depend on: the
-// architecture, the schedule and seed, the digits learnt and the images they
-// are drawn from.
-func embedderKey(cfg nn.EmbedderConfig, digits []int, images dataset.Set) string {
+// cacheKey names a trained model after everything its weights depend on:
+// the architecture, the schedule, seed and classes (meta), and the exact
+// images (and labels) it learns from.
+func cacheKey(arch string, meta any, images dataset.Set) string {
 	h := sha256.New()
-	meta, _ := json.Marshal(struct {
-		Arch   string
-		Cfg    nn.EmbedderConfig
-		Digits []int
-	}{embedderArch, cfg, digits})
-	h.Write(meta)
+	m, _ := json.Marshal(struct {
+		Arch string
+		Meta any
+	}{arch, meta})
+	h.Write(m)
 	hashSet(h, images)
-	return hex.EncodeToString(h.Sum(nil))[:16]
+	prefix := "embedder-"
+	if arch == contrastiveArch {
+		prefix = "contrastive-"
+	}
+	return prefix + hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // hashSet writes the exact values of a set's rows and labels to h.

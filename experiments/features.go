@@ -55,6 +55,8 @@ func embed(c Config, in *inputs, env runEnv) (train, test *mat.Dense, info *Embe
 		return train, test, nil, nil
 	case "cnn": // cnnFeatures reports its own stages: training and embedding
 		return cnnFeatures(c, in, env)
+	case "contrastive":
+		return contrastiveFeatures(c, in, env)
 	}
 	return in.train.X, in.test.X, nil, nil // pixels, none
 }
@@ -76,12 +78,16 @@ func FeatureSets(c Config, p *progress.Reporter) (train, test dataset.Set, err e
 	return dataset.Set{X: trainF, Y: in.train.Y}, dataset.Set{X: testF, Y: in.test.Y}, nil
 }
 
-// EmbedderInfo describes the CNN embedder a run used (features.kind: cnn).
+// EmbedderInfo describes the embedder a run used (features.kind cnn or
+// contrastive).
 type EmbedderInfo struct {
-	Digits  []int `json:"digits"`  // the digits it learnt, labelled by position
-	Holdout int   `json:"holdout"` // 0: it trained on the digits not certified
-	Images  int   `json:"images"`  // training images
-	Epochs  int   `json:"epochs"`
+	Kind    string `json:"kind"`              // cnn (trained on labelled images) or contrastive (label-free)
+	Digits  []int  `json:"digits,omitempty"`  // cnn: the digits it learnt, labelled by position
+	Holdout int    `json:"holdout,omitempty"` // cnn: 0 when it trained on the digits not certified
+	Images  int    `json:"images"`            // training images
+	Epochs  int    `json:"epochs"`
+	// Losses is a contrastive encoder's mean training loss per epoch.
+	Losses []float64 `json:"losses,omitempty"`
 	// TestAccuracy is its accuracy on the test split's images of Digits;
 	// absent in validation mode, which never reads the test split.
 	TestAccuracy *float64 `json:"test_accuracy,omitempty"`
