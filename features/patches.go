@@ -67,8 +67,9 @@ const (
 // FitPatches learns the whitening and the dictionary from the images in the
 // rows of x (side×side pixels each, row-major): cfg.Samples patches are drawn
 // uniformly (image and position) from a stream keyed by cfg.Seed, and
-// k-means starts from cfg.Centroids of them, distinct. An empty cluster keeps
-// its centroid. The result does not depend on GOMAXPROCS.
+// k-means starts from cfg.Centroids of them chosen by k-means++. An empty
+// cluster keeps its centroid. It reads images only, never a label, and the
+// result does not depend on GOMAXPROCS (docs/science.md §15).
 func FitPatches(x *mat.Dense, side int, cfg PatchConfig) (*Patches, error) {
 	if err := cfg.Validate(side); err != nil {
 		return nil, err

@@ -14,7 +14,8 @@ import (
 //	ℓᵢ = −sᵢⱼ + log Σ_{k≠i} exp sᵢₖ,
 //
 // and the loss is (1/2b) Σᵢ ℓᵢ. A row with ‖zᵢ‖ below 10⁻¹² is divided by
-// 10⁻¹² instead (PyTorch's normalize), so a zero row has a finite gradient.
+// 10⁻¹² instead (as PyTorch's normalize does), only so that a zero row gives
+// no NaN.
 // The arithmetic is serial and in a fixed order, so the result does not
 // depend on GOMAXPROCS. scratch is reused across calls.
 func ntXent(z []float64, b, p int, tau float64, dz []float64, scratch *ntScratch) float64 {
