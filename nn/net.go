@@ -160,7 +160,6 @@ func (nw *network) train(x samples, labels []int, sp trainSpec) []float64 {
 		tapes[i] = nw.newTape()
 	}
 	grad := make([]float64, len(nw.params))
-	chunks := (len(nw.params) + paramChunk - 1) / paramChunk
 	perm := make([]int, n)
 	for i := range perm {
 		perm[i] = i
@@ -192,20 +191,7 @@ func (nw *network) train(x samples, labels []int, sp trainSpec) []float64 {
 			for _, t := range tapes[:shards] {
 				losses[ep] += t.loss
 			}
-			// The shard gradients are summed in shard order, parameter by
-			// parameter, so the chunking cannot change the sum.
-			opt.begin()
-			parallel.For(chunks, sp.workers, func(_, c int) {
-				lo, hi := c*paramChunk, min((c+1)*paramChunk, len(grad))
-				g := grad[lo:hi]
-				copy(g, tapes[0].grad[lo:hi])
-				for _, t := range tapes[1:shards] {
-					for i, v := range t.grad[lo:hi] {
-						g[i] += v
-					}
-				}
-				opt.update(nw.params, grad, lo, hi, sp.lr)
-			})
+			adamStep(nw, &opt, grad, tapes[:shards], sp.lr, sp.workers)
 			if sp.progress != nil {
 				sp.progress(ep*batches+b+1, sp.epochs*batches)
 			}
