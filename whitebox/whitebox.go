@@ -142,8 +142,10 @@ func (cz *Certifier) LogBoundsUntil(dst, alpha []float64, y []int, classes int, 
 	return cz.logBounds(dst, alpha, y, classes, q, alphaErr, class, r, enough)
 }
 
-// checkArgs panics on the misuse Radius and LogBounds document.
-func checkArgs(alpha []float64, y []int, classes int, q, alphaErr float64, class int) {
+// checkArgs panics on the misuse Radius and LogBounds document, and
+// returns max|αᵢ|. The labels and weights are checked in one pass, and
+// looked at again only to name the first bad one.
+func checkArgs(alpha []float64, y []int, classes int, q, alphaErr float64, class int) (maxAbs float64) {
 	if len(alpha) != len(y) {
 		panic(fmt.Sprintf("whitebox: %d kernel weights for %d labels", len(alpha), len(y)))
 	}
@@ -159,14 +161,26 @@ func checkArgs(alpha []float64, y []int, classes int, q, alphaErr float64, class
 	if class < 0 || class >= classes {
 		panic(fmt.Sprintf("whitebox: class %d outside 0..%d", class, classes-1))
 	}
-	for i, k := range y {
-		if uint(k) >= uint(classes) {
-			panic(fmt.Sprintf("whitebox: label y[%d] = %d outside 0..%d", i, k, classes-1))
-		}
-	}
+	var top uint64 // the bits of |αᵢ| order as the values do, +Inf and NaN last
+	var label uint // the largest label, negative ones as huge
+	y = y[:len(alpha)]
 	for i, a := range alpha {
-		if math.IsNaN(a) || math.IsInf(a, 0) {
-			panic(fmt.Sprintf("whitebox: kernel weight α[%d] = %v is not finite", i, a))
+		label = max(label, uint(y[i]))
+		top = max(top, math.Float64bits(a)&^(1<<63))
+	}
+	if label >= uint(classes) {
+		for i, k := range y {
+			if uint(k) >= uint(classes) {
+				panic(fmt.Sprintf("whitebox: label y[%d] = %d outside 0..%d", i, k, classes-1))
+			}
 		}
 	}
+	if top >= math.Float64bits(math.Inf(1)) {
+		for i, a := range alpha {
+			if math.IsNaN(a) || math.IsInf(a, 0) {
+				panic(fmt.Sprintf("whitebox: kernel weight α[%d] = %v is not finite", i, a))
+			}
+		}
+	}
+	return math.Float64frombits(top)
 }
