@@ -27,22 +27,30 @@ import (
 // each C(k) = chernoffUp of the white-box bound of class k, summed with
 // outward rounding, and it only grows with each C(k); C(class) ≤ ∞ leaves
 // bound. What bounds the white-box bound of a third class is in whiteBound.
+//
+// It tries Bennett's bound with the largest range of a term first, then,
+// where that does not prove the verdict, the finer bound of cellBound.
 func (s *search) startProves(bound float64, uppers []float64) bool {
 	w, ok := s.whiteStart()
 	if !ok {
 		return false
 	}
-	est := 2 * bound
-	for c := range s.p.Classes {
-		if c == s.rival || c == s.class {
-			continue
+	for _, fine := range []bool{false, true} {
+		est := 2 * bound
+		for c := range s.p.Classes {
+			if c == s.rival || c == s.class {
+				continue
+			}
+			// The computed exponential of a smaller log is below this
+			// one's by more than its error, or both are subnormal.
+			ch := chernoffUp(min(w.bound(s, c, fine), 0))*(1+0x1p-40) + 0x1p-1000
+			est = up(est + min(uppers[c], ch))
 		}
-		// The computed exponential of a smaller log is below this one's
-		// by more than its error, or both are subnormal.
-		ch := chernoffUp(min(w.bound(s, c), 0))*(1+0x1p-40) + 0x1p-1000
-		est = up(est + min(uppers[c], ch))
+		if est < 1 {
+			return true
+		}
 	}
-	return est < 1
+	return false
 }
 
 // whiteStart is what is known, without a pass, of whitebox.LogBounds at
@@ -165,12 +173,19 @@ func (w *whiteStart) at(s *search, c int, tLo, tHi float64) float64 {
 // ψ′(t) − ψ′(0) ∈ ψ″(0)·[1 − e^{−Bt}, e^{Bt} − 1]/B; whitebox's computed
 // derivatives are within (γ_{n+16} + (2tB + 32)·4u) of them, relatively
 // (ψ″) or of Σ|α̂ᵢ| (ψ′), and ψ′ is raised by E and padPerT.
-func (w *whiteStart) bound(s *search, c int) float64 {
+func (w *whiteStart) bound(s *search, c int, fine bool) float64 {
 	lo, hi, vLo, vHi := w.slope(s, c)
 	if hi < 0 {
 		return 0
 	}
-	start := w.at(s, c, w.tLo, w.tHi)
+	at := func(tLo, tHi float64) float64 {
+		v := w.at(s, c, tLo, tHi)
+		if fine {
+			v = min(v, w.cellBound(s, c, tLo, tHi))
+		}
+		return v
+	}
+	start := at(w.tLo, w.tHi)
 	b := 2 * s.maxAbs
 	grow := math.Exp(b * w.tHi)
 	if !(grow < math.Inf(1)) {
@@ -189,8 +204,72 @@ func (w *whiteStart) bound(s *search, c int) float64 {
 	}
 	t1Lo := (w.tLo + -d1Hi/d2Hi) * (1 - 1e-11)
 	t1Hi := (w.tHi + -d1Lo/d2Lo) * (1 + 1e-11)
-	round := max(w.at(s, c, t1Lo, t1Hi)+1e-9, w.union-negligibleRival)
+	round := max(at(t1Lo, t1Hi)+1e-9, w.union-negligibleRival)
 	return min(start, round)
+}
+
+
+// cellBound returns an upper bound on class c's padded exponent at every t
+// in [tLo, tHi] from the cells of the scan and the probe's moves. By
+// Bennett's inequality for each term on its own, each of its centred terms
+// Zᵢ ≤ bᵢ has log E e^{tZᵢ} ≤ log1p(Var Zᵢ·t²·g(t·bᵢ)), g(x) =
+// (eˣ − 1 − x)/x² growing with x. A term of the clean labels has the law of
+// its label's role (docs/science.md §8): for the rival and c one of
+// variance v·α̂ᵢ² (v that of the law (1−q, q−p, p)) and bᵢ = 2|α̂ᵢ|, for the
+// others variance 2p·α̂ᵢ² about a mean of 0, so bᵢ = |α̂ᵢ|; a moved term has
+// at most the former, so
+// counting every term by its clean role and each moved term once more over
+// bounds the sum. In a cell of n terms, |α̂ᵢ| ≤ a, α̂ᵢ² ≤ a·|α̂ᵢ| and, the log
+// being concave, the sum of the n logs is at most n·log1p(Σ/n). The
+// exponent is −t·μ plus these sums, −t·μ largest at tLo and the sums at
+// tHi.
+func (w *whiteStart) cellBound(s *search, c int, tLo, tHi float64) float64 {
+	g, p := s.g, s.p
+	k := p.Classes
+	tl := s.a.sums.probe.tailLo[c]
+	mean := tl.mean - tl.slack
+	if !(mean > 0) {
+		return math.Inf(1)
+	}
+	pr := s.q / float64(k-1)
+	a, b, cc := 1-s.q, s.q-pr, pr
+	near, far := (a+cc)*b+4*a*cc, 2*pr
+	var sum float64
+	for cell := 4; cell < cells; cell++ {
+		var count int32
+		var nearMass, farMass float64
+		for seg := range 2 * k {
+			at := seg*cells + cell
+			count += g.count[at]
+			if l := seg / 2; l == s.rival || l == c {
+				nearMass += g.mass[at]
+			} else {
+				farMass += g.mass[at]
+			}
+		}
+		if count == 0 {
+			continue
+		}
+		// The cell's upper edge, unscaled and rounded up.
+		edge := math.Float64frombits((g.top-uint64(cell)+1)<<50) / g.scale / g.scale2
+		edge = edge*(1+0x1p-50) + 0x1p-1070
+		x := tHi * edge
+		if 2*x > 700 {
+			return math.Inf(1)
+		}
+		n := float64(count)
+		sum += n * math.Log1p(tHi*tHi*edge*(bennett(2*x)*near*nearMass+bennett(x)*far*farMass)/n)
+	}
+	for _, m := range g.prefix(p, s.last) {
+		x := math.Abs(p.Alpha[m.index])
+		if 2*tHi*x > 700 {
+			return math.Inf(1)
+		}
+		sum += math.Log1p(near * x * x * tHi * tHi * bennett(2*tHi*x))
+	}
+	lin := -tLo * mean
+	lift := 2*(w.pad+w.padPerT*tHi) + tHi*p.AlphaErr
+	return lin + sum + lift + 1e-9*(math.Abs(lin)+sum+lift+1)
 }
 
 // startBound returns an upper bound on the white-box bound of a class at t
@@ -206,16 +285,20 @@ func startBound(t, mean, variance, b, pad, padPerT, alphaErr, abs float64) float
 	if x > 700 {
 		return math.Inf(1)
 	}
-	var g float64 // an upper bound on (eˣ − 1 − x)/x²
-	if x <= 0.5 {
-		g = 0.5 + x*(1.0/6+x*(1.0/24+x*math.Exp(x)/120)) // the series' tail after x³ is at most x³eˣ/120
-	} else {
-		g = (math.Expm1(x) - x) / (x * x)
-	}
 	lin := -t * mean
-	quad := variance * t * t * g
+	quad := variance * t * t * bennett(x)
 	lift := 2*(pad+padPerT*t) + t*alphaErr
 	return lin + quad + lift + 1e-12*(math.Abs(lin)+quad+lift+t*abs+1)
+}
+
+// bennett returns an upper bound on g(x) = (eˣ − 1 − x)/x², x ≥ 0, within
+// a few ulps: the series up to x³ and a bound on its tail where the
+// difference would cancel.
+func bennett(x float64) float64 {
+	if x <= 0.5 {
+		return 0.5 + x*(1.0/6+x*(1.0/24+x*math.Exp(x)/120)) // the tail after x³ is at most x³eˣ/120
+	}
+	return (math.Expm1(x) - x) / (x * x) * (1 + 1e-14)
 }
 
 // chernoffHalf reports that the white-box bound of class itself (the

@@ -322,3 +322,34 @@ func TestReplayIsReference(t *testing.T) {
 		}
 	}
 }
+
+// TestSmoothedDoesNotAllocate checks that an Attacker that has attacked a
+// problem once attacks it again, and verifies the outcome by sampling,
+// without allocating: the white-box bounds, the passes and the ranked
+// fallback included.
+func TestSmoothedDoesNotAllocate(t *testing.T) {
+	rng := rand.New(rand.NewPCG(49, 50))
+	var cz analytic.Certifier
+	for _, classes := range []int{2, 3, 10} {
+		for _, q := range []float64{0.01, 0.3} {
+			alpha, y := equalKernel(rng, 3000, classes, 1, 0.6)
+			p := RidgePoint{Alpha: alpha, Y: y, Classes: classes, AlphaErr: 1e-9}
+			class := cz.Certify(alpha, y, classes, q, p.AlphaErr).Class
+			var a Attacker
+			attack := func() {
+				out, _ := a.Smoothed(p, q, class, 1)
+				ps := &a.sums.probe
+				s := search{a: &a, g: &ps.order, p: p, q: q, class: class, rival: ps.order.rival, record: true,
+					total: ps.total, abs: ps.abs, maxAbs: ps.maxAbs, mu: margin(p.AlphaErr, len(alpha), ps.abs)}
+				for r := max(out.Flips-3, 0); r <= out.Flips+3 && out.Flips > 0; r++ {
+					s.exact(r) // the pass and, near the answer, the white-box bounds
+				}
+				s.rankedCrossing(true)
+			}
+			attack()
+			if n := testing.AllocsPerRun(5, attack); n != 0 {
+				t.Errorf("K = %d, q = %g: %v allocations per attack", classes, q, n)
+			}
+		}
+	}
+}
