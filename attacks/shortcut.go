@@ -208,7 +208,6 @@ func (w *whiteStart) bound(s *search, c int, fine bool) float64 {
 	return min(start, round)
 }
 
-
 // cellBound returns an upper bound on class c's padded exponent at every t
 // in [tLo, tHi] from the cells of the scan and the probe's moves. By
 // Bennett's inequality for each term on its own, each of its centred terms
