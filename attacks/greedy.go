@@ -161,8 +161,21 @@ func (g *greedy) place(p RidgePoint, last int) {
 			skip[seg] = 1 << 20
 		}
 	}
+	// Only weights in the cells up to last + 4 have moves in the buckets up
+	// to last: the others are passed over on one comparison with the
+	// lower edge of that cell, unscaled where that is exact.
+	floor := 0.0
+	if cell := last + 4; cell < cells-1 {
+		edge := math.Float64frombits((g.top - uint64(cell)) << 50)
+		if f := edge / g.scale / g.scale2; f*g.scale*g.scale2 == edge {
+			floor = f
+		}
+	}
 	c, j := int32(g.class), int32(g.rival)
 	for i, a := range p.Alpha {
+		if math.Abs(a) < floor {
+			continue
+		}
 		bits := math.Float64bits(a)
 		seg := 2*p.Y[i] + int(bits>>63)
 		b := min(g.cell(a)-shift[seg], moveBuckets-1) + skip[seg]

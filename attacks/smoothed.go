@@ -158,14 +158,52 @@ type search struct {
 
 // scan makes the pass over the points that serves every probe: Σα̂ᵢ, Σ|α̂ᵢ|
 // and max|α̂ᵢ|, the moments of the clean labels by class (as classSums.set
-// forms them) and the cells of the greedy order. It panics on a NaN
-// weight.
+// forms them) and the cells of the greedy order. The cells are counted
+// below a bound on max|α̂ᵢ|: 16 times the last point's, which kernel vectors
+// of one model seldom exceed, else (or if it is exceeded) max|α̂ᵢ| from a
+// pass of its own. It panics on a NaN weight.
 func (s *search) scan() {
-	p, k := s.p, s.p.Classes
+	p := s.p
 	ps := &s.a.sums.probe
-	var top uint64 // max|α̂ᵢ| first, as the cells are counted below it
+	if guess := 16 * ps.maxAbs; guess > 0 && guess <= math.MaxFloat64 {
+		if s.count(guess) {
+			return
+		}
+	}
+	var top uint64
 	for _, v := range p.Alpha {
 		top = max(top, math.Float64bits(v)&^(1<<63))
+	}
+	s.count(math.Float64frombits(top))
+}
+
+// count is scan with the cells counted below bound, and reports whether
+// every |α̂ᵢ| is at most bound.
+func (s *search) count(bound float64) bool {
+	p, k := s.p, s.p.Classes
+	ps := &s.a.sums.probe
+	g := s.g
+	g.startScan(k, bound)
+	ps.clean.reset(k)
+	c1, c2, c3 := ps.clean.s1, ps.clean.s2, ps.clean.s3
+	count, mass := g.count, g.mass
+	var total, abs float64
+	var top uint64
+	for i, v := range p.Alpha {
+		l := p.Y[i]
+		x := math.Abs(v)
+		v2 := v * v
+		c1[l] += v
+		c2[l] += v2
+		c3[l] += v2 * x
+		total += v
+		abs += x
+		top = max(top, math.Float64bits(x))
+		if x != 0 {
+			at := (2*l+int(math.Float64bits(v)>>63))*cells + g.cell(v)
+			count[at]++
+			mass[at] += x
+		}
 	}
 	if top > math.Float64bits(math.Inf(1)) {
 		for i, v := range p.Alpha {
@@ -174,28 +212,12 @@ func (s *search) scan() {
 			}
 		}
 	}
-	s.maxAbs = math.Float64frombits(top)
-	g := s.g
-	g.startScan(k, s.maxAbs)
-	ps.clean.reset(k)
-	c1, c2, c3 := ps.clean.s1, ps.clean.s2, ps.clean.s3
-	count, mass := g.count, g.mass
-	for i, v := range p.Alpha {
-		l := p.Y[i]
-		x := math.Abs(v)
-		v2 := v * v
-		c1[l] += v
-		c2[l] += v2
-		c3[l] += v2 * x
-		s.total += v
-		s.abs += x
-		if x != 0 {
-			at := (2*l+int(math.Float64bits(v)>>63))*cells + g.cell(v)
-			count[at]++
-			mass[at] += x
-		}
+	if top > math.Float64bits(bound) {
+		return false
 	}
-	ps.total, ps.abs, ps.maxAbs = s.total, s.abs, s.maxAbs
+	s.total, s.abs, s.maxAbs = total, abs, math.Float64frombits(top)
+	ps.total, ps.abs, ps.maxAbs = total, abs, s.maxAbs
+	return true
 }
 
 // chooseRival sets the rival: the other class for K = 2, else the argmax
