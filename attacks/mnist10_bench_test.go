@@ -124,3 +124,36 @@ func BenchmarkSmoothedMNIST10(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSampledMNIST10 times the sampled verification of the smoothed
+// attack's outcome on the full-MNIST fixture (alpha = 0.001, as the runs
+// take it), the Smoothed call made just before as a run makes it, and
+// reports the CPU milliseconds per point of the two together and the
+// samples drawn.
+func BenchmarkSampledMNIST10(b *testing.B) {
+	r := loadRidge10(b)
+	for _, q := range []float64{0.0125, 0.05} {
+		b.Run(fmt.Sprintf("q=%g", q), func(b *testing.B) {
+			cases := attackCases(b, ridge10Points, 10, q, r.point)
+			cfg := Sampling{Alpha: 0.001, Seed: 1, Purpose: "bench"}
+			var a Attacker
+			b.ReportAllocs()
+			samples, proven := 0, 0
+			cpu := cputime.Seconds()
+			for b.Loop() {
+				for i, c := range cases {
+					out, _ := a.Smoothed(r.point(i), q, c.cert.Class, c.radius())
+					v := a.Sampled(r.point(i), q, out, cfg, i)
+					samples += v.Probes
+					if v.Proven {
+						proven++
+					}
+				}
+			}
+			per := float64(b.N * ridge10Points)
+			b.ReportMetric((cputime.Seconds()-cpu)*1e3/per, "cpu-ms/point")
+			b.ReportMetric(float64(samples)/per, "samples/point")
+			b.ReportMetric(float64(proven)/per, "proven")
+		})
+	}
+}
