@@ -157,3 +157,35 @@ func BenchmarkSampledMNIST10(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCertificatesMNIST10 times, on the same fixture, what a run
+// computes at each point and q beside the attack: the analytic certificate
+// and the white-box radius, for comparison with BenchmarkSmoothedMNIST10.
+func BenchmarkCertificatesMNIST10(b *testing.B) {
+	r := loadRidge10(b)
+	for _, q := range mnist10Q {
+		b.Run(fmt.Sprintf("q=%g", q), func(b *testing.B) {
+			var cz analytic.Certifier
+			var wz whitebox.Certifier
+			classes := make([]int, ridge10Points)
+			var analyticCPU, whiteCPU float64
+			for b.Loop() {
+				cpu := cputime.Seconds()
+				for i := range ridge10Points {
+					p := r.point(i)
+					classes[i] = cz.Certify(p.Alpha, p.Y, 10, q, p.AlphaErr).Class
+				}
+				mid := cputime.Seconds()
+				for i := range ridge10Points {
+					p := r.point(i)
+					wz.Radius(p.Alpha, p.Y, 10, q, p.AlphaErr, classes[i])
+				}
+				analyticCPU += mid - cpu
+				whiteCPU += cputime.Seconds() - mid
+			}
+			per := float64(b.N * ridge10Points)
+			b.ReportMetric(analyticCPU*1e3/per, "analytic-cpu-ms/point")
+			b.ReportMetric(whiteCPU*1e3/per, "whitebox-cpu-ms/point")
+		})
+	}
+}
