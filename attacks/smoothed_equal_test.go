@@ -353,3 +353,40 @@ func TestSmoothedDoesNotAllocate(t *testing.T) {
 		}
 	}
 }
+
+// TestSmoothedEqualsReferenceEdges compares the attack with the reference
+// on degenerate problems: one or two points, every weight zero, every label
+// one class, classes with no points, one weight far above the rest, and
+// weights at the ends of the exponent range.
+func TestSmoothedEqualsReferenceEdges(t *testing.T) {
+	var a Attacker
+	var ref refAttacker
+	cases := []struct {
+		alpha []float64
+		y     []int
+		k     int
+	}{
+		{[]float64{1}, []int{0}, 2},
+		{[]float64{0.7}, []int{1}, 3},
+		{[]float64{0.6, 0.4}, []int{0, 1}, 2},
+		{[]float64{0, 0, 0, 0}, []int{0, 1, 2, 0}, 3},
+		{[]float64{0.2, 0.3, 0.5, -0.1, 0.1}, []int{2, 2, 2, 2, 2}, 3},
+		{[]float64{0.25, 0.25, 0.25, 0.25}, []int{0, 0, 9, 9}, 10},
+		{[]float64{0.9, 1e-9, 2e-9, -1e-9, 3e-9, 0.1}, []int{0, 1, 2, 1, 2, 1}, 3},
+		{[]float64{0x1p-1070, 0x1p-1065, -0x1p-1068, 0x1p-1060}, []int{0, 1, 0, 1}, 2},
+		{[]float64{0x1p1000, 0x1p998, -0x1p999, 0x1p1001}, []int{0, 1, 2, 1}, 3},
+	}
+	for i, c := range cases {
+		for _, q := range []float64{0.01, 0.3} {
+			if q >= float64(c.k-1)/float64(c.k) {
+				continue
+			}
+			p := RidgePoint{Alpha: c.alpha, Y: c.y, Classes: c.k}
+			for class := range c.k {
+				for _, r := range []int{-1, 0, 1, 3} {
+					sameAttack(t, &a, &ref, p, q, class, r, fmt.Sprintf("edge case %d", i))
+				}
+			}
+		}
+	}
+}
