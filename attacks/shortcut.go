@@ -26,7 +26,8 @@ import (
 //
 // each C(k) = chernoffUp of the white-box bound of class k, summed with
 // outward rounding, and it only grows with each C(k); C(class) ≤ ∞ leaves
-// bound. What bounds the white-box bound of a third class is in whiteBound.
+// bound. What bounds the white-box bound of a third class is
+// whiteStart.bound's.
 //
 // It tries Bennett's bound with the largest range of a term first, then,
 // where that does not prove the verdict, the finer bound of cellBound.
@@ -68,6 +69,13 @@ func (s *search) startProves(bound float64, uppers []float64) bool {
 // above its mean, gives ψ_k(t) ≤ −t·μ + v·(e^{tB} − 1 − tB)/B², convex in t,
 // so its largest value over an interval of t is at an end. t₀ is known to
 // the rounding of the sums it comes from: the interval [tLo, tHi].
+//
+// This rests on how LogBounds searches: its first point and first round of
+// Newton steps. Should they change, the bounds here still bound the
+// probabilities (every verdict stays a proof) but no longer the white-box
+// bounds, and the attack's outcomes could differ from the direct
+// computation's: TestQuickAgreesWithExact and the equality tests would show
+// it.
 type whiteStart struct {
 	tLo, tHi     float64
 	pad, padPerT float64

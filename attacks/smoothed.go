@@ -43,9 +43,9 @@ var ErrContradiction = errors.New("attacks: an attack succeeds within the certif
 // The search spends one probe per prefix: the moments of the attacked
 // labels, formed from those of the clean labels and the moves taken, plus a
 // white-box Chernoff bound when Berry–Esseen does not decide and cheaper
-// bounds do not decide it either (see proof). The whole attack costs two
-// passes over the points and the probes' moves, where no white-box bound is
-// needed. It first probes
+// bounds do not decide it either (see proof). Where no white-box bound is
+// needed, the whole attack costs two passes over the points (three for an
+// Attacker's first point) and the probes' moves. It first probes
 // r = radius (for radius ≥ 1), which must fail if certificate and attack
 // are both right: if it succeeds, Smoothed returns that outcome with an
 // error wrapping ErrContradiction. Then it probes the prefix where a
