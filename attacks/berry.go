@@ -56,14 +56,20 @@ type tail struct {
 // with the mean lowered by its slack, σ raised and β raised for rounding,
 // every operation rounded outwards. It is at most 1, and 1 when the mean is
 // not past E.
-func (d tail) upper() float64 {
+func (d tail) upper() float64 { return d.upperOf(d.variance, d.variance, d.third) }
+
+// upperOf is upper with the variance in the normal term and in β, and the
+// third moment, given apart: it grows with vNormal and third and falls with
+// vBeta and the mean, so that a corner of a box of moments bounds it over
+// the box.
+func (d tail) upperOf(vNormal, vBeta, third float64) float64 {
 	num := down(d.mean - d.slack)
-	if !(num > 0 && d.variance > 0) {
+	if !(num > 0 && vNormal > 0) {
 		return 1
 	}
-	sdHi := up(math.Sqrt(up(d.variance * (1 + d.rel))))
-	sdLo := down(math.Sqrt(down(d.variance * (1 - d.rel))))
-	beta := up(up(d.third*(1+d.rel)) / down(down(sdLo*sdLo)*sdLo))
+	sdHi := up(math.Sqrt(up(vNormal * (1 + d.rel))))
+	sdLo := down(math.Sqrt(down(vBeta * (1 - d.rel))))
+	beta := up(up(third*(1+d.rel)) / down(down(sdLo*sdLo)*sdLo))
 	p := up(normalTailUp(down(num/sdHi)) + up(shevtsova*beta))
 	return min(p, 1)
 }
@@ -72,12 +78,17 @@ func (d tail) upper() float64 {
 // Φ̄((ED + E)/σ) − C₀·β, as computed: it decides only that no upper bound
 // can be below a level, which costs an attack tightness if wrong, never
 // soundness.
-func (d tail) lower() float64 {
-	if !(d.variance > 0) {
+func (d tail) lower() float64 { return d.lowerOf(d.variance, d.variance, d.third) }
+
+// lowerOf is lower with the variance in the normal term and in β, and the
+// third moment, given apart: it falls with the mean and third and grows
+// with vBeta; in vNormal it is monotone one way or the other.
+func (d tail) lowerOf(vNormal, vBeta, third float64) float64 {
+	if !(vNormal > 0) {
 		return 0
 	}
-	sd := math.Sqrt(d.variance)
-	return 0.5*math.Erfc((d.mean+d.slack)/sd/math.Sqrt2) - shevtsova*d.third/(sd*sd*sd)
+	sd, sdBeta := math.Sqrt(vNormal), math.Sqrt(vBeta)
+	return 0.5*math.Erfc((d.mean+d.slack)/sd/math.Sqrt2) - shevtsova*third/(sdBeta*sdBeta*sdBeta)
 }
 
 // chernoffHopeless reports whether the Chernoff bound on P(D ≤ E) cannot
@@ -86,32 +97,48 @@ func (d tail) lower() float64 {
 // largest range B of a term, so with c = (ED − E)·B/Var D < 1,
 // min ψ ≥ −Var D/B²·(c + (1−c)·log1p(−c)) (as in package analytic's
 // search). Like lower it only saves a Chernoff bound that could not prove.
-func (d tail) chernoffHopeless() bool {
+func (d tail) chernoffHopeless() bool { return d.floor() >= hopeless }
+
+// hopeless is the level of chernoffHopeless's floor from which the
+// Chernoff bound is left out.
+const hopeless = -math.Ln2 + 1e-9
+
+// floor returns the lower bound of chernoffHopeless on min ψ: +Inf when
+// the mean is not past E (the minimum is at t = 0), −Inf when there is
+// none. It falls as the mean grows and grows with the variance.
+func (d tail) floor() float64 {
 	m := d.mean - d.slack
 	if !(m > 0) {
-		return true
+		return math.Inf(1)
 	}
 	if !(d.variance > 0 && d.rate > 0) {
-		return false
+		return math.Inf(-1)
 	}
 	c := m * d.rate / d.variance
 	if c >= 1 {
-		return false
+		return math.Inf(-1)
 	}
-	floor := -d.variance / (d.rate * d.rate) * (c + (1-c)*math.Log1p(-c))
-	return floor >= -math.Ln2+1e-9
+	return -d.variance / (d.rate * d.rate) * (c + (1-c)*math.Log1p(-c))
 }
 
 // classSums holds, per class k, Σα̂ᵢ, Σα̂ᵢ² and Σ|α̂ᵢ|³ over the points
-// labelled k.
-type classSums struct{ s1, s2, s3 []float64 }
+// labelled k, and the rest of the smoothed attack's scratch.
+type classSums struct {
+	s1, s2, s3 []float64
+	probe      probeScratch
+}
 
-// set computes the sums for labels z in one pass.
-func (c *classSums) set(alpha []float64, z []int, classes int) {
+// reset sets the sums to 0 for K classes.
+func (c *classSums) reset(classes int) {
 	c.s1, c.s2, c.s3 = grow(c.s1, classes), grow(c.s2, classes), grow(c.s3, classes)
 	clear(c.s1)
 	clear(c.s2)
 	clear(c.s3)
+}
+
+// set computes the sums for labels z in one pass.
+func (c *classSums) set(alpha []float64, z []int, classes int) {
+	c.reset(classes)
 	for i, a := range alpha {
 		a2 := a * a
 		c.s1[z[i]] += a
@@ -128,7 +155,14 @@ func (c *classSums) set(alpha []float64, z []int, classes int) {
 // absolute central moment is |α̂ᵢ|³·q(1−q)(q² + (1−q)²). The mean's slack is
 // the attacks' margin μ (docs/science.md §11) and 2⁻⁵⁰ for the ½.
 func binaryTail(c *classSums, q float64, class int, mu float64, n int, maxAbs float64) tail {
-	mean := q*(c.s1[0]+c.s1[1]) + (1-2*q)*c.s1[1] - 0.5
+	return binaryTailOf(c.s1, c.s2, c.s3, q, class, mu, n, maxAbs)
+}
+
+// binaryTailOf is binaryTail from the sums s1, s2, s3 by class: its mean
+// grows with s1 for class 0 and falls with it for class 1, and its
+// variance and third moment grow with s2 and s3.
+func binaryTailOf(s1, s2, s3 []float64, q float64, class int, mu float64, n int, maxAbs float64) tail {
+	mean := q*(s1[0]+s1[1]) + (1-2*q)*s1[1] - 0.5
 	if class == 1 {
 		mean = -mean
 	}
@@ -136,8 +170,8 @@ func binaryTail(c *classSums, q float64, class int, mu float64, n int, maxAbs fl
 	return tail{
 		mean:     mean,
 		slack:    mu + 0x1p-50,
-		variance: pq * (c.s2[0] + c.s2[1]),
-		third:    pq * (q*q + (1-q)*(1-q)) * (c.s3[0] + c.s3[1]),
+		variance: pq * (s2[0] + s2[1]),
+		third:    pq * (q*q + (1-q)*(1-q)) * (s3[0] + s3[1]),
 		rel:      roundoff.Gamma(n + 16),
 		rate:     maxAbs,
 	}
@@ -157,6 +191,13 @@ func binaryTail(c *classSums, q float64, class int, mu float64, n int, maxAbs fl
 // u(K−1)/((K−1) − Kq), as in package radius); the third moment gets an
 // absolute 8u for the rounding of m.
 func pairTail(c *classSums, q float64, classes, j, k int, mu float64, n int, maxAbs float64) tail {
+	return pairTailOf(c.s1[j], c.s1[k], c.s2, c.s3, q, classes, j, k, mu, n, maxAbs)
+}
+
+// pairTailOf is pairTail from Σα̂ over the points labelled j and k and the
+// sums s2, s3 by class: its mean grows with s1j and falls with s1k, and its
+// variance and third moment grow with s2 and s3.
+func pairTailOf(s1j, s1k float64, s2s, s3s []float64, q float64, classes, j, k int, mu float64, n int, maxAbs float64) tail {
 	kf := float64(classes)
 	p := q / (kf - 1)
 	d := (kf - 1) - kf*q
@@ -168,17 +209,17 @@ func pairTail(c *classSums, q float64, classes, j, k int, mu float64, n int, max
 	var s2, s3 float64
 	for l := range classes {
 		if l != j && l != k {
-			s2 += c.s2[l]
-			s3 += c.s3[l]
+			s2 += s2s[l]
+			s3 += s3s[l]
 		}
 	}
-	mean := kappa * (c.s1[j] - c.s1[k])
+	mean := kappa * (s1j - s1k)
 	kappaErr := roundoff.Unit*(kf-1)/d + 4*roundoff.Unit
 	return tail{
 		mean:     mean,
 		slack:    mu + kappaErr*math.Abs(mean),
-		variance: vNear*(c.s2[j]+c.s2[k]) + 2*p*s2,
-		third:    tNear*(c.s3[j]+c.s3[k]) + 2*p*s3,
+		variance: vNear*(s2s[j]+s2s[k]) + 2*p*s2,
+		third:    tNear*(s3s[j]+s3s[k]) + 2*p*s3,
 		rel:      roundoff.Gamma(n + 2*classes + 64),
 		rate:     2 * maxAbs,
 	}

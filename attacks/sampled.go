@@ -163,23 +163,31 @@ func (a *Attacker) Sampled(p RidgePoint, q float64, smoothed Outcome, cfg Sampli
 // the greedy order to the prefix Sampled documents, applied to a.labels,
 // which hold the outcome's own relabellings. The order is the one the last
 // Smoothed call built if it was for the same point and classes, else it is
-// built in a.spare; either way the Smoothed outcome's relabellings are left
-// alone.
+// built anew; either way the Smoothed outcome's relabellings are left alone.
 func (a *Attacker) extend(p RidgePoint, q float64, out Outcome) Outcome {
 	if out.From < 0 || out.From >= p.Classes || out.From == out.To {
 		panic(fmt.Sprintf("attacks: outcome from class %d to %d", out.From, out.To))
 	}
-	rank := &a.rank
-	if a.rankOf != keyOf(p, out.From, out.To) {
-		rank = &a.spare
-		rank.build(p.Alpha, p.Y, p.Classes, out.From, out.To)
+	key := keyOf(p, out.From, out.To)
+	ps := &a.sums.probe
+	g := &ps.order
+	// With ranked, the attack extended the last Smoothed call's order,
+	// whose history its crossing might depend on, or a fresh one. The order
+	// is made anew unless it is that call's: a point's memory may since
+	// hold another point.
+	s := search{a: a, g: g, p: p, q: q, class: out.From, rival: out.To, record: a.rankOf == key}
+	if s.record && g.key == key {
+		s.total, s.abs, s.maxAbs = ps.total, ps.abs, ps.maxAbs
+	} else {
+		s.scan()
+		g.pair(p, out.From, out.To)
 	}
-	s := search{a: a, rank: rank, p: p, q: q, class: out.From, rival: out.To}
-	r := min(s.predict(false), len(rank.moves))
+	r := min(s.predict(false), g.size())
 	if r <= out.Flips {
 		return out
 	}
-	moves := rank.prefix(r)
+	s.note(rankCall{r: r})
+	moves := g.prefix(p, r)
 	for i, m := range out.Relabels {
 		if m != (Relabel{Index: int(moves[i].index), To: int(moves[i].to)}) {
 			panic("attacks: the outcome's relabelings are not a prefix of the greedy order; verify them AsGiven")

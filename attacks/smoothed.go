@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 
-	"flipcert/analytic"
+	"flipcert/internal/roundoff"
 )
 
 // ErrContradiction reports an attack that succeeds within a certified
@@ -40,9 +40,12 @@ var ErrContradiction = errors.New("attacks: an attack succeeds within the certif
 // smoothed classifier provably prefers to class (for K = 2, its
 // prediction).
 //
-// The search spends one probe per prefix: an O(n) pass for the moments,
-// plus a white-box Chernoff bound when Berry–Esseen does not decide and a
-// cheap test does not show the Chernoff bound hopeless. It first probes
+// The search spends one probe per prefix: the moments of the attacked
+// labels, formed from those of the clean labels and the moves taken, plus a
+// white-box Chernoff bound when Berry–Esseen does not decide and cheaper
+// bounds do not decide it either (see proof). Where no white-box bound is
+// needed, the whole attack costs two passes over the points (three for an
+// Attacker's first point) and the probes' moves. It first probes
 // r = radius (for radius ≥ 1), which must fail if certificate and attack
 // are both right: if it succeeds, Smoothed returns that outcome with an
 // error wrapping ErrContradiction. Then it probes the prefix where a
@@ -65,34 +68,21 @@ func (a *Attacker) Smoothed(p RidgePoint, q float64, class, radius int) (Outcome
 	if class < 0 || class >= k {
 		panic(fmt.Sprintf("attacks: class %d outside 0..%d", class, k-1))
 	}
-	rival := 1 - class
-	if k > 2 {
-		a.scores = grow(a.scores, k)
-		analytic.ExpectedScores(a.scores, p.Alpha, p.Y, k, q)
-		rival = -1
-		for j, s := range a.scores {
-			if j != class && (rival < 0 || s > a.scores[rival]) {
-				rival = j
-			}
-		}
-	}
-	a.rank.build(p.Alpha, p.Y, k, class, rival)
-	a.rankOf = keyOf(p, class, rival)
-	a.startLabels(p.Y)
-	s := search{a: a, rank: &a.rank, p: p, q: q, class: class, rival: rival}
-	for _, v := range p.Alpha {
-		s.abs += math.Abs(v)
-		s.maxAbs = max(s.maxAbs, math.Abs(v))
-	}
+	s := search{a: a, g: &a.sums.probe.order, p: p, q: q, class: class, record: true}
+	s.scan()
+	s.chooseRival()
+	s.g.pair(p, class, s.rival)
+	s.g.history = s.g.history[:0]
+	a.rankOf = s.g.key // Sampled extends the outcome along this order
 	s.mu = margin(p.AlphaErr, len(p.Alpha), s.abs)
-	total := len(a.rank.moves)
+	total := s.g.size()
 	lo := 0 // r = 0 is the clean labels, whose smoothed prediction is class
 	if radius >= 1 {
 		r := min(radius, total)
 		if s.proof(r) {
-			return a.outcome(r, true, class, rival).withProbes(s.probes),
+			return s.outcome(r).withProbes(s.probes),
 				fmt.Errorf("%w: %d relabelings give class %d against a certified radius of %d (class %d, q = %g)",
-					ErrContradiction, r, rival, radius, class, q)
+					ErrContradiction, r, s.rival, radius, class, q)
 		}
 		lo = r
 	}
@@ -133,7 +123,7 @@ func (a *Attacker) Smoothed(p RidgePoint, q float64, class, radius int) (Outcome
 			lo = r
 		}
 	}
-	return a.outcome(hi, true, class, rival).withProbes(s.probes), nil
+	return s.outcome(hi).withProbes(s.probes), nil
 }
 
 func (o Outcome) withProbes(n int) Outcome {
@@ -149,65 +139,148 @@ func grow[T any](s []T, n int) []T {
 	return s[:n]
 }
 
-// search is one Smoothed call's probing.
+// search is one Smoothed call's probing (or a Sampled call's extension of
+// its outcome).
 type search struct {
 	a            *Attacker
-	rank         *ranked // the greedy order of class against rival
+	g            *greedy // the greedy order of class against rival
 	p            RidgePoint
 	q            float64
 	class, rival int
+	record       bool    // the order is the one Attacker.rank would hold: note the calls in its history
 	abs, maxAbs  float64 // Σ|α̂ᵢ| and max|α̂ᵢ|
+	total        float64 // Σα̂ᵢ
 	mu           float64 // the attacks' margin (docs/science.md §11)
 	probes       int
+	last         int  // the prefix of the last probe
+	labeled      bool // a.labels hold the clean labels with a.applied moves
 }
 
-// proof reports whether the labels attacked by the first r moves provably
-// change the smoothed prediction, as Smoothed documents: Berry–Esseen from
-// the moments of one pass over the labels, then, where that does not decide
-// and the Chernoff bound is not hopeless, the white-box Chernoff bounds of
-// the rival's class at r = 0.
-func (s *search) proof(r int) bool {
-	a, p := s.a, s.p
-	a.apply(p.Y, r)
-	s.probes++
-	n, k := len(p.Alpha), p.Classes
-	a.sums.set(p.Alpha, a.labels, k)
-	if k == 2 {
-		t := binaryTail(&a.sums, s.q, s.class, s.mu, n, s.maxAbs)
-		if t.upper() < 0.5 {
-			return true
+// scan makes the pass over the points that serves every probe: Σα̂ᵢ, Σ|α̂ᵢ|
+// and max|α̂ᵢ|, the moments of the clean labels by class (as classSums.set
+// forms them) and the cells of the greedy order. The cells are counted
+// below a bound on max|α̂ᵢ|: 16 times the last point's, which kernel vectors
+// of one model seldom exceed, else (or if it is exceeded) max|α̂ᵢ| from a
+// pass of its own. It panics on a NaN weight.
+func (s *search) scan() {
+	p := s.p
+	ps := &s.a.sums.probe
+	if guess := 16 * ps.maxAbs; guess > 0 && guess <= math.MaxFloat64 {
+		if s.count(guess) {
+			return
 		}
-		if t.lower() >= 0.5 || t.chernoffHopeless() {
-			return false
-		}
-		return chernoffUp(a.white.LogBounds(nil, p.Alpha, a.labels, 2, s.q, p.AlphaErr, s.rival, 0)) < 0.5
 	}
-	main := pairTail(&a.sums, s.q, k, s.rival, s.class, s.mu, n, s.maxAbs)
-	bound := main.upper()
-	if 2*main.lower() >= 1 || bound >= 0.5 && main.chernoffHopeless() {
+	var top uint64
+	for _, v := range p.Alpha {
+		top = max(top, math.Float64bits(v)&^(1<<63))
+	}
+	s.count(math.Float64frombits(top))
+}
+
+// count is scan with the cells counted below bound, and reports whether
+// every |α̂ᵢ| is at most bound.
+func (s *search) count(bound float64) bool {
+	p, k := s.p, s.p.Classes
+	ps := &s.a.sums.probe
+	g := s.g
+	g.startScan(k, bound)
+	ps.clean.reset(k)
+	c1, c2, c3 := ps.clean.s1, ps.clean.s2, ps.clean.s3
+	count, mass := g.count, g.mass
+	var total, abs float64
+	var top uint64
+	for i, v := range p.Alpha {
+		l := p.Y[i]
+		x := math.Abs(v)
+		v2 := v * v
+		c1[l] += v
+		c2[l] += v2
+		c3[l] += v2 * x
+		total += v
+		abs += x
+		top = max(top, math.Float64bits(x))
+		if x != 0 {
+			at := (2*l+int(math.Float64bits(v)>>63))*cells + g.cell(v)
+			count[at]++
+			mass[at] += x
+		}
+	}
+	if top > math.Float64bits(math.Inf(1)) {
+		for i, v := range p.Alpha {
+			if math.IsNaN(v) {
+				panic(fmt.Sprintf("attacks: kernel weight α[%d] is NaN", i))
+			}
+		}
+	}
+	if top > math.Float64bits(bound) {
 		return false
 	}
-	a.tails = grow(a.tails, k)
-	far := 0.0
-	for c := range k {
-		if c != s.rival && c != s.class {
-			a.tails[c] = pairTail(&a.sums, s.q, k, s.rival, c, s.mu, n, s.maxAbs).upper()
-			far = up(far + a.tails[c])
+	s.total, s.abs, s.maxAbs = total, abs, math.Float64frombits(top)
+	ps.total, ps.abs, ps.maxAbs = total, abs, s.maxAbs
+	return true
+}
+
+// chooseRival sets the rival: the other class for K = 2, else the argmax
+// of the expected scores μ_k over k ≠ class (ties to the lower index),
+// formed from the scan as analytic.ExpectedScores forms them
+// (docs/science.md §8).
+func (s *search) chooseRival() {
+	a, k := s.a, s.p.Classes
+	if k == 2 {
+		s.rival = 1 - s.class
+		return
+	}
+	a.scores = grow(a.scores, k)
+	pr := s.q / float64(k-1)
+	keep := 1 - s.q - pr
+	s.rival = -1
+	for j := range a.scores {
+		a.scores[j] = pr*s.total + keep*a.sums.probe.clean.s1[j]
+		if j != s.class && (s.rival < 0 || a.scores[j] > a.scores[s.rival]) {
+			s.rival = j
 		}
 	}
-	if up(2*bound+far) < 1 {
-		return true
+}
+
+// note records a call the attack as written with ranked would have made.
+func (s *search) note(c rankCall) {
+	if s.record {
+		s.g.history = append(s.g.history, c)
 	}
-	a.logBounds = grow(a.logBounds, k)
-	a.white.Negligible = negligibleRival
-	a.white.LogBounds(a.logBounds, p.Alpha, a.labels, k, s.q, p.AlphaErr, s.rival, 0)
-	sum := 2 * min(bound, chernoffUp(a.logBounds[s.class]))
-	for c := range k {
-		if c != s.rival && c != s.class {
-			sum = up(sum + min(a.tails[c], chernoffUp(a.logBounds[c])))
+}
+
+// label sets a.labels to the clean labels with the first r moves of the
+// order applied, changing only the labels where the prefix they hold and
+// the new one differ.
+func (s *search) label(r int) {
+	a, y := s.a, s.p.Y
+	if !s.labeled {
+		a.startLabels(y)
+		s.labeled = true
+	}
+	moves := s.g.prefix(s.p, max(r, a.applied))
+	if r > a.applied {
+		for _, m := range moves[a.applied:r] {
+			a.labels[m.index] = int(m.to)
+		}
+	} else {
+		for _, m := range moves[r:a.applied] {
+			a.labels[m.index] = y[m.index]
 		}
 	}
-	return sum < 1
+	a.applied = r
+}
+
+// outcome returns the Outcome of the first r moves: proven, from class to
+// rival.
+func (s *search) outcome(r int) Outcome {
+	s.note(rankCall{r: r})
+	a := s.a
+	a.relabels = a.relabels[:0]
+	for _, m := range s.g.prefix(s.p, r) {
+		a.relabels = append(a.relabels, Relabel{Index: int(m.index), To: int(m.to)})
+	}
+	return Outcome{Flips: r, Proven: true, From: s.class, To: s.rival, Relabels: a.relabels}
 }
 
 // negligibleRival is how far below the union of the Chernoff bounds a
@@ -237,50 +310,97 @@ func chernoffUp(logEps float64) float64 {
 // E D = ±(2μ₁ − 1) with μ₁ = q·Σαᵢ + keep·Σ_{yᵢ=1}αᵢ, and D = 2S − 1. The
 // moments change little as labels move between roles, so they are taken at
 // the clean labels. It is a guess for where to probe; nothing rests on it.
+//
+// The sums are those of one pass over the points in index order (see
+// target); here Var D and Σ E|·|³ are formed from the moments by class,
+// within rounding of them, and the answer is the pass's wherever that
+// rounding, and that of the partial sums of the gains, cannot change it
+// (greedy.crossing); elsewhere the pass is made and package ranked asked.
 func (s *search) predict(berryEsseen bool) int {
-	k, q := s.p.Classes, s.q
-	pr := q / float64(k-1)
-	keep := 1 - q - pr
-	a, b, c := 1-q, q-pr, pr // the law of a term labelled class
-	near, far := (a+c)*b+4*a*c, 2*pr
-	nearThird := a*math.Pow(b+2*c, 3) + b*math.Pow(math.Abs(a-c), 3) + c*math.Pow(2*a+b, 3)
-	farThird := 2 * pr
-	if k == 2 { // D = 2S − 1: twice a Bernoulli(π) term
-		near, nearThird = 4*q*(1-q), 8*q*(1-q)*(q*q+(1-q)*(1-q))
-	}
-	var own, riv, sum, v, third float64
-	for i, x := range s.p.Alpha {
-		sum += x
-		x2, x3 := x*x, x*x*math.Abs(x)
-		switch s.p.Y[i] {
-		case s.class:
-			own += x
-			v += x2 * near
-			third += x3 * nearThird
-		case s.rival:
-			riv += x
-			v += x2 * near
-			third += x3 * nearThird
-		default:
-			v += x2 * far
-			third += x3 * farThird
+	c, k := &s.a.sums.probe.clean, s.p.Classes
+	m := newMarginModel(k, s.q)
+	m.own, m.riv, m.sum = c.s1[s.class], c.s1[s.rival], s.total
+	var rest2, rest3 float64
+	for l := range k {
+		if l != s.class && l != s.rival {
+			rest2 += c.s2[l]
+			rest3 += c.s3[l]
 		}
 	}
-	d := keep * (own - riv)
-	if k == 2 {
-		d = 2*(q*sum+keep*riv) - 1 // class 0: riv = Σ_{yᵢ=1}αᵢ
+	m.v = m.near*(c.s2[s.class]+c.s2[s.rival]) + m.far*rest2
+	m.third = m.nearThird*(c.s3[s.class]+c.s3[s.rival]) + m.farThird*rest3
+	v, t := s.target(&m, s.q, berryEsseen)
+	// Both sums of positive terms are within 2γ_{n+K+8} of their exact
+	// values, the pass's as well: bound the effect on t.
+	n := len(s.p.Alpha)
+	rel := 2.1 * roundoff.Gamma(n+k+8)
+	keep := 1 - s.q - s.q/float64(k-1)
+	cb := shevtsova * m.third / math.Pow(m.v, 1.5)
+	dz := 5.1*3.1*rel*cb + 1e-13 // |dz/dcb| ≤ 2√2·√π where z_BE ≤ √(2 ln 2)
+	slack := 2 * ((dz+math.Sqrt(2*math.Ln2)*rel)*math.Sqrt(m.v)/keep + 8*roundoff.Unit*math.Abs(t))
+	r, ok := s.g.crossing(s.p, v, t, slack)
+	if !ok || !(slack < math.Inf(1)) {
+		r = s.rankedCrossing(berryEsseen)
+	}
+	s.note(rankCall{r: -1, berryEsseen: berryEsseen, q: s.q})
+	if r >= 0 {
+		return r
+	}
+	return s.g.size() + 1
+}
+
+// rankedCrossing returns the crossing of predict as the attack as written
+// with ranked finds it, from the exact crossing problem and the order in
+// the state it would be in (in Attacker.spare).
+func (s *search) rankedCrossing(berryEsseen bool) int {
+	s.replay(&s.a.spare)
+	return s.a.spare.crossing(s.exactTarget(s.q, berryEsseen))
+}
+
+// replay brings rk to the state in which the attack as written with ranked
+// would have left its order: Attacker.rank after the calls of its history,
+// or one built afresh.
+func (s *search) replay(rk *ranked) {
+	rk.build(s.p.Alpha, s.p.Y, s.p.Classes, s.class, s.rival)
+	if !s.record {
+		return
+	}
+	for _, c := range s.g.history {
+		if c.r >= 0 {
+			rk.prefix(c.r)
+		} else {
+			rk.crossing(s.exactTarget(c.q, c.berryEsseen))
+		}
+	}
+}
+
+// exactTarget returns predict's crossing problem at noise q from the sums of
+// one pass over the points in index order.
+func (s *search) exactTarget(q float64, berryEsseen bool) (v, t float64) {
+	m := newMarginModel(s.p.Classes, q)
+	for i, x := range s.p.Alpha {
+		m.add(x, s.p.Y[i] == s.class, s.p.Y[i] == s.rival)
+	}
+	return s.target(&m, q, berryEsseen)
+}
+
+// target returns predict's crossing problem at noise q from the model's
+// sums: the start v = E D/keep and the threshold t = −(z·σ + E)/keep that
+// the gains must take it below.
+func (s *search) target(m *marginModel, q float64, berryEsseen bool) (v, t float64) {
+	keep := 1 - q - q/float64(s.p.Classes-1)
+	d := keep * (m.own - m.riv)
+	if s.p.Classes == 2 {
+		d = 2*(q*m.sum+keep*m.riv) - 1 // class 0: riv = Σ_{yᵢ=1}αᵢ
 		if s.class == 1 {
-			d = 2*(q*sum+keep*own) - 1
+			d = 2*(q*m.sum+keep*m.own) - 1
 		} else {
 			d = -d
 		}
 	}
 	z := math.Sqrt(2 * math.Ln2)
-	if cb := shevtsova * third / math.Pow(v, 1.5); berryEsseen && cb < 0.5 {
+	if cb := shevtsova * m.third / math.Pow(m.v, 1.5); berryEsseen && cb < 0.5 {
 		z = min(z, math.Sqrt2*math.Erfcinv(1-2*cb))
 	}
-	if r := s.rank.crossing(d/keep, -(z*math.Sqrt(v)+s.p.AlphaErr)/keep); r >= 0 {
-		return r
-	}
-	return len(s.rank.moves) + 1
+	return d / keep, -(z*math.Sqrt(m.v) + s.p.AlphaErr) / keep
 }

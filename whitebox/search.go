@@ -520,37 +520,53 @@ func (cz *Certifier) step(target int) bool {
 // bounds minimises every non-trivial rival's exponent after r moves and
 // returns the union of all rivals' bounds, capped at 0, filling dst as
 // LogBounds documents (0 for the trivial rivals).
-func (cz *Certifier) bounds(dst []float64, r int) float64 {
+func (cz *Certifier) bounds(dst []float64, r int, enough func([]float64) bool) float64 {
 	if len(cz.rivals) > 0 {
-		cz.minimise(r)
+		cz.minimise(dst, r, enough)
 	}
-	for i := range dst {
-		dst[i] = math.Inf(-1)
-	}
-	for _, j := range cz.trivial {
-		if dst != nil {
-			dst[j] = 0
-		}
-	}
-	for i := range cz.rivals {
-		if dst != nil {
-			dst[cz.rivals[i].j] = min(cz.rivals[i].bestAt(r), 0)
-		}
-	}
+	cz.fill(dst, r)
 	if len(cz.trivial) > 0 {
 		return 0
 	}
 	return min(cz.unionAt(r, bestOf), 0)
 }
 
+// fill sets dst, if not nil, to the rivals' best bounds after r moves as
+// LogBounds documents.
+func (cz *Certifier) fill(dst []float64, r int) {
+	if dst == nil {
+		return
+	}
+	for i := range dst {
+		dst[i] = math.Inf(-1)
+	}
+	for _, j := range cz.trivial {
+		dst[j] = 0
+	}
+	for i := range cz.rivals {
+		dst[cz.rivals[i].j] = min(cz.rivals[i].bestAt(r), 0)
+	}
+}
+
 // minimise runs Newton steps on each rival that matters until its bound
 // after r moves is certified within tolerance of its optimum, it stops
-// moving, or its passes are spent.
-func (cz *Certifier) minimise(r int) {
+// moving, or its passes are spent — or until enough, if not nil, accepts
+// the bounds found so far, filled into dst: after each round, and for r = 0,
+// where a walk takes no move and only records the bound at the rival's t,
+// after each pass.
+func (cz *Certifier) minimise(dst []float64, r int, enough func([]float64) bool) {
 	cz.start(r > 0)
+	never := func(int) bool { return false }
+	accepts := func() bool {
+		cz.fill(dst, r)
+		return enough(dst)
+	}
 	for {
 		for _, idx := range cz.order {
-			cz.walk(&cz.rivals[idx], r, func(int) bool { return false })
+			cz.walk(&cz.rivals[idx], r, never)
+		}
+		if enough != nil && accepts() {
+			return
 		}
 		u := cz.unionAt(r, bestOf)
 		moved := false
@@ -566,6 +582,11 @@ func (cz *Certifier) minimise(r int) {
 			}
 			cz.evaluate(rv, next)
 			moved = true
+			if enough != nil && r == 0 {
+				if cz.walk(rv, r, never); accepts() {
+					return
+				}
+			}
 		}
 		if !moved {
 			return

@@ -140,7 +140,7 @@ const (
 // setup validates the arguments and prepares the problem: laws, kinds,
 // segments with their buckets, rounding pads, and the rivals.
 func (cz *Certifier) setup(alpha []float64, y []int, classes int, q, alphaErr float64, class int) status {
-	checkArgs(alpha, y, classes, q, alphaErr, class)
+	maxAbs := checkArgs(alpha, y, classes, q, alphaErr, class)
 	pr := &cz.pr
 	if q < minQ {
 		cz.rivals, cz.trivial = cz.rivals[:0], cz.trivial[:0]
@@ -156,9 +156,7 @@ func (cz *Certifier) setup(alpha []float64, y []int, classes int, q, alphaErr fl
 	if pr.binary && class == 1 {
 		s = -1
 	}
-	for _, a := range alpha {
-		pr.maxAbs = max(pr.maxAbs, math.Abs(a))
-	}
+	pr.maxAbs = maxAbs
 	nonZero := cz.bucket(alpha, y, s)
 	pmin := pr.setLaws(q, s)
 	pr.chunk = 512

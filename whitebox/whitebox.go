@@ -95,6 +95,12 @@ func (cz *Certifier) Radius(alpha []float64, y []int, classes int, q, alphaErr f
 // arguments are those of Radius; it panics on the same misuse and if r < 0
 // or dst has the wrong length.
 func (cz *Certifier) LogBounds(dst, alpha []float64, y []int, classes int, q, alphaErr float64, class, r int) float64 {
+	return cz.logBounds(dst, alpha, y, classes, q, alphaErr, class, r, nil)
+}
+
+// logBounds is LogBounds, stopping once enough, if not nil, accepts the
+// bounds found so far (LogBoundsUntil).
+func (cz *Certifier) logBounds(dst, alpha []float64, y []int, classes int, q, alphaErr float64, class, r int, enough func([]float64) bool) float64 {
 	if r < 0 {
 		panic(fmt.Sprintf("whitebox: %d relabellings", r))
 	}
@@ -118,11 +124,28 @@ func (cz *Certifier) LogBounds(dst, alpha []float64, y []int, classes int, q, al
 	case impossible:
 		return fill(analytic.LogEpsImpossible)
 	}
-	return cz.bounds(dst, r)
+	return cz.bounds(dst, r, enough)
 }
 
-// checkArgs panics on the misuse Radius and LogBounds document.
-func checkArgs(alpha []float64, y []int, classes int, q, alphaErr float64, class int) {
+// LogBoundsUntil is LogBounds with dst, except that it stops minimising the
+// bounds once enough reports true for the ones found so far, given in dst
+// as LogBounds fills it (and then returns their union). Every bound found
+// so far is valid and at least the one LogBounds returns, and the search
+// goes the same way until it stops, so that a decision that only grows
+// with the bounds may be taken from the first ones enough accepts. It is
+// asked after the first pass and after each round of passes. It panics as
+// LogBounds does, and if dst is nil.
+func (cz *Certifier) LogBoundsUntil(dst, alpha []float64, y []int, classes int, q, alphaErr float64, class, r int, enough func(dst []float64) bool) float64 {
+	if dst == nil {
+		panic("whitebox: LogBoundsUntil without bounds to fill")
+	}
+	return cz.logBounds(dst, alpha, y, classes, q, alphaErr, class, r, enough)
+}
+
+// checkArgs panics on the misuse Radius and LogBounds document, and
+// returns max|αᵢ|. The labels and weights are checked in one pass, and
+// looked at again only to name the first bad one.
+func checkArgs(alpha []float64, y []int, classes int, q, alphaErr float64, class int) (maxAbs float64) {
 	if len(alpha) != len(y) {
 		panic(fmt.Sprintf("whitebox: %d kernel weights for %d labels", len(alpha), len(y)))
 	}
@@ -138,14 +161,26 @@ func checkArgs(alpha []float64, y []int, classes int, q, alphaErr float64, class
 	if class < 0 || class >= classes {
 		panic(fmt.Sprintf("whitebox: class %d outside 0..%d", class, classes-1))
 	}
-	for i, k := range y {
-		if uint(k) >= uint(classes) {
-			panic(fmt.Sprintf("whitebox: label y[%d] = %d outside 0..%d", i, k, classes-1))
-		}
-	}
+	var top uint64 // the bits of |αᵢ| order as the values do, +Inf and NaN last
+	var label uint // the largest label, negative ones as huge
+	y = y[:len(alpha)]
 	for i, a := range alpha {
-		if math.IsNaN(a) || math.IsInf(a, 0) {
-			panic(fmt.Sprintf("whitebox: kernel weight α[%d] = %v is not finite", i, a))
+		label = max(label, uint(y[i]))
+		top = max(top, math.Float64bits(a)&^(1<<63))
+	}
+	if label >= uint(classes) {
+		for i, k := range y {
+			if uint(k) >= uint(classes) {
+				panic(fmt.Sprintf("whitebox: label y[%d] = %d outside 0..%d", i, k, classes-1))
+			}
 		}
 	}
+	if top >= math.Float64bits(math.Inf(1)) {
+		for i, a := range alpha {
+			if math.IsNaN(a) || math.IsInf(a, 0) {
+				panic(fmt.Sprintf("whitebox: kernel weight α[%d] = %v is not finite", i, a))
+			}
+		}
+	}
+	return math.Float64frombits(top)
 }
