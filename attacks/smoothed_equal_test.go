@@ -154,7 +154,7 @@ func TestSmoothedEqualsReferenceMNIST10(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the full-MNIST fixture takes seconds to build")
 	}
-	r := loadRidge10(t)
+	r := fixtureMNIST10(t)
 	const points = 100
 	var a Attacker
 	var ref refAttacker
