@@ -135,12 +135,8 @@ func (a *Analysis) MCCheck() *Check {
 	if a.mc == nil {
 		return nil
 	}
-	c := &Check{Note: mcNote(a.mc), Table: Table{Caption: mcCaption, Records: mcRecords(a.mc, fmtCell)}}
-	if c.Alert {
-		c.Offending = &Table{Caption: "Contradicting rows (at most " + strconv.Itoa(listLimit) + ").",
-			Records: contradictionRecords(a.mc, listLimit)}
-	}
-	return c
+	return newCheck(mcNote(a.mc), Table{Caption: mcCaption, Records: mcRecords(a.mc, fmtCell)},
+		"Contradicting rows", func() [][]string { return contradictionRecords(a.mc, listLimit) })
 }
 
 // AttackCheck is the check of every attack against its row's certified radius (docs/science.md
@@ -149,10 +145,16 @@ func (a *Analysis) AttackCheck() *Check {
 	if a.attacks == nil {
 		return nil
 	}
-	c := &Check{Note: attackNote(a.attacks), Table: Table{Caption: attackCaption, Records: attackRecords(a.attacks, fmtCell)}}
-	if c.Alert {
-		c.Offending = &Table{Caption: "Violating rows (at most " + strconv.Itoa(listLimit) + ").",
-			Records: violationRecords(a.attacks, listLimit)}
+	return newCheck(attackNote(a.attacks), Table{Caption: attackCaption, Records: attackRecords(a.attacks, fmtCell)},
+		"Violating rows", func() [][]string { return violationRecords(a.attacks, listLimit) })
+}
+
+// newCheck is a check's outcome with its table, and when it failed the offending rows (at most
+// ListLimit) under the caption what.
+func newCheck(n Note, t Table, what string, offending func() [][]string) *Check {
+	c := &Check{Note: n, Table: t}
+	if n.Alert {
+		c.Offending = &Table{Caption: what + " (at most " + strconv.Itoa(listLimit) + ").", Records: offending()}
 	}
 	return c
 }
