@@ -125,7 +125,9 @@ func TestFeaturesRoundTrip(t *testing.T) {
 // strokes.npz, once certifying the test images and once a validation split
 // of the training images: both learn from the same 240 training images (no
 // test image), so the second run reads the first one's encoder from the
-// cache, and the manifest keeps a loss per epoch.
+// cache, and the manifest keeps a loss per epoch. A third run, equal to the
+// first, reads the first one's embedding from beside the encoder and writes
+// the same points.
 func TestLabelFreeEncoderOnEveryTrainingImage(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", t.TempDir()) // a cache of the test's own
 	out := t.TempDir()
@@ -148,15 +150,24 @@ func TestLabelFreeEncoderOnEveryTrainingImage(t *testing.T) {
 		}
 		return m
 	}
-	var first, second struct {
-		Kind    string    `json:"kind"`
-		Images  int       `json:"images"`
-		Losses  []float64 `json:"losses"`
-		Trained bool      `json:"trained"`
+	var first, second, third struct {
+		Kind     string    `json:"kind"`
+		Images   int       `json:"images"`
+		Losses   []float64 `json:"losses"`
+		Trained  bool      `json:"trained"`
+		Features string    `json:"features_cache"`
 	}
 	m := manifest("")
 	if err := json.Unmarshal(m.Embedder, &first); err != nil {
 		t.Fatal(err)
+	}
+	points, err := os.ReadFile(filepath.Join(out, "run", tables.PointsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	written, err := os.Stat(first.Features)
+	if err != nil {
+		t.Fatalf("the first run's embedding is not beside the encoder: %v", err)
 	}
 	if first.Kind != "contrastive" || first.Images != 240 || len(first.Losses) != 2 || !first.Trained {
 		t.Errorf("embedder %+v: want a contrastive encoder trained on the 240 training images, two losses", first)
@@ -167,5 +178,26 @@ func TestLabelFreeEncoderOnEveryTrainingImage(t *testing.T) {
 	}
 	if second.Images != 240 || second.Trained || !slices.Equal(second.Losses, first.Losses) || m.Data.NTrain != 200 {
 		t.Errorf("validation run: embedder %+v on %d attacked points; want the cached encoder of the same 240 images", second, m.Data.NTrain)
+	}
+	if second.Features == first.Features {
+		t.Errorf("the validation run's images share the first run's embedding file %s", first.Features)
+	}
+	m = manifest("")
+	if err := json.Unmarshal(m.Embedder, &third); err != nil {
+		t.Fatal(err)
+	}
+	again, err := os.ReadFile(filepath.Join(out, "run", tables.PointsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, err := os.Stat(third.Features)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if third.Trained || third.Features != first.Features || !os.SameFile(written, read) {
+		t.Errorf("rerun: embedder %+v; want the first run's encoder and its embedding file %s, not rewritten", third, first.Features)
+	}
+	if !bytes.Equal(again, points) {
+		t.Error("the rerun on the cached embedding wrote other points than the first run")
 	}
 }

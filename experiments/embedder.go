@@ -3,6 +3,7 @@ package experiments
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/gob"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -50,15 +51,16 @@ func cnnFeatures(c Config, in *inputs, env runEnv) (train, test *mat.Dense, info
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	stage := env.progress.Start("embed images", 1)
-	if t := in.embed.test; t.Len() > 0 {
-		acc := emb.Accuracy(t.X, t.Y)
-		info.TestAccuracy = &acc
-	}
-	train, test = emb.Embed(in.train.X), emb.Embed(in.test.X)
-	stage.Add(1)
-	env.stageDone("embed images", stage.Finish())
-	return train, test, info, nil
+	e, err := cachedEmbedding(info, in, env, func() embedding {
+		e := embedding{Train: emb.Embed(in.train.X), Test: emb.Embed(in.test.X)}
+		if t := in.embed.test; t.Len() > 0 {
+			acc := emb.Accuracy(t.X, t.Y)
+			e.TestAccuracy = &acc
+		}
+		return e
+	})
+	info.TestAccuracy = e.TestAccuracy
+	return e.Train, e.Test, info, err
 }
 
 // contrastiveFeatures embeds the train and test images with a label-free
@@ -85,11 +87,52 @@ func contrastiveFeatures(c Config, in *inputs, env runEnv) (train, test *mat.Den
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	e, err := cachedEmbedding(info, in, env, func() embedding {
+		return embedding{Train: enc.Embed(in.train.X), Test: enc.Embed(in.test.X)}
+	})
+	return e.Train, e.Test, info, err
+}
+
+// embedding is what an embedder computes for a run: the features of its
+// training and test images and, for the CNN, its accuracy on the images it
+// is scored on.
+type embedding struct {
+	Train, Test  *mat.Dense
+	TestAccuracy *float64
+}
+
+// cachedEmbedding returns the embedding of the run's images by the model
+// cached at info.Cache, read from beside that model when an earlier run
+// computed it for the same images, else computed and stored there: a sweep
+// over q or λ then pays for the network's forward passes once. The file is
+// keyed by the model and the exact images (train, test and those the CNN is
+// scored on); a model trained in this run is always applied afresh.
+func cachedEmbedding(info *EmbedderInfo, in *inputs, env runEnv, compute func() embedding) (embedding, error) {
 	stage := env.progress.Start("embed images", 1)
-	train, test = enc.Embed(in.train.X), enc.Embed(in.test.X)
+	defer func() { env.stageDone("embed images", stage.Finish()) }()
+	h := sha256.New()
+	h.Write([]byte(info.Cache))
+	for _, s := range []dataset.Set{{X: in.train.X, Y: make([]int, in.train.Len())}, {X: in.test.X, Y: make([]int, in.test.Len())}, in.embed.test} {
+		hashSet(h, s)
+	}
+	info.Features = strings.TrimSuffix(info.Cache, ".bin") + "-features-" + hex.EncodeToString(h.Sum(nil))[:16] + ".gob"
+	var e embedding
+	if !info.Trained {
+		if f, err := os.Open(info.Features); err == nil {
+			err = gob.NewDecoder(f).Decode(&e)
+			f.Close()
+			if err == nil && e.Train != nil && e.Test != nil {
+				stage.Add(1)
+				return e, nil
+			}
+		}
+	}
+	e = compute()
 	stage.Add(1)
-	env.stageDone("embed images", stage.Finish())
-	return train, test, info, nil
+	if err := atomicfile.Write(info.Features, func(w io.Writer) error { return gob.NewEncoder(w).Encode(e) }); err != nil {
+		return e, fmt.Errorf("embedder cache: %w", err)
+	}
+	return e, nil
 }
 
 // cachedModel returns the model cached under key in the user cache

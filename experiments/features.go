@@ -93,6 +93,9 @@ type EmbedderInfo struct {
 	TestAccuracy *float64 `json:"test_accuracy,omitempty"`
 	Cache        string   `json:"cache"`
 	Trained      bool     `json:"trained"`
+	// Features is the file beside the cached model that keeps its
+	// embedding of this run's images.
+	Features string `json:"features_cache"`
 }
 
 // prepare computes the features and fits every λ before any unit runs, so a
