@@ -94,12 +94,12 @@ func Run(c Config, opt Options) (Outcome, error) {
 	env.stageDone("assemble", time.Since(asm))
 	out.Assembled = true
 	if c.Attack.Enabled && (c.Analytic.Enabled || c.RidgeExact.Enabled) {
-		ex := time.Now()
-		if p == nil {
+		if p == nil { // every unit was resumed: prepare reports its own stages
 			if p, err = prepare(c, in, env); err != nil {
 				return out, err
 			}
 		}
+		ex := time.Now()
 		if err := explainExamples(c, opt.Out, p); err != nil {
 			return out, err
 		}
