@@ -303,10 +303,16 @@ func (a *Attacker) startLabels(y []int) {
 }
 
 // apply sets the attacked labels to the clean labels y with the first r
-// moves of a.rank applied, changing only the labels where the current
-// prefix and the new one differ.
+// moves of a.rank applied.
 func (a *Attacker) apply(y []int, r int) {
-	moves := a.rank.prefix(max(r, a.applied))
+	a.relabel(y, a.rank.prefix(max(r, a.applied)), r)
+}
+
+// relabel sets the attacked labels to the clean labels y with the first r
+// of moves applied, changing only the labels where the prefix applied now
+// and the new one differ; moves holds at least max(r, a.applied) moves, the
+// applied ones first.
+func (a *Attacker) relabel(y []int, moves []move, r int) {
 	if r > a.applied {
 		for _, m := range moves[a.applied:r] {
 			a.labels[m.index] = int(m.to)

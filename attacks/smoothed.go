@@ -258,17 +258,7 @@ func (s *search) label(r int) {
 		a.startLabels(y)
 		s.labeled = true
 	}
-	moves := s.g.prefix(s.p, max(r, a.applied))
-	if r > a.applied {
-		for _, m := range moves[a.applied:r] {
-			a.labels[m.index] = int(m.to)
-		}
-	} else {
-		for _, m := range moves[r:a.applied] {
-			a.labels[m.index] = y[m.index]
-		}
-	}
-	a.applied = r
+	a.relabel(y, s.g.prefix(s.p, max(r, a.applied)), r)
 }
 
 // outcome returns the Outcome of the first r moves: proven, from class to

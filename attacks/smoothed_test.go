@@ -363,3 +363,97 @@ func TestSmoothedMonteCarlo(t *testing.T) {
 		t.Logf("K = %d q = %g: %d flips, P(h = from) ≈ %.4f, P(h = to) ≈ %.4f", classes, q, out.Flips, from, to)
 	}
 }
+
+// heavyTailedKernel draws a kernel vector whose weights lie around 1/n
+// with a few points carrying most of the weight (so that Berry–Esseen is
+// weak and Chernoff decides), its labels leaning towards one class with
+// probability lean.
+func heavyTailedKernel(rng *rand.Rand, n, classes int, lean float64) ([]float64, []int) {
+	alpha, y := make([]float64, n), make([]int, n)
+	major := rng.IntN(classes)
+	for i := range n {
+		alpha[i] = (1 + rng.NormFloat64()) / float64(n)
+		if rng.IntN(50) == 0 {
+			alpha[i] *= 40 * rng.ExpFloat64()
+		}
+		y[i] = rng.IntN(classes)
+		if rng.Float64() < lean {
+			y[i] = major
+		}
+	}
+	return alpha, y
+}
+
+// TestSmoothedDoesNotAllocate checks that an Attacker that has attacked a
+// problem once attacks it again, and verifies the outcome by sampling,
+// without allocating: the white-box bounds, the passes and the ranked
+// fallback included.
+func TestSmoothedDoesNotAllocate(t *testing.T) {
+	rng := rand.New(rand.NewPCG(49, 50))
+	var cz analytic.Certifier
+	for _, classes := range []int{2, 3, 10} {
+		for _, q := range []float64{0.01, 0.3} {
+			alpha, y := heavyTailedKernel(rng, 3000, classes, 0.6)
+			p := RidgePoint{Alpha: alpha, Y: y, Classes: classes, AlphaErr: 1e-9}
+			class := cz.Certify(alpha, y, classes, q, p.AlphaErr).Class
+			var a Attacker
+			attack := func() {
+				out, _ := a.Smoothed(p, q, class, 1)
+				ps := &a.sums.probe
+				s := search{a: &a, g: &ps.order, p: p, q: q, class: class, rival: ps.order.rival, record: true,
+					total: ps.total, abs: ps.abs, maxAbs: ps.maxAbs, mu: margin(p.AlphaErr, len(alpha), ps.abs)}
+				for r := max(out.Flips-3, 0); r <= out.Flips+3 && out.Flips > 0; r++ {
+					s.exact(r) // the pass and, near the answer, the white-box bounds
+				}
+				s.rankedCrossing(true)
+			}
+			attack()
+			if n := testing.AllocsPerRun(5, attack); n != 0 {
+				t.Errorf("K = %d, q = %g: %v allocations per attack", classes, q, n)
+			}
+		}
+	}
+}
+
+// TestSmoothedEdges attacks degenerate problems: one or two points, every
+// weight zero, every label one class, classes with no points, one weight far
+// above the rest, and weights at the ends of the exponent range. No case may
+// panic; a proven attack needs more flips than the radius and no more than
+// the points, and a contradiction is reported only for flips within it.
+func TestSmoothedEdges(t *testing.T) {
+	var a Attacker
+	cases := []struct {
+		alpha []float64
+		y     []int
+		k     int
+	}{
+		{[]float64{1}, []int{0}, 2},
+		{[]float64{0.7}, []int{1}, 3},
+		{[]float64{0.6, 0.4}, []int{0, 1}, 2},
+		{[]float64{0, 0, 0, 0}, []int{0, 1, 2, 0}, 3},
+		{[]float64{0.2, 0.3, 0.5, -0.1, 0.1}, []int{2, 2, 2, 2, 2}, 3},
+		{[]float64{0.25, 0.25, 0.25, 0.25}, []int{0, 0, 9, 9}, 10},
+		{[]float64{0.9, 1e-9, 2e-9, -1e-9, 3e-9, 0.1}, []int{0, 1, 2, 1, 2, 1}, 3},
+		{[]float64{0x1p-1070, 0x1p-1065, -0x1p-1068, 0x1p-1060}, []int{0, 1, 0, 1}, 2},
+		{[]float64{0x1p1000, 0x1p998, -0x1p999, 0x1p1001}, []int{0, 1, 2, 1}, 3},
+	}
+	for i, c := range cases {
+		for _, q := range []float64{0.01, 0.3} {
+			if q >= float64(c.k-1)/float64(c.k) {
+				continue
+			}
+			p := RidgePoint{Alpha: c.alpha, Y: c.y, Classes: c.k}
+			for class := range c.k {
+				for _, r := range []int{-1, 0, 1, 3} {
+					out, err := a.Smoothed(p, q, class, r)
+					switch {
+					case err != nil && (!errors.Is(err, ErrContradiction) || out.Flips > r):
+						t.Errorf("edge case %d, q = %g, class %d, radius %d: %v with %d flips", i, q, class, r, err, out.Flips)
+					case err == nil && out.Proven && (out.Flips <= r || out.Flips > len(c.alpha)):
+						t.Errorf("edge case %d, q = %g, class %d, radius %d: proven with %d flips of %d points", i, q, class, r, out.Flips, len(c.alpha))
+					}
+				}
+			}
+		}
+	}
+}
