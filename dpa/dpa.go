@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 
 	"flipcert/decide"
+	"flipcert/parallel"
 	"flipcert/ridge"
 
 	"gonum.org/v1/gonum/mat"
@@ -55,7 +57,7 @@ func Fit(phi *mat.Dense, y []int, classes int, parts []int, k int, lambda float6
 	if err := validate(phi, y, classes, parts, k, lambda); err != nil {
 		return nil, err
 	}
-	n, d := phi.Dims()
+	_, d := phi.Dims()
 	width := classes
 	if classes == 2 {
 		width = 1
@@ -71,37 +73,59 @@ func Fit(phi *mat.Dense, y []int, classes int, parts []int, k int, lambda float6
 	for i, p := range parts {
 		e.members[p] = append(e.members[p], i)
 	}
-	targets := make([]float64, n)
-	for j, rows := range e.members {
-		if len(rows) == 0 {
-			continue
+	largest := 0
+	for _, rows := range e.members {
+		largest = max(largest, len(rows))
+	}
+	targets := make([][]float64, runtime.GOMAXPROCS(0)) // one per worker of parallel.For
+	for w := range targets {
+		targets[w] = make([]float64, largest)
+	}
+	errs := make([]error, k)
+	// Parts are independent and each writes only its own columns.
+	parallel.For(k, len(targets), func(worker, j int) {
+		if rows := e.members[j]; len(rows) > 0 {
+			errs[j] = e.fitVoter(j, y, targets[worker])
 		}
-		model, err := e.fitPart(j)
+	})
+	for j, err := range errs {
 		if err != nil {
 			return nil, fmt.Errorf("dpa: part %d of k = %d (%d points, %d features) with λ = %g: %w",
-				j, k, len(rows), d, lambda, err)
+				j, k, len(e.members[j]), d, lambda, err)
 		}
-		for c := range width {
-			for r, i := range rows {
-				switch {
-				case classes == 2:
-					targets[r] = float64(y[i])
-				case y[i] == c:
-					targets[r] = 1
-				default:
-					targets[r] = 0
-				}
-			}
-			beta := model.Coefficients(targets[:len(rows)])
-			e.beta.SetCol(j*width+c, beta.RawVector().Data)
-			e.bound[j*width+c] = model.ScoreError(beta)
-		}
-		for l, s := range model.Scales() {
-			e.inverse.Set(l, j, 1/s)
-		}
-		e.voting[j] = true
 	}
 	return e, nil
+}
+
+// fitVoter fits part j, which must not be empty, and stores its
+// coefficients, score error bounds and scales; targets is scratch for one
+// right-hand side.
+func (e *Ensemble) fitVoter(j int, y []int, targets []float64) error {
+	model, err := e.fitPart(j)
+	if err != nil {
+		return err
+	}
+	rows := e.members[j]
+	for c := range e.width {
+		for r, i := range rows {
+			switch {
+			case e.classes == 2:
+				targets[r] = float64(y[i])
+			case y[i] == c:
+				targets[r] = 1
+			default:
+				targets[r] = 0
+			}
+		}
+		beta := model.Coefficients(targets[:len(rows)])
+		e.beta.SetCol(j*e.width+c, beta.RawVector().Data)
+		e.bound[j*e.width+c] = model.ScoreError(beta)
+	}
+	for l, s := range model.Scales() {
+		e.inverse.Set(l, j, 1/s)
+	}
+	e.voting[j] = true
+	return nil
 }
 
 // fitPart fits the ridge model of part j, which must not be empty. The rows
@@ -233,8 +257,10 @@ func (e *Ensemble) Certify(test *mat.Dense) []Result {
 	scores := mat.NewDense(min(m, certifyBlock), k*w, nil)
 	scales := mat.NewDense(min(m, certifyBlock), k, nil)
 	abs := mat.NewDense(min(m, certifyBlock), d, nil)
-	computed := make([]int, e.classes)
-	certain := make([]int, e.classes)
+	tallies := make([]tally, runtime.GOMAXPROCS(0)) // one per worker of parallel.For
+	for w := range tallies {
+		tallies[w] = tally{computed: make([]int, e.classes), certain: make([]int, e.classes)}
+	}
 	for lo := 0; lo < m; lo += certifyBlock {
 		hi := min(lo+certifyBlock, m)
 		block := test.Slice(lo, hi, 0, d)
@@ -244,28 +270,36 @@ func (e *Ensemble) Certify(test *mat.Dense) []Result {
 		a.Apply(func(_, _ int, v float64) float64 { return math.Abs(v) }, block)
 		t := scales.Slice(0, hi-lo, 0, k).(*mat.Dense)
 		t.Mul(a, e.inverse)
-		for i := range hi - lo {
-			clear(computed)
-			clear(certain)
-			free := 0
-			row, ti := s.RawRowView(i), t.RawRowView(i)
-			for j := range k {
-				if !e.voting[j] {
-					continue
-				}
-				vote, sure := e.vote(row[j*w:(j+1)*w], e.bound[j*w:(j+1)*w], ti[j])
-				computed[vote]++
-				if sure {
-					certain[vote]++
-				} else {
-					free++
-				}
-			}
-			class := decide.Plurality(computed)
-			results[lo+i] = Result{Class: class, Radius: FreeVoteRadius(certain, free, class), Rival: runnerUp(computed, class)}
-		}
+		parallel.For(hi-lo, len(tallies), func(worker, i int) {
+			results[lo+i] = e.count(s.RawRowView(i), t.RawRowView(i), tallies[worker])
+		})
 	}
 	return results
+}
+
+// tally is one worker's scratch for counting votes.
+type tally struct{ computed, certain []int }
+
+// count gathers the parts' votes on one test point from its scores (k·w)
+// and scales t(φ) (k), and turns them into its Result.
+func (e *Ensemble) count(scores, scales []float64, tl tally) Result {
+	clear(tl.computed)
+	clear(tl.certain)
+	free, w := 0, e.width
+	for j, voting := range e.voting {
+		if !voting {
+			continue
+		}
+		vote, sure := e.vote(scores[j*w:(j+1)*w], e.bound[j*w:(j+1)*w], scales[j])
+		tl.computed[vote]++
+		if sure {
+			tl.certain[vote]++
+		} else {
+			free++
+		}
+	}
+	class := decide.Plurality(tl.computed)
+	return Result{Class: class, Radius: FreeVoteRadius(tl.certain, free, class), Rival: runnerUp(tl.computed, class)}
 }
 
 // runnerUp returns the class other than class with the most votes, ties to
