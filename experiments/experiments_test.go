@@ -364,6 +364,70 @@ baseline: {enabled: true, attacks: [random, pointwise], flips: [0, 3000], points
 	}
 }
 
+// TestRandomBaselineSideBySide runs the random baseline units, which train
+// side by side, at GOMAXPROCS 1 and 2 and after an interruption inside a
+// group: baseline.csv must not change, and the resumed run must skip exactly
+// the units written before the interruption.
+func TestRandomBaselineSideBySide(t *testing.T) {
+	c, err := ParseConfig([]byte(`name: side
+data: {source: mnist, classes: [1, 7], test_limit: 100}
+analytic: {enabled: false}
+sampler: {enabled: false}
+ridge_exact: {enabled: false}
+whitebox: {enabled: false}
+dpa: {enabled: false}
+baseline: {enabled: true, attacks: [random], flips: [0, 10, 100, 1000, 3000], epochs: 1}
+`), "side.yaml", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(out string) string {
+		data, err := os.ReadFile(filepath.Join(out, tables.BaselineFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+	var want string
+	for _, procs := range []int{1, 2} {
+		prev := runtime.GOMAXPROCS(procs)
+		out := t.TempDir()
+		_, err := Run(c, Options{Out: out})
+		runtime.GOMAXPROCS(prev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if procs == 1 {
+			want = read(out)
+		} else if got := read(out); got != want {
+			t.Fatalf("GOMAXPROCS 2:\n%s\nGOMAXPROCS 1:\n%s", got, want)
+		}
+	}
+	prev := runtime.GOMAXPROCS(2)
+	defer runtime.GOMAXPROCS(prev)
+	out := t.TempDir()
+	crash := errors.New("simulated crash")
+	done := 0
+	if _, err := Run(c, Options{Out: out, Interrupt: func(Unit) error {
+		if done++; done == 3 { // the first unit of the second group of two
+			return crash
+		}
+		return nil
+	}}); !errors.Is(err, crash) {
+		t.Fatalf("err = %v, want the simulated crash", err)
+	}
+	o, err := Run(c, Options{Out: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Skipped != 3 || o.Ran != 2 {
+		t.Errorf("resumed: %+v, want the 3 written units skipped and 2 run", o)
+	}
+	if got := read(out); got != want {
+		t.Errorf("resumed baseline.csv:\n%s\nwant:\n%s", got, want)
+	}
+}
+
 // TestEmbedderNeverSeesAttackedImages checks, image by image against the raw
 // file, that the embedder trains on no image of the attacked training set:
 // without a held-out split it gets exactly the training images whose digit is

@@ -137,7 +137,10 @@ func runUnits(c Config, in *inputs, todo []Unit, opt Options, env runEnv, out *O
 		var o output
 		switch {
 		case u.isNet():
-			o, err = net.run(u, env)
+			if err := net.runSideBySide(batch, env, done); err != nil {
+				return nil, err
+			}
+			continue
 		case u.Method.Kind == tables.DPA:
 			o, err = p.runDPA(u, c, env)
 		default:
@@ -156,23 +159,28 @@ func runUnits(c Config, in *inputs, todo []Unit, opt Options, env runEnv, out *O
 	return p, nil
 }
 
-// batches groups the units that share work: every analytic, ridge-exact and
-// sampled unit of one λ (one pass over the kernel vectors α serves the first
-// two and gives the sampled ones the analytic certificates they are compared
-// with). Every other unit is a batch of its own.
+// batches groups the units that share work or run together: every analytic,
+// ridge-exact and sampled unit of one λ (one pass over the kernel vectors α
+// serves the first two and gives the sampled ones the analytic certificates
+// they are compared with), and the random baseline units (retrainings, run
+// side by side). Every other unit is a batch of its own.
 func batches(todo []Unit) [][]Unit {
 	var out [][]Unit
-	index := map[float64]int{} // λ → its batch in out
+	index := map[any]int{} // λ, or the random attack → its batch in out
 	for _, u := range todo {
-		if u.isNet() || u.Method.Kind == tables.DPA {
+		var key any = u.Lambda
+		switch {
+		case u.isNet() && u.Net.Attack == "random":
+			key = "random"
+		case u.isNet() || u.Method.Kind == tables.DPA:
 			out = append(out, []Unit{u})
 			continue
 		}
-		if j, ok := index[u.Lambda]; ok {
+		if j, ok := index[key]; ok {
 			out[j] = append(out[j], u)
 			continue
 		}
-		index[u.Lambda] = len(out)
+		index[key] = len(out)
 		out = append(out, []Unit{u})
 	}
 	return out
