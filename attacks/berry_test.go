@@ -62,6 +62,43 @@ func TestNormalTailUp(t *testing.T) {
 	}
 }
 
+// termProbs is the noise law of the term of a point with clean label yi,
+// written from its definition: for K = 2 the probabilities that its noisy
+// label is 1 and that it is 0; for K ≥ 3 that it is j, that it is k, and
+// that it is neither.
+func termProbs(classes, yi, j, k int, q float64) []float64 {
+	if classes == 2 {
+		pi := q
+		if yi == 1 {
+			pi = 1 - q
+		}
+		return []float64{pi, 1 - pi}
+	}
+	p := q / float64(classes-1)
+	pj, pk := p, p
+	switch yi {
+	case j:
+		pj = 1 - q
+	case k:
+		pk = 1 - q
+	}
+	return []float64{pj, pk, 1 - pj - pk}
+}
+
+// termValues are the values matching termProbs of the term of a point of
+// weight a in the margin D whose non-positivity the event implies: h = k for
+// K = 2 (D = S − ½ for k = 0, ½ − S for k = 1), s_j ≤ s_k for K ≥ 3
+// (D = s_j − s_k).
+func termValues(classes, k int, a float64) []float64 {
+	if classes == 2 {
+		if k == 1 {
+			a = -a
+		}
+		return []float64{a, 0}
+	}
+	return []float64{a, -a, 0}
+}
+
 // lawMoments returns the mean, variance and third absolute central moment
 // of a law with values vals and probabilities probs, from the definitions.
 func lawMoments(vals, probs []float64) (m, v, third float64) {
@@ -87,7 +124,6 @@ func TestTailMoments(t *testing.T) {
 		q := rng.Float64() * float64(classes-1) / float64(classes)
 		alpha, y := gaussianKernel(rng, n, classes)
 		sums.set(alpha, y, classes)
-		p := q / float64(classes-1)
 		var got tail
 		j, k := rng.IntN(classes), 0
 		if classes == 2 {
@@ -99,27 +135,7 @@ func TestTailMoments(t *testing.T) {
 		}
 		var mean, variance, third float64
 		for i, a := range alpha {
-			var vals, probs []float64
-			if classes == 2 {
-				pi := q
-				if y[i] == 1 {
-					pi = 1 - q
-				}
-				sign := 1.0 // the event h = k implies D ≤ 0 for D = S − ½ (k = 0), ½ − S (k = 1)
-				if k == 1 {
-					sign = -1
-				}
-				vals, probs = []float64{sign * a, 0}, []float64{pi, 1 - pi}
-			} else {
-				pj, pk := p, p
-				switch y[i] {
-				case j:
-					pj = 1 - q
-				case k:
-					pk = 1 - q
-				}
-				vals, probs = []float64{a, -a, 0}, []float64{pj, pk, 1 - pj - pk}
-			}
+			vals, probs := termValues(classes, k, a), termProbs(classes, y[i], j, k, q)
 			m, v, th := lawMoments(vals, probs)
 			mean, variance, third = mean+m, variance+v, third+th
 		}
@@ -171,7 +187,6 @@ func TestTailUpperExact(t *testing.T) {
 		checked++
 		// Exact law of 64·D (D = S − ½ for K = 2, s_1 − s_0 otherwise) by
 		// convolution over integer offsets.
-		p := q / float64(classes-1)
 		off := 0
 		for _, v := range ints {
 			off += max(-v, v)
@@ -180,23 +195,9 @@ func TestTailUpperExact(t *testing.T) {
 		pmf[off] = 1
 		for i, v := range ints {
 			next := make([]float64, len(pmf))
-			var steps []int
-			var probs []float64
+			steps, probs := []int{v, -v, 0}, termProbs(classes, y[i], j, k, q)
 			if classes == 2 {
-				pi := q
-				if y[i] == 1 {
-					pi = 1 - q
-				}
-				steps, probs = []int{v, 0}, []float64{pi, 1 - pi}
-			} else {
-				pj, pk := p, p
-				switch y[i] {
-				case j:
-					pj = 1 - q
-				case k:
-					pk = 1 - q
-				}
-				steps, probs = []int{v, -v, 0}, []float64{pj, pk, 1 - pj - pk}
+				steps = []int{v, 0}
 			}
 			for x, w := range pmf {
 				if w == 0 {

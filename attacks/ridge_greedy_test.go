@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"flipcert/exact"
+	"flipcert/internal/kerneltest"
 	"flipcert/internal/roundoff"
 )
 
@@ -54,26 +55,6 @@ func refRidgeExact(a *Attacker, p RidgePoint) Outcome {
 		}
 		best++
 	}
-}
-
-// favouredKernel draws a kernel vector shaped like ridge's on MNIST: small
-// weights of both signs about 1/n, a heavier positive tail on the points of
-// one class, and a few influential points.
-func favouredKernel(rng *rand.Rand, n, classes int) ([]float64, []int) {
-	alpha, y := make([]float64, n), make([]int, n)
-	favoured := rng.IntN(classes)
-	for i := range n {
-		y[i] = rng.IntN(classes)
-		a := (0.3 + 2*rng.NormFloat64()) / float64(n)
-		if y[i] == favoured {
-			a += math.Abs(rng.NormFloat64()) * 6 / float64(n)
-		}
-		if rng.IntN(50) == 0 {
-			a *= 8
-		}
-		alpha[i] = a
-	}
-	return alpha, y
 }
 
 // nearMargin returns a kernel error E that puts the attack's threshold −μ
@@ -162,7 +143,7 @@ func TestRidgeExactMatchesWalk(t *testing.T) {
 	for _, classes := range []int{2, 3, 4, 10} {
 		for trial := range 40 {
 			n := []int{1, 3, 40, 700, 5000}[trial%5]
-			alpha, y := favouredKernel(rng, n, classes)
+			alpha, y := kerneltest.RidgeLike(rng, n, classes)
 			check("realistic", RidgePoint{alpha, y, classes, []float64{0, 1e-12, 1e-4}[trial%3]})
 			alpha, y = randomKernel(rng, n, classes)
 			check("ties and zeros", RidgePoint{alpha, y, classes, 0})
@@ -179,7 +160,7 @@ func TestRidgeExactMatchesWalk(t *testing.T) {
 			}
 		}
 		for range 150 {
-			alpha, y := favouredKernel(rng, 500+rng.IntN(3000), classes)
+			alpha, y := kerneltest.RidgeLike(rng, 500+rng.IntN(3000), classes)
 			for i := range alpha {
 				alpha[i] = math.Round(alpha[i]*float64(len(alpha))*10) / 10 / float64(len(alpha))
 			}
@@ -192,7 +173,7 @@ func TestRidgeExactMatchesWalk(t *testing.T) {
 		}
 	}
 	for range 4 {
-		alpha, y := favouredKernel(rng, 50000, 10)
+		alpha, y := kerneltest.RidgeLike(rng, 50000, 10)
 		check("MNIST-sized", RidgePoint{alpha, y, 10, 1e-11})
 	}
 	t.Logf("%d points compared; at %d the order of summation decides a crossing", cases, decided)

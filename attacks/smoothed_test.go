@@ -157,41 +157,10 @@ func TestSmoothedAgainstEnumeration(t *testing.T) {
 // (without the attacks' outward rounding): Φ̄((ED − E)/σ) + 0.56·β for the
 // margin D whose non-positivity the event implies.
 func beTest(alpha []float64, z []int, classes int, q, alphaErr float64, j, k int) float64 {
-	p := q / float64(classes-1)
 	var mean, variance, third float64
 	for i, a := range alpha {
-		// The law of the point's term: values and probabilities.
-		var vals, probs []float64
-		if classes == 2 {
-			pi := q
-			if z[i] == 1 {
-				pi = 1 - q
-			}
-			sign := 1.0 // D = S − ½ when the event is h = 0, ½ − S when it is h = 1
-			if k == 1 {
-				sign = -1
-			}
-			vals, probs = []float64{sign * a, 0}, []float64{pi, 1 - pi}
-		} else {
-			pj, pk := p, p
-			switch z[i] {
-			case j:
-				pj = 1 - q
-			case k:
-				pk = 1 - q
-			}
-			vals, probs = []float64{a, -a, 0}, []float64{pj, pk, 1 - pj - pk}
-		}
-		m := 0.0
-		for x := range vals {
-			m += vals[x] * probs[x]
-		}
-		mean += m
-		for x := range vals {
-			d := math.Abs(vals[x] - m)
-			variance += probs[x] * d * d
-			third += probs[x] * d * d * d
-		}
+		m, v, th := lawMoments(termValues(classes, k, a), termProbs(classes, z[i], j, k, q))
+		mean, variance, third = mean+m, variance+v, third+th
 	}
 	if classes == 2 {
 		if k == 1 {

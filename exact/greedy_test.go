@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"flipcert/decide"
+	"flipcert/internal/kerneltest"
 )
 
 // refMulti is the K-class certificate as it was before Greedy: per rival,
@@ -74,26 +75,6 @@ type kernelCase struct {
 	alphaErr float64
 }
 
-// ridgeLike draws a kernel vector shaped like those of ridge on MNIST: a
-// bulk of small weights of both signs around 1/n and a heavier positive
-// tail on the points of one class, so that radii run to hundreds.
-func ridgeLike(rng *rand.Rand, n, classes int) ([]float64, []int) {
-	alpha, y := make([]float64, n), make([]int, n)
-	favoured := rng.IntN(classes)
-	for i := range n {
-		y[i] = rng.IntN(classes)
-		a := (0.3 + 2*rng.NormFloat64()) / float64(n)
-		if y[i] == favoured {
-			a += math.Abs(rng.NormFloat64()) * 6 / float64(n)
-		}
-		if rng.IntN(50) == 0 {
-			a *= 8 // a few influential points
-		}
-		alpha[i] = a
-	}
-	return alpha, y
-}
-
 // kernelCases returns random and adversarial cases: realistic weights at
 // several sizes, dyadic weights with exact ties, decimal weights whose sums
 // land within rounding of the thresholds, zeros, equal weights, extreme
@@ -106,7 +87,7 @@ func kernelCases(rng *rand.Rand) []kernelCase {
 	for _, classes := range []int{3, 4, 10} {
 		for trial := range 60 {
 			n := []int{1, 2, 5, 30, 200, 2000}[trial%6]
-			alpha, y := ridgeLike(rng, n, classes)
+			alpha, y := kerneltest.RidgeLike(rng, n, classes)
 			add("ridge-like", alpha, y, classes, []float64{0, 1e-13, 1e-6}[trial%3])
 		}
 		for trial := range 150 {
@@ -130,7 +111,7 @@ func kernelCases(rng *rand.Rand) []kernelCase {
 		}
 		for range 30 {
 			n := 1 + rng.IntN(500)
-			alpha, y := ridgeLike(rng, n, classes)
+			alpha, y := kerneltest.RidgeLike(rng, n, classes)
 			for i := range alpha {
 				if rng.IntN(2) == 0 {
 					alpha[i] = 0
@@ -153,7 +134,7 @@ func kernelCases(rng *rand.Rand) []kernelCase {
 		}
 	}
 	for trial := range 6 {
-		alpha, y := ridgeLike(rng, 50000, 10)
+		alpha, y := kerneltest.RidgeLike(rng, 50000, 10)
 		add("MNIST-sized", alpha, y, 10, []float64{0, 1e-11}[trial%2])
 	}
 	return cases
@@ -258,16 +239,7 @@ func checkTop(t *testing.T, tc kernelCase, class, j int, top []Move, m int) {
 	})
 	var all []Move
 	for i, a := range tc.alpha {
-		var gain float64
-		switch k := tc.y[i]; {
-		case k == class:
-			gain = 2 * a
-		case k == j:
-			gain = -2 * a
-		default:
-			gain = math.Abs(a)
-		}
-		if gain > 0 {
+		if gain := moveGain(a, tc.y[i], class, j); gain > 0 {
 			all = append(all, Move{gain, int32(i)})
 		}
 	}
@@ -285,6 +257,20 @@ func checkTop(t *testing.T, tc kernelCase, class, j int, top []Move, m int) {
 	}
 }
 
+// moveGain is how much relabelling a point of weight a and label k lowers
+// the margin s_class − s_j, at best, written from the one-hot scores: a point
+// of class gives 2a (to j), one of j gives −2a (to class), any other |a|
+// (to j if a > 0, else to class).
+func moveGain(a float64, k, class, j int) float64 {
+	switch k {
+	case class:
+		return 2 * a
+	case j:
+		return -2 * a
+	}
+	return math.Abs(a)
+}
+
 // walkRival is the crossing of a rival found by a plain walk over its moves
 // sorted largest first: the same answer as refRival except where the order
 // of summation decides.
@@ -292,16 +278,7 @@ func walkRival(alpha []float64, y []int, class, j int, scores []float64, abs, al
 	var moves []float64
 	var total float64
 	for i, a := range alpha {
-		var d float64
-		switch k := y[i]; {
-		case k == class:
-			d = 2 * a
-		case k == j:
-			d = -2 * a
-		default:
-			d = math.Abs(a)
-		}
-		if d > 0 {
+		if d := moveGain(a, y[i], class, j); d > 0 {
 			moves = append(moves, d)
 			total += d
 		}
@@ -331,7 +308,7 @@ func TestCertifyWhereRoundingDecides(t *testing.T) {
 	for trial := range 1000 {
 		classes := 3 + trial%8
 		n := 500 + rng.IntN(2500) // more than quickselect sorts outright
-		alpha, y := ridgeLike(rng, n, classes)
+		alpha, y := kerneltest.RidgeLike(rng, n, classes)
 		for i := range alpha {
 			alpha[i] = math.Round(alpha[i]*float64(n)*10) / 10 / float64(n) // decimal-like: sums round
 		}
@@ -343,16 +320,7 @@ func TestCertifyWhereRoundingDecides(t *testing.T) {
 		var moves []float64
 		var total float64
 		for i, a := range alpha {
-			var g float64
-			switch y[i] {
-			case class:
-				g = 2 * a
-			case j:
-				g = -2 * a
-			default:
-				g = math.Abs(a)
-			}
-			if g > 0 {
+			if g := moveGain(a, y[i], class, j); g > 0 {
 				moves = append(moves, g)
 				total += g
 			}
@@ -400,7 +368,7 @@ func BenchmarkCertifyMNIST10Sized(b *testing.B) {
 	const points = 16
 	alphas, ys := make([][]float64, points), make([][]int, points)
 	for i := range alphas {
-		alphas[i], ys[i] = ridgeLike(rng, 50000, 10)
+		alphas[i], ys[i] = kerneltest.RidgeLike(rng, 50000, 10)
 	}
 	var c Certifier
 	b.ReportAllocs()

@@ -507,14 +507,21 @@ func (cz *Certifier) step(target int) bool {
 		if rv.passes >= maxPasses || cz.predicted(rv, target) < u-cz.negligible() {
 			continue
 		}
-		next := cz.newton(rv, target)
-		if math.Abs(next-rv.t) <= 1e-12*rv.t {
-			continue
-		}
-		cz.evaluate(rv, next)
-		moved = true
+		moved = cz.advance(rv, target) || moved
 	}
 	return moved
+}
+
+// advance moves rv by one Newton step of its exponent after target moves,
+// spending a pass, unless the step is too small to change t; it reports
+// whether rv moved.
+func (cz *Certifier) advance(rv *rival, target int) bool {
+	next := cz.newton(rv, target)
+	if math.Abs(next-rv.t) <= 1e-12*rv.t {
+		return false
+	}
+	cz.evaluate(rv, next)
+	return true
 }
 
 // bounds minimises every non-trivial rival's exponent after r moves and
@@ -573,14 +580,9 @@ func (cz *Certifier) minimise(dst []float64, r int, enough func([]float64) bool)
 		for _, idx := range cz.order {
 			rv := &cz.rivals[idx]
 			b := rv.bestAt(r)
-			if rv.passes >= maxPasses || b < u-cz.negligible() || b-cz.lower(rv, r) <= tolerance {
+			if rv.passes >= maxPasses || b < u-cz.negligible() || b-cz.lower(rv, r) <= tolerance || !cz.advance(rv, r) {
 				continue
 			}
-			next := cz.newton(rv, r)
-			if math.Abs(next-rv.t) <= 1e-12*rv.t {
-				continue
-			}
-			cz.evaluate(rv, next)
 			moved = true
 			if enough != nil && r == 0 {
 				if cz.walk(rv, r, never); accepts() {
