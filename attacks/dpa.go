@@ -67,59 +67,11 @@ const kernelFloats = 1 << 20
 const partPoints = 1024
 
 // NewDPA prepares the attacks on ensemble e, fitted on labels y, at the rows
-// of test, where from[i] is the class the ensemble reports at test row i
-// (dpa.Result.Class). It picks each point's rival from the computed votes of
-// the parts (one product per part with its coefficients, bit for bit the
-// scores of Ensemble.Certify; for two classes the rival is the other
-// class): NewDPAFrom takes the rivals Certify reports instead. It panics if
-// y, test or from do not match the ensemble or each other, a class is out of
-// range, or K > 127.
-func NewDPA(e *dpa.Ensemble, y []int, test *mat.Dense, from []int) *DPA {
-	a := newDPA(e, y, test, from)
-	m, d := test.Dims()
-	if a.classes == 2 {
-		for i, c := range from {
-			a.rival[i] = 1 - c
-		}
-		return a
-	}
-	// Scores transposed, classes×m: products with long rows. Each score is
-	// still Σ_l φ_l β_l summed in order of l, as Certify sums it.
-	votes := make([]int, m*a.classes)
-	tt := mat.DenseCopyOf(test.T())
-	betaT := mat.NewDense(a.classes, d, nil)
-	scores := mat.NewDense(a.classes, m, nil)
-	column := make([]float64, a.classes)
-	for j := range e.Parts() {
-		beta, ok := e.Coefficients(j)
-		if !ok {
-			continue
-		}
-		betaT.Copy(beta.T())
-		scores.Mul(betaT, tt)
-		for i := range m {
-			mat.Col(column, i, scores)
-			votes[i*a.classes+top(column, a.classes)]++
-		}
-	}
-	for i, c := range from {
-		v := votes[i*a.classes : (i+1)*a.classes]
-		t := -1
-		for j, n := range v {
-			if j != c && (t < 0 || n > v[t]) {
-				t = j
-			}
-		}
-		a.rival[i] = t
-	}
-	return a
-}
-
-// NewDPAFrom is NewDPA with each point's class and rival from
-// e.Certify(test): res[i].Class and res[i].Rival, which saves NewDPA's
-// products. It panics as NewDPA does, or if a rival is out of range or is
-// the class.
-func NewDPAFrom(e *dpa.Ensemble, y []int, test *mat.Dense, res []dpa.Result) *DPA {
+// of test, with each point's class and rival as e.Certify(test) reports
+// them (res[i].Class and res[i].Rival). It panics if y, test or res do not
+// match the ensemble or each other, a class or rival is out of range, a
+// rival is the class, or K > 127.
+func NewDPA(e *dpa.Ensemble, y []int, test *mat.Dense, res []dpa.Result) *DPA {
 	from := make([]int, len(res))
 	for i, r := range res {
 		from[i] = r.Class

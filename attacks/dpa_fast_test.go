@@ -46,8 +46,8 @@ func refAddPart(a *DPA, j int, s *DPAScratch) {
 	}
 }
 
-// refRivals are NewDPA's rivals as it found them before: one product per
-// part of the test points with its coefficients.
+// refRivals are the rivals from the parts' votes, formed independently of
+// Certify: one product per part of the test points with its coefficients.
 func refRivals(e *dpa.Ensemble, test *mat.Dense, from []int) []int {
 	m, _ := test.Dims()
 	classes := e.Classes()
@@ -127,11 +127,9 @@ func compareDPA(t *testing.T, name string, e *dpa.Ensemble, y []int, test *mat.D
 	for i, r := range res {
 		from[i] = r.Class
 	}
-	fast, from2 := NewDPA(e, y, test, from), NewDPAFrom(e, y, test, res)
-	ref := NewDPA(e, y, test, from)
-	want := refRivals(e, test, from)
-	if !slices.Equal(fast.rival, want) || !slices.Equal(from2.rival, want) {
-		t.Fatalf("%s: rivals %v and %v, before %v", name, fast.rival, from2.rival, want)
+	fast, ref := NewDPA(e, y, test, res), NewDPA(e, y, test, res)
+	if want := refRivals(e, test, from); !slices.Equal(fast.rival, want) {
+		t.Fatalf("%s: rivals %v, from the parts' votes %v", name, fast.rival, want)
 	}
 	var s, r DPAScratch
 	for j := range e.Parts() {
@@ -272,7 +270,7 @@ func TestDPAGoroutines(t *testing.T) {
 	for _, procs := range []int{1, 2} {
 		runtime.GOMAXPROCS(procs)
 		for _, workers := range []int{1, 2} {
-			a := NewDPAFrom(e, y, test, res)
+			a := NewDPA(e, y, test, res)
 			scratch := make([]DPAScratch, workers)
 			parallel.For(e.Parts(), workers, func(w, j int) { a.AddPart(j, &scratch[w]) })
 			if first == nil {
@@ -299,7 +297,7 @@ func TestOldCostKernels(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a := NewDPAFrom(e, y, test, e.Certify(test))
+		a := NewDPA(e, y, test, e.Certify(test))
 		var s DPAScratch
 		for j := range 3 {
 			a.AddPart(j, &s) // sets the part and resets the fallback's block

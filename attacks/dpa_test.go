@@ -52,11 +52,7 @@ func TestDPAAttackRefitted(t *testing.T) {
 			t.Fatal(err)
 		}
 		clean := e.Certify(test)
-		from := make([]int, m)
-		for i, r := range clean {
-			from[i] = r.Class
-		}
-		a := NewDPA(e, y, test, from)
+		a := NewDPA(e, y, test, clean)
 		scratch := make([]DPAScratch, 2)
 		parallel.For(tc.k, 2, func(w, j int) { a.AddPart(j, &scratch[w]) })
 		found := 0
@@ -102,11 +98,8 @@ func TestDPAPartCostIsFewest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	from := make([]int, m)
-	for i, r := range e.Certify(test) {
-		from[i] = r.Class
-	}
-	a := NewDPA(e, y, test, from)
+	clean := e.Certify(test)
+	a := NewDPA(e, y, test, clean)
 	var s DPAScratch
 	checked := 0
 	for j := range k {
@@ -123,7 +116,7 @@ func TestDPAPartCostIsFewest(t *testing.T) {
 			for r, idx := range members {
 				local[r] = y[idx]
 			}
-			if exactClass(alpha, local, 2) != from[i] {
+			if exactClass(alpha, local, 2) != clean[i].Class {
 				continue
 			}
 			best := -1
@@ -136,7 +129,7 @@ func TestDPAPartCostIsFewest(t *testing.T) {
 						dist++
 					}
 				}
-				if exactClass(alpha, z, 2) != from[i] && (best < 0 || dist < best) {
+				if exactClass(alpha, z, 2) != clean[i].Class && (best < 0 || dist < best) {
 					best = dist
 				}
 			}

@@ -142,11 +142,9 @@ func BenchmarkRidgeExactMNIST10(b *testing.B) {
 const dpaPoints = 1000
 
 // BenchmarkDPAMNIST10 times the DPA attack of a ten-class ensemble on full
-// MNIST (n = 50,000) at dpaPoints test points, on 2 goroutines: "attack"
-// with the rivals of Certify (NewDPAFrom), every part added and every
-// outcome; "rivals" NewDPA's own vote products, which NewDPAFrom saves. The
-// attack's cost grows about linearly with the test points; a run attacks
-// 10,000.
+// MNIST (n = 50,000) at dpaPoints test points, on 2 goroutines, every part
+// added and every outcome. The attack's cost grows about linearly with the
+// test points; a run attacks 10,000.
 func BenchmarkDPAMNIST10(b *testing.B) {
 	f := fixtureMNIST10(b)
 	_, d := f.test.Dims()
@@ -157,17 +155,13 @@ func BenchmarkDPAMNIST10(b *testing.B) {
 			b.Fatal(err)
 		}
 		res := e.Certify(test)
-		from := make([]int, dpaPoints)
-		for i, r := range res {
-			from[i] = r.Class
-		}
 		b.Run(fmt.Sprintf("k=%d/attack", k), func(b *testing.B) {
 			scratch := make([]DPAScratch, 2)
 			b.ReportAllocs()
 			found := 0
 			cpu := cputime.Seconds()
 			for b.Loop() {
-				a := NewDPAFrom(e, f.y, test, res)
+				a := NewDPA(e, f.y, test, res)
 				parallel.For(k, 2, func(w, j int) { a.AddPart(j, &scratch[w]) })
 				for i := range dpaPoints {
 					if a.Outcome(i).Flips >= 0 {
@@ -177,14 +171,6 @@ func BenchmarkDPAMNIST10(b *testing.B) {
 			}
 			b.ReportMetric((cputime.Seconds()-cpu)*1e3/float64(b.N*dpaPoints), "cpu-ms/point")
 			b.ReportMetric(float64(found)/float64(b.N*dpaPoints), "found")
-		})
-		b.Run(fmt.Sprintf("k=%d/rivals", k), func(b *testing.B) {
-			b.ReportAllocs()
-			cpu := cputime.Seconds()
-			for b.Loop() {
-				NewDPA(e, f.y, test, from)
-			}
-			b.ReportMetric((cputime.Seconds()-cpu)*1e3/float64(b.N*dpaPoints), "cpu-ms/point")
 		})
 	}
 }

@@ -182,15 +182,12 @@ func BenchmarkDPAMNIST17(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			from := make([]int, m)
-			for i, res := range e.Certify(r.test) {
-				from[i] = res.Class
-			}
+			res := e.Certify(r.test)
 			scratch := make([]DPAScratch, 2)
 			b.ReportAllocs()
 			found := 0
 			for b.Loop() {
-				a := NewDPA(e, r.y, r.test, from)
+				a := NewDPA(e, r.y, r.test, res)
 				parallel.For(k, 2, func(w, j int) { a.AddPart(j, &scratch[w]) })
 				for i := range m {
 					if a.Outcome(i).Flips >= 0 {
@@ -226,8 +223,8 @@ func BenchmarkAllMNIST17(b *testing.B) {
 		}
 	}
 	type ensemble struct {
-		e    *dpa.Ensemble
-		from []int
+		e   *dpa.Ensemble
+		res []dpa.Result
 	}
 	var ensembles []ensemble
 	for _, k := range []int{100, 1000, 3000} {
@@ -235,11 +232,7 @@ func BenchmarkAllMNIST17(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		from := make([]int, m)
-		for i, r := range e.Certify(test) {
-			from[i] = r.Class
-		}
-		ensembles = append(ensembles, ensemble{e, from})
+		ensembles = append(ensembles, ensemble{e, e.Certify(test)})
 	}
 	const workers = 2
 	pass := func(attack bool) (flips int) {
@@ -279,7 +272,7 @@ func BenchmarkAllMNIST17(b *testing.B) {
 		if attack {
 			scratch := make([]DPAScratch, workers)
 			for _, en := range ensembles {
-				a := NewDPA(en.e, y, test, en.from)
+				a := NewDPA(en.e, y, test, en.res)
 				parallel.For(en.e.Parts(), workers, func(w, j int) { a.AddPart(j, &scratch[w]) })
 				for i := range m {
 					sum[0] += a.Outcome(i).Flips

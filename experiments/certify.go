@@ -55,7 +55,7 @@ type lambdaWork struct {
 	qs      []float64          // the q whose analytic certificates the pass computes, in config order
 	verify  map[float64]string // q → random-stream key of the sampled check of the smoothed attack
 	exact   bool               // ridge-exact is among the kernel units
-	white   map[float64]bool   // q → whitebox is among the kernel units
+	white   map[float64]bool   // q → the pass computes white-box radii at q (whitebox is on)
 }
 
 // planLambda sorts the units of one λ's batch into the work of its pass.
@@ -76,7 +76,7 @@ func (p *prepared) planLambda(batch []Unit, c Config) lambdaWork {
 			need[u.Q] = true
 			w.kernel = append(w.kernel, u)
 		case tables.Whitebox: // the analytic certificate's class and bound, a larger radius
-			need[u.Q], w.white[u.Q] = true, true
+			need[u.Q] = true
 			w.kernel = append(w.kernel, u)
 		case tables.RidgeExact:
 			w.exact = true
@@ -86,6 +86,11 @@ func (p *prepared) planLambda(batch []Unit, c Config) lambdaWork {
 	for _, q := range p.smoothingQ { // config order, so that work is laid out the same every run
 		if need[q] {
 			w.qs = append(w.qs, q)
+			// With whitebox on, the smoothed attack is probed at the larger
+			// radius whether or not the whitebox unit of q is in this batch
+			// (a shard may hold the analytic unit alone), so that attack.csv
+			// does not depend on how the units are dealt.
+			w.white[q] = c.Whitebox.Enabled
 		}
 	}
 	return w

@@ -34,15 +34,13 @@ func (p *prepared) runDPA(u Unit, c Config, env runEnv) (output, error) {
 	}
 	res := e.Certify(p.testF)
 	pts := make([]point, m)
-	from := make([]int, m)
 	for i, r := range res {
 		pts[i] = point{prediction: r.Class, logEps: math.NaN(), radius: r.Radius, radiusKL: r.Radius}
-		from[i] = r.Class
 	}
 	start := time.Now()
 	var attackRows []byte
 	if c.Attack.Enabled {
-		a := attacks.NewDPAFrom(e, p.train.Y, p.testF, res)
+		a := attacks.NewDPA(e, p.train.Y, p.testF, res)
 		workers := runtime.GOMAXPROCS(0)
 		scratch := make([]attacks.DPAScratch, workers)
 		parallel.For(e.Parts(), workers, func(w, j int) { a.AddPart(j, &scratch[w]) })

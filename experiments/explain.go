@@ -182,7 +182,7 @@ func (p *prepared) attackDPA(row tables.Point, x *mat.Dense) ([]attacks.Relabel,
 	if err != nil {
 		return nil, 0, err
 	}
-	a := attacks.NewDPAFrom(e, p.train.Y, x, e.Certify(x))
+	a := attacks.NewDPA(e, p.train.Y, x, e.Certify(x))
 	var s attacks.DPAScratch
 	for j := range e.Parts() {
 		a.AddPart(j, &s)

@@ -44,3 +44,21 @@ func TestUnitFilesAreDistinct(t *testing.T) {
 		t.Fatalf("only %d units in the plan", len(seen))
 	}
 }
+
+// TestWhiteRadiusWhateverTheBatch checks that a batch computes the
+// white-box radii the smoothed attack is probed at whenever whitebox is on,
+// also when its whitebox units are in another shard's batch, and never when
+// it is off.
+func TestWhiteRadiusWhateverTheBatch(t *testing.T) {
+	p := &prepared{smoothingQ: []float64{0.1, 0.3}}
+	analytic := Unit{Method: tables.Method{Kind: tables.Analytic}, Q: 0.1, Lambda: 1}
+	sampled := Unit{Method: tables.Method{Kind: tables.Sampled}, Q: 0.3, Lambda: 1}
+	for _, on := range []bool{true, false} {
+		c := Default()
+		c.Whitebox.Enabled = on
+		w := p.planLambda([]Unit{analytic, sampled}, c)
+		if w.white[0.1] != on || w.white[0.3] != on {
+			t.Errorf("whitebox on = %v: white-box radii at q = 0.1, 0.3: %v, %v", on, w.white[0.1], w.white[0.3])
+		}
+	}
+}
