@@ -41,7 +41,7 @@ func cnnFeatures(c Config, in *inputs, env runEnv) (train, test *mat.Dense, info
 	key := cacheKey(embedderArch, struct {
 		Cfg    nn.EmbedderConfig
 		Digits []int
-	}{cfg, digits}, in.embed.train)
+	}{cfg, digits}, x, labels)
 	emb, err := cachedModel(key, c.Features.Retrain, info, nn.ReadEmbedder, func() (*nn.Embedder, error) {
 		stage := env.progress.Start(fmt.Sprintf("train embedder on %d images of digits %v", len(labels), digits), 1)
 		emb, err := nn.TrainEmbedder(x, labels, len(digits), cfg, stage.Callback())
@@ -74,11 +74,11 @@ func contrastiveFeatures(c Config, in *inputs, env runEnv) (train, test *mat.Den
 	f := c.Features
 	cfg := nn.ContrastiveConfig{Dim: f.Dim, Channels: f.Channels, Epochs: f.Epochs, BatchSize: f.Batch,
 		Temperature: f.Temperature, LearningRate: f.LearningRate, Seed: c.Seed}
-	images := dataset.Set{X: in.unlabeled, Y: make([]int, in.unlabeled.RawMatrix().Rows)} // no label: every y 0
-	info = &EmbedderInfo{Kind: "contrastive", Images: images.Len(), Epochs: cfg.Epochs}
-	key := cacheKey(contrastiveArch, cfg, images)
+	images := in.unlabeled.RawMatrix().Rows
+	info = &EmbedderInfo{Kind: "contrastive", Images: images, Epochs: cfg.Epochs}
+	key := cacheKey(contrastiveArch, cfg, in.unlabeled, nil) // no label
 	enc, err := cachedModel(key, f.Retrain, info, nn.ReadEncoder, func() (*nn.Encoder, error) {
-		stage := env.progress.Start(fmt.Sprintf("train label-free encoder on %d images", images.Len()), 1)
+		stage := env.progress.Start(fmt.Sprintf("train label-free encoder on %d images", images), 1)
 		enc, losses, err := nn.TrainContrastive(in.unlabeled, cfg, stage.Callback())
 		env.stageDone("train label-free encoder", stage.Finish())
 		info.Losses = losses
@@ -112,9 +112,9 @@ func cachedEmbedding(info *EmbedderInfo, in *inputs, env runEnv, compute func() 
 	defer func() { env.stageDone("embed images", stage.Finish()) }()
 	h := sha256.New()
 	h.Write([]byte(info.Cache))
-	for _, s := range []dataset.Set{{X: in.train.X, Y: make([]int, in.train.Len())}, {X: in.test.X, Y: make([]int, in.test.Len())}, in.embed.test} {
-		hashSet(h, s)
-	}
+	hashRows(h, in.train.X, nil)
+	hashRows(h, in.test.X, nil)
+	hashRows(h, in.embed.test.X, in.embed.test.Y)
 	info.Features = strings.TrimSuffix(info.Cache, ".bin") + "-features-" + hex.EncodeToString(h.Sum(nil))[:16] + ".gob"
 	var e embedding
 	if !info.Trained {
@@ -208,14 +208,14 @@ func embedderSplits(c Config, train, test dataset.Digits) (embedTrain, embedTest
 // cacheKey names a trained model after everything its weights depend on:
 // the architecture, the schedule, seed and classes (meta), and the exact
 // images (and labels) it learns from.
-func cacheKey(arch string, meta any, images dataset.Set) string {
+func cacheKey(arch string, meta any, images *mat.Dense, labels []int) string {
 	h := sha256.New()
 	m, _ := json.Marshal(struct {
 		Arch string
 		Meta any
 	}{arch, meta})
 	h.Write(m)
-	hashSet(h, images)
+	hashRows(h, images, labels)
 	prefix := "embedder-"
 	if arch == contrastiveArch {
 		prefix = "contrastive-"
@@ -223,15 +223,23 @@ func cacheKey(arch string, meta any, images dataset.Set) string {
 	return prefix + hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// hashSet writes the exact values of a set's rows and labels to h.
-func hashSet(h io.Writer, s dataset.Set) {
+// hashRows writes to h the exact values of each row of x followed by its
+// label y[i], or 0 when y is nil (images hashed without labels); a nil x
+// writes nothing.
+func hashRows(h io.Writer, x *mat.Dense, y []int) {
+	if x == nil {
+		return
+	}
 	var buf []byte
-	for i := range s.Len() {
+	for i := range x.RawMatrix().Rows {
 		buf = buf[:0]
-		for _, v := range s.X.RawRowView(i) {
+		for _, v := range x.RawRowView(i) {
 			buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(v))
 		}
-		buf = binary.LittleEndian.AppendUint64(buf, uint64(s.Y[i]))
-		h.Write(buf)
+		label := 0
+		if y != nil {
+			label = y[i]
+		}
+		h.Write(binary.LittleEndian.AppendUint64(buf, uint64(label)))
 	}
 }
