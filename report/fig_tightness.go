@@ -74,15 +74,15 @@ func panelTitle(p results.TightPanel) string {
 // bound, solid) and its accuracy under the attack (upper bound, dashed) against flips, with the
 // band between them shaded: the accuracy nobody has yet certified or broken (docs/science.md §11).
 func tightnessFigure(panels []results.TightPanel, xMax int) figure {
-	var qs []float64
+	var smoothed []*results.Curve
 	for _, tp := range panels {
 		for _, s := range tp.Curves {
-			if s.Method.Kind.Smoothed() && !slices.Contains(qs, s.Q) {
-				qs = append(qs, s.Q)
+			if s.Method.Kind.Smoothed() {
+				smoothed = append(smoothed, s)
 			}
 		}
 	}
-	slices.Sort(qs)
+	qs := qsOf(smoothed)
 	plots := make([]*plot.Plot, len(panels))
 	legends := make([]legendGrid, len(panels))
 	cols := min(2, len(panels))
