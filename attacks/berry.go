@@ -121,29 +121,21 @@ func (d tail) floor() float64 {
 	return -d.variance / (d.rate * d.rate) * (c + (1-c)*math.Log1p(-c))
 }
 
-// classSums holds, per class k, Σα̂ᵢ, Σα̂ᵢ² and Σ|α̂ᵢ|³ over the points
-// labelled k, and the rest of the smoothed attack's scratch.
+// classSums holds the moments by class of the labels the smoothed attack
+// looks at, and the rest of its scratch.
 type classSums struct {
-	s1, s2, s3 []float64
-	probe      probeScratch
-}
-
-// reset sets the sums to 0 for K classes.
-func (c *classSums) reset(classes int) {
-	c.s1, c.s2, c.s3 = grow(c.s1, classes), grow(c.s2, classes), grow(c.s3, classes)
-	clear(c.s1)
-	clear(c.s2)
-	clear(c.s3)
+	moments
+	probe probeScratch
 }
 
 // set computes the sums for labels z in one pass.
-func (c *classSums) set(alpha []float64, z []int, classes int) {
-	c.reset(classes)
+func (m *moments) set(alpha []float64, z []int, classes int) {
+	m.reset(classes)
 	for i, a := range alpha {
 		a2 := a * a
-		c.s1[z[i]] += a
-		c.s2[z[i]] += a2
-		c.s3[z[i]] += a2 * math.Abs(a)
+		m.s1[z[i]] += a
+		m.s2[z[i]] += a2
+		m.s3[z[i]] += a2 * math.Abs(a)
 	}
 }
 
