@@ -105,11 +105,10 @@ func (c *Certifier) Certify(alpha []float64, y []int, classes int, alphaErr floa
 // returned.
 func (c *Certifier) Greedy() *Greedy { return &c.greedy }
 
-// rounding returns R = γ_{2n}(Σ|α̂ᵢ| + Σ moves), the bound on the rounding of
-// any sum Certify compares with a threshold, for n training points.
-func rounding(n int, absAlpha, moves float64) float64 {
-	return roundoff.Gamma(2*n) * (absAlpha + moves)
-}
+// marginCoef returns 2γ_{2n} for n training points: R = γ_{2n}(Σ|α̂ᵢ| +
+// Σ moves) bounds the rounding of any sum Certify compares with a threshold,
+// and the comparisons allow E + 2R = E + marginCoef(n)·(Σ|α̂ᵢ| + Σ moves).
+func marginCoef(n int) float64 { return 2 * roundoff.Gamma(2*n) }
 
 // binary is Certify for classes = 2: the score s = Σᵢ αᵢyᵢ against ½.
 func (c *Certifier) binary(alpha []float64, y []int, alphaErr float64) (class, radius int) {
@@ -146,7 +145,7 @@ func (c *Certifier) binary(alpha []float64, y []int, alphaErr float64) (class, r
 		}
 	}
 	c.moves = moves
-	margin := alphaErr + 2*rounding(len(alpha), abs, total)
+	margin := alphaErr + marginCoef(len(alpha))*(abs+total)
 	if m, ok := fewest(moves, total, sign*s, sign*0.5+margin); ok {
 		return class, m - 1
 	}
@@ -161,7 +160,7 @@ func (c *Certifier) multi(alpha []float64, y []int, classes int, alphaErr float6
 	g.Reset(alpha, y, classes)
 	class = g.Class()
 	c.fewest = slices.Grow(c.fewest[:0], classes)[:classes]
-	coef := 2 * roundoff.Gamma(2*len(alpha))
+	coef := marginCoef(len(alpha))
 	g.Fewest(alphaErr, coef, func(j int) int { return c.rivalFewest(alpha, y, classes, class, j, alphaErr) }, c.fewest)
 	radius = len(y)
 	for j, m := range c.fewest {
@@ -201,7 +200,7 @@ func (c *Certifier) rivalFewest(alpha []float64, y []int, classes, class, j int,
 	c.moves = moves
 	// j overturns class at D ≤ 0 (j < class) or D < 0; both are inside the
 	// margin, so the test is D ≤ μ for every rival.
-	margin := alphaErr + 2*rounding(len(alpha), c.greedy.AbsSum(), total)
+	margin := alphaErr + marginCoef(len(alpha))*(c.greedy.AbsSum()+total)
 	if m, ok := fewest(moves, total, scores[class]-scores[j], margin); ok {
 		return m
 	}

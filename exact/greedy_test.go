@@ -59,7 +59,7 @@ func refRival(alpha []float64, y []int, classes, class, j int, scores []float64,
 			total += d
 		}
 	}
-	margin := alphaErr + 2*rounding(len(alpha), abs, total)
+	margin := alphaErr + marginCoef(len(alpha))*(abs+total)
 	if m, ok := fewest(moves, total, scores[class]-scores[j], margin); ok {
 		return m
 	}
@@ -182,7 +182,7 @@ func TestGreedyPerRival(t *testing.T) {
 		}
 		fell := map[int]bool{}
 		m := make([]int, tc.classes)
-		coef := 2 * rounding(len(tc.alpha), 1, 0) // 2γ_{2n}, as the Certifier's
+		coef := marginCoef(len(tc.alpha))
 		g.Fewest(tc.alphaErr, coef, func(j int) int { fell[j] = true; return want[j] }, m)
 		tl := counts[tc.name]
 		if tl == nil {
@@ -284,7 +284,7 @@ func walkRival(alpha []float64, y []int, class, j int, scores []float64, abs, al
 		}
 	}
 	slices.Sort(moves)
-	t := alphaErr + 2*rounding(len(alpha), abs, total)
+	t := alphaErr + marginCoef(len(alpha))*(abs+total)
 	v := scores[class] - scores[j]
 	if v <= t {
 		return 0
@@ -341,7 +341,7 @@ func TestCertifyWhereRoundingDecides(t *testing.T) {
 		}
 		k := rng.IntN(len(margins))
 		size := scores[class] - scores[j] + math.Abs(scores[class]) // the scale of the sums' rounding
-		alphaErr := margins[k] - 2*rounding(n, abs, total) + float64(rng.IntN(17)-8)*0x1p-53*size
+		alphaErr := margins[k] - marginCoef(n)*(abs+total) + float64(rng.IntN(17)-8)*0x1p-53*size
 		if !(alphaErr >= 0) {
 			continue
 		}
