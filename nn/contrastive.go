@@ -131,58 +131,43 @@ func TrainContrastive(x *mat.Dense, cfg ContrastiveConfig, progress func(done, t
 // loss of the batch (serial), every shard backward; then the shard gradients
 // are summed in shard order.
 func trainContrastive(nw *network, x denseSamples, cfg ContrastiveConfig, aug augment, progress func(done, total int)) []float64 {
-	n, p := x.len(), nw.outLen()
+	p := nw.outLen()
 	maxShards := (2*cfg.BatchSize + nw.shard - 1) / nw.shard
 	tapes := make([]*tape, maxShards)
 	for i := range tapes {
 		tapes[i] = nw.newTape()
 	}
-	opt := adam{m: make([]float64, len(nw.params)), v: make([]float64, len(nw.params))}
-	grad := make([]float64, len(nw.params))
 	var nt ntScratch
 	z, dz := make([]float64, 2*cfg.BatchSize*p), make([]float64, 2*cfg.BatchSize*p)
-	perm := make([]int, n)
-	for i := range perm {
-		perm[i] = i
-	}
+	n := x.len()
 	batches := (n + cfg.BatchSize - 1) / cfg.BatchSize
-	losses := make([]float64, cfg.Epochs)
-	for ep := range cfg.Epochs {
-		shuf := randstream.New(cfg.Seed, "nn contrastive shuffle", uint64(ep))
-		shuf.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
-		for bt := range batches {
-			step := ep*batches + bt
-			idx := perm[bt*cfg.BatchSize : min((bt+1)*cfg.BatchSize, n)]
-			b := len(idx)
-			rows := 2 * b
-			shards := (rows + nw.shard - 1) / nw.shard
-			parallel.For(shards, cfg.Workers, func(_, s int) {
-				t := tapes[s]
-				lo, hi := s*nw.shard, min((s+1)*nw.shard, rows)
-				rng := randstream.New(cfg.Seed, "nn contrastive views", uint64(step*maxShards+s))
-				t.n, t.sp = hi-lo, nil
-				t.buf = grow(t.buf, (hi-lo)*Pixels)
-				for r := lo; r < hi; r++ {
-					i := idx[r%b]
-					warp(t.buf[(r-lo)*Pixels:(r-lo+1)*Pixels], x.x[i*Pixels:(i+1)*Pixels], aug.draw(rng))
-				}
-				t.x = t.buf
-				copy(z[lo*p:hi*p], nw.forward(t, len(nw.layers), true, nil))
-			})
-			losses[ep] += float64(b) * ntXent(z[:rows*p], b, p, cfg.Temperature, dz, &nt)
-			parallel.For(shards, cfg.Workers, func(_, s int) {
-				t := tapes[s]
-				clear(t.grad)
-				nw.backward(t, dz[s*nw.shard*p:min((s+1)*nw.shard, rows)*p])
-			})
-			adamStep(nw, &opt, grad, tapes[:shards], cfg.LearningRate, cfg.Workers)
-			if progress != nil {
-				progress(step+1, cfg.Epochs*batches)
+	sp := trainSpec{epochs: cfg.Epochs, batch: cfg.BatchSize, lr: cfg.LearningRate, seed: cfg.Seed, workers: cfg.Workers, progress: progress}
+	return nw.miniBatches(n, sp, "nn contrastive shuffle", func(ep, bt int, idx []int, loss *float64) []*tape {
+		step := ep*batches + bt
+		b := len(idx)
+		rows := 2 * b
+		shards := (rows + nw.shard - 1) / nw.shard
+		parallel.For(shards, cfg.Workers, func(_, s int) {
+			t := tapes[s]
+			lo, hi := s*nw.shard, min((s+1)*nw.shard, rows)
+			rng := randstream.New(cfg.Seed, "nn contrastive views", uint64(step*maxShards+s))
+			t.n, t.sp = hi-lo, nil
+			t.buf = grow(t.buf, (hi-lo)*Pixels)
+			for r := lo; r < hi; r++ {
+				i := idx[r%b]
+				warp(t.buf[(r-lo)*Pixels:(r-lo+1)*Pixels], x.x[i*Pixels:(i+1)*Pixels], aug.draw(rng))
 			}
-		}
-		losses[ep] /= float64(n)
-	}
-	return losses
+			t.x = t.buf
+			copy(z[lo*p:hi*p], nw.forward(t, len(nw.layers), true, nil))
+		})
+		*loss += float64(b) * ntXent(z[:rows*p], b, p, cfg.Temperature, dz, &nt)
+		parallel.For(shards, cfg.Workers, func(_, s int) {
+			t := tapes[s]
+			clear(t.grad)
+			nw.backward(t, dz[s*nw.shard*p:min((s+1)*nw.shard, rows)*p])
+		})
+		return tapes[:shards]
+	})
 }
 
 // adamStep sums the tapes' gradients into grad, tape by tape in order, and

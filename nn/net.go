@@ -154,11 +154,44 @@ const paramChunk = 4096
 // returns the mean training loss of each epoch.
 func (nw *network) train(x samples, labels []int, sp trainSpec) []float64 {
 	n, k := len(labels), nw.outLen()
-	opt := adam{m: make([]float64, len(nw.params)), v: make([]float64, len(nw.params))}
 	tapes := make([]*tape, (sp.batch+nw.shard-1)/nw.shard)
 	for i := range tapes {
 		tapes[i] = nw.newTape()
 	}
+	batches := (n + sp.batch - 1) / sp.batch
+	return nw.miniBatches(n, sp, "nn shuffle", func(ep, b int, idx []int, loss *float64) []*tape {
+		shards := (len(idx) + nw.shard - 1) / nw.shard
+		scale := 1 / float64(len(idx))
+		parallel.For(shards, sp.workers, func(_, s int) {
+			t := tapes[s]
+			part := idx[s*nw.shard : min((s+1)*nw.shard, len(idx))]
+			x.gather(t, part)
+			t.labs = grow(t.labs, len(part))
+			for r, i := range part {
+				t.labs[r] = labels[i]
+			}
+			rng := randstream.New(sp.seed, "nn dropout", uint64(ep*batches+b)*uint64(len(tapes))+uint64(s))
+			z := nw.forward(t, len(nw.layers), true, rng)
+			t.dz = grow(t.dz, t.n*k)
+			t.loss = softmaxXent(z, t.labs, k, scale, t.dz)
+			clear(t.grad)
+			nw.backward(t, t.dz)
+		})
+		for _, t := range tapes[:shards] {
+			*loss += t.loss
+		}
+		return tapes[:shards]
+	})
+}
+
+// miniBatches is the loop both trainers share: sp.epochs passes over n
+// samples, each shuffled by the stream (sp.seed, shuffle, epoch) and cut
+// into mini-batches of sp.batch. For mini-batch b of epoch ep, step adds
+// its summed loss to *loss and returns the tapes holding its gradients,
+// which make one Adam step; sp.progress hears of every step. It returns the
+// mean loss of each epoch.
+func (nw *network) miniBatches(n int, sp trainSpec, shuffle string, step func(ep, b int, idx []int, loss *float64) []*tape) []float64 {
+	opt := adam{m: make([]float64, len(nw.params)), v: make([]float64, len(nw.params))}
 	grad := make([]float64, len(nw.params))
 	perm := make([]int, n)
 	for i := range perm {
@@ -167,31 +200,11 @@ func (nw *network) train(x samples, labels []int, sp trainSpec) []float64 {
 	batches := (n + sp.batch - 1) / sp.batch
 	losses := make([]float64, sp.epochs)
 	for ep := range sp.epochs {
-		shuf := randstream.New(sp.seed, "nn shuffle", uint64(ep))
+		shuf := randstream.New(sp.seed, shuffle, uint64(ep))
 		shuf.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
 		for b := range batches {
-			idx := perm[b*sp.batch : min((b+1)*sp.batch, n)]
-			shards := (len(idx) + nw.shard - 1) / nw.shard
-			scale := 1 / float64(len(idx))
-			parallel.For(shards, sp.workers, func(_, s int) {
-				t := tapes[s]
-				part := idx[s*nw.shard : min((s+1)*nw.shard, len(idx))]
-				x.gather(t, part)
-				t.labs = grow(t.labs, len(part))
-				for r, i := range part {
-					t.labs[r] = labels[i]
-				}
-				rng := randstream.New(sp.seed, "nn dropout", uint64(ep*batches+b)*uint64(len(tapes))+uint64(s))
-				z := nw.forward(t, len(nw.layers), true, rng)
-				t.dz = grow(t.dz, t.n*k)
-				t.loss = softmaxXent(z, t.labs, k, scale, t.dz)
-				clear(t.grad)
-				nw.backward(t, t.dz)
-			})
-			for _, t := range tapes[:shards] {
-				losses[ep] += t.loss
-			}
-			adamStep(nw, &opt, grad, tapes[:shards], sp.lr, sp.workers)
+			tapes := step(ep, b, perm[b*sp.batch:min((b+1)*sp.batch, n)], &losses[ep])
+			adamStep(nw, &opt, grad, tapes, sp.lr, sp.workers)
 			if sp.progress != nil {
 				sp.progress(ep*batches+b+1, sp.epochs*batches)
 			}
