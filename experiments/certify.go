@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"slices"
 	"strings"
 	"time"
 
@@ -269,6 +268,11 @@ func (ps *pass) contradictions() int {
 // time.
 type passPart struct {
 	name string
+	// what timed: a certificate at q (q is 0 for ridge-exact), or, when cert
+	// is false, the kernel vectors or the attacks, charged to no unit
+	kind tables.Kind
+	q    float64
+	cert bool
 	time time.Duration
 }
 
@@ -280,28 +284,42 @@ func (ps *pass) parts() []passPart {
 	per := time.Duration(len(ps.workers))
 	var out []passPart
 	rest := ps.wall
-	add := func(name string, sum func(wk *passWorker) time.Duration) {
-		var d time.Duration
+	add := func(part passPart, sum func(wk *passWorker) time.Duration) {
 		for i := range ps.workers {
-			d += sum(&ps.workers[i])
+			part.time += sum(&ps.workers[i])
 		}
-		d /= per
-		out = append(out, passPart{name, d})
-		rest -= d
+		part.time /= per
+		out = append(out, part)
+		rest -= part.time
 	}
 	for j, q := range ps.work.qs {
-		add("analytic q="+tables.FormatFloat(q), func(wk *passWorker) time.Duration { return wk.analytic[j] })
+		add(passPart{name: "analytic q=" + tables.FormatFloat(q), kind: tables.Analytic, q: q, cert: true},
+			func(wk *passWorker) time.Duration { return wk.analytic[j] })
 		if ps.work.white[q] {
-			add("whitebox q="+tables.FormatFloat(q), func(wk *passWorker) time.Duration { return wk.whitebox[j] })
+			add(passPart{name: "whitebox q=" + tables.FormatFloat(q), kind: tables.Whitebox, q: q, cert: true},
+				func(wk *passWorker) time.Duration { return wk.whitebox[j] })
 		}
 	}
 	if ps.work.exact {
-		add("ridge-exact", func(wk *passWorker) time.Duration { return wk.ridgeExact })
+		add(passPart{name: "ridge-exact", kind: tables.RidgeExact, cert: true}, func(wk *passWorker) time.Duration { return wk.ridgeExact })
 	}
 	if ps.attack {
-		add("attacks", func(wk *passWorker) time.Duration { return wk.attacks })
+		add(passPart{name: "attacks"}, func(wk *passWorker) time.Duration { return wk.attacks })
 	}
-	return append([]passPart{{"kernel vectors", max(rest, 0)}}, out...)
+	return append([]passPart{{name: "kernel vectors", time: max(rest, 0)}}, out...)
+}
+
+// charges reports whether a unit's cost includes the part: its own
+// certificate's time, and a whitebox unit's also the analytic certificate
+// it rests on at the same q.
+func (part passPart) charges(u Unit) bool {
+	switch {
+	case !part.cert:
+		return false
+	case u.Method.Kind == tables.RidgeExact:
+		return part.kind == tables.RidgeExact
+	}
+	return part.q == u.Q && (part.kind == u.Method.Kind || part.kind == tables.Analytic)
 }
 
 // output is the rows of one kernel unit and its cost: the share of the pass
@@ -311,10 +329,8 @@ func (ps *pass) parts() []passPart {
 func (ps *pass) output(u Unit) output {
 	m := ps.p.test.Len()
 	parts := ps.parts()
-	own := []string{"ridge-exact"}
 	pts, rows := ps.exactPts, ps.exactAttacks
 	if u.Method.Kind.Smoothed() {
-		own = []string{"analytic q=" + tables.FormatFloat(u.Q), u.Method.String() + " q=" + tables.FormatFloat(u.Q)}
 		pts, rows = make([]point, m), make([]attackRow, m)
 		for i, a := range ps.certs[u.Q] {
 			pts[i], rows[i] = a.point, a.attack
@@ -325,7 +341,7 @@ func (ps *pass) output(u Unit) output {
 	}
 	seconds := parts[0].time.Seconds()
 	for _, part := range parts[1:] {
-		if slices.Contains(own, part.name) {
+		if part.charges(u) {
 			seconds += part.time.Seconds()
 		}
 	}

@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"slices"
 	"testing"
 
 	"flipcert/tables"
@@ -59,6 +60,40 @@ func TestWhiteRadiusWhateverTheBatch(t *testing.T) {
 		w := p.planLambda([]Unit{analytic, sampled}, c)
 		if w.white[0.1] != on || w.white[0.3] != on {
 			t.Errorf("whitebox on = %v: white-box radii at q = 0.1, 0.3: %v, %v", on, w.white[0.1], w.white[0.3])
+		}
+	}
+}
+
+// TestPassPartCharges checks which parts of a kernel pass each unit's cost
+// takes: its own certificate at its q, whitebox also the analytic one it
+// rests on, never the kernel vectors' or the attacks' parts (the kernel
+// vectors are shared separately) nor another q's.
+func TestPassPartCharges(t *testing.T) {
+	parts := []passPart{
+		{name: "kernel vectors"},
+		{name: "analytic q=0.1", kind: tables.Analytic, q: 0.1, cert: true},
+		{name: "whitebox q=0.1", kind: tables.Whitebox, q: 0.1, cert: true},
+		{name: "analytic q=0.3", kind: tables.Analytic, q: 0.3, cert: true},
+		{name: "ridge-exact", kind: tables.RidgeExact, cert: true},
+		{name: "attacks"},
+	}
+	for _, tc := range []struct {
+		unit Unit
+		want []string
+	}{
+		{Unit{Method: tables.Method{Kind: tables.Analytic}, Q: 0.1}, []string{"analytic q=0.1"}},
+		{Unit{Method: tables.Method{Kind: tables.Whitebox}, Q: 0.1}, []string{"analytic q=0.1", "whitebox q=0.1"}},
+		{Unit{Method: tables.Method{Kind: tables.Analytic}, Q: 0.3}, []string{"analytic q=0.3"}},
+		{Unit{Method: tables.Method{Kind: tables.RidgeExact}}, []string{"ridge-exact"}},
+	} {
+		var got []string
+		for _, p := range parts {
+			if p.charges(tc.unit) {
+				got = append(got, p.name)
+			}
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%v: charged %v, want %v", tc.unit, got, tc.want)
 		}
 	}
 }
