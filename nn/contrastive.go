@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"flipcert/internal/vec"
 	"flipcert/parallel"
 	"flipcert/randstream"
 
@@ -183,9 +184,7 @@ func adamStep(nw *network, opt *adam, grad []float64, tapes []*tape, lr float64,
 		g := grad[lo:hi]
 		copy(g, tapes[0].grad[lo:hi])
 		for _, t := range tapes[1:] {
-			for i, v := range t.grad[lo:hi] {
-				g[i] += v
-			}
+			vec.Add(g, t.grad[lo:hi])
 		}
 		opt.update(nw.params, grad, lo, hi, lr)
 	})

@@ -1,12 +1,12 @@
 package nn
 
 import (
+	"flipcert/internal/vec"
 	"math"
 	"math/rand/v2"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
-	"gonum.org/v1/gonum/floats"
 )
 
 // layer is one stage of a feed-forward network acting on a mini-batch of n
@@ -122,21 +122,20 @@ func (l linear) backward(p, g []float64, s *slot, dy []float64, n int, needDX bo
 }
 
 // forwardSparse is forward on rows of a sparse input: y = x·W + b costs one
-// axpy of a row of W per non-zero input (floats.AddScaled, the same assembly
-// kernel as gonum's GEMM without the BLAS call's checks, which on rows this
-// short cost as much as the arithmetic). It performs the same floating-point
-// operations in the same order as forward on the dense rows (gonum's kernel
-// skips the zeros and adds the non-zeros in column order with the same axpy),
-// so the outputs are bit-identical.
+// axpy of a row of W per non-zero input (vec.AddRowsScaled, which keeps the
+// output row in registers across them and skips the BLAS call's checks, which
+// on rows this short cost as much as the arithmetic). It
+// performs the same floating-point operations in the same order as forward on
+// the dense rows (gonum's GEMM kernel skips the zeros and adds the non-zeros
+// in column order, each as a rounded product then a sum), so the outputs are
+// bit-identical.
 func (l linear) forwardSparse(p []float64, s *slot, x *sparseRows, rows []int) []float64 {
 	s.y = grow(s.y, len(rows)*l.out)
 	w := p[:l.in*l.out]
 	for r, i := range rows {
 		y := s.y[r*l.out : (r+1)*l.out]
 		clear(y)
-		for k := x.ptr[i]; k < x.ptr[i+1]; k++ {
-			floats.AddScaled(y, x.val[k], w[int(x.idx[k])*l.out:][:l.out])
-		}
+		vec.AddRowsScaled(y, w, l.out, x.idx[x.ptr[i]:x.ptr[i+1]], x.val[x.ptr[i]:x.ptr[i+1]])
 	}
 	addBias(s.y, p[l.in*l.out:])
 	return s.y
@@ -149,10 +148,7 @@ func (l linear) forwardSparse(p []float64, s *slot, x *sparseRows, rows []int) [
 func (l linear) backwardSparse(g []float64, x *sparseRows, rows []int, dy []float64) {
 	gw := g[:l.in*l.out]
 	for r, i := range rows {
-		d := dy[r*l.out : (r+1)*l.out]
-		for k := x.ptr[i]; k < x.ptr[i+1]; k++ {
-			floats.AddScaled(gw[int(x.idx[k])*l.out:][:l.out], x.val[k], d)
-		}
+		vec.AddScaledToRows(gw, l.out, x.idx[x.ptr[i]:x.ptr[i+1]], x.val[x.ptr[i]:x.ptr[i+1]], dy[r*l.out:(r+1)*l.out])
 	}
 	sumRows(g[l.in*l.out:], dy[:len(rows)*l.out])
 }

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync"
 
+	"flipcert/internal/vec"
 	"flipcert/parallel"
 	"flipcert/randstream"
 )
@@ -137,12 +138,8 @@ func (a *adam) begin() {
 // Each parameter's update depends only on its own state, so disjoint ranges
 // may be updated concurrently.
 func (a *adam) update(p, g []float64, lo, hi int, lr float64) {
-	m, v, p, g := a.m[lo:hi], a.v[lo:hi], p[lo:hi], g[lo:hi]
-	for i, gi := range g {
-		m[i] = adamB1*m[i] + (1-adamB1)*gi
-		v[i] = adamB2*v[i] + (1-adamB2)*gi*gi
-		p[i] -= lr * (m[i] / a.c1) / (math.Sqrt(v[i]/a.c2) + adamEps)
-	}
+	step := vec.Adam{B1: adamB1, OneMinusB1: 1 - adamB1, B2: adamB2, OneMinusB2: 1 - adamB2, C1: a.c1, C2: a.c2, LR: lr, Eps: adamEps}
+	step.Step(p[lo:hi], g[lo:hi], a.m[lo:hi], a.v[lo:hi])
 }
 
 // paramChunk is the number of parameters one goroutine sums and updates at a

@@ -10,10 +10,10 @@ import (
 	"sync/atomic"
 
 	"flipcert/decide"
+	"flipcert/internal/vec"
 	"flipcert/randstream"
 	"flipcert/ridge"
 
-	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -241,7 +241,7 @@ func (r *run) votes(seed uint64, purpose string, ends []int) []int {
 }
 
 // chunkState is one goroutine's buffers: right-hand sides (ChunkSize·cols×d),
-// coefficients (d×ChunkSize·cols) and one test point's scores for a block of
+// coefficients (d×ChunkSize·cols) and scoreRows test points' scores for a block of
 // samples.
 type chunkState struct {
 	r       *run
@@ -256,6 +256,10 @@ type chunkState struct {
 // span is the part [lo, hi) of a chunk's samples that falls in segment seg.
 type span struct{ seg, lo, hi int }
 
+// scoreRows is the number of test points scored together: vec.MatMul keeps
+// four rows of scores in registers.
+const scoreRows = 4
+
 // scoreBlock is the number of score columns computed per test point at a
 // time (at least one sample's K): the coefficient block it reads
 // (d×scoreBlock) stays in cache for every test point, even when K·ChunkSize
@@ -269,7 +273,7 @@ func newChunkState(r *run) *chunkState {
 		scratch: f.newScratch(),
 		rhs:     make([]float64, ChunkSize*f.cols*f.d),
 		coef:    make([]float64, f.d*ChunkSize*f.cols),
-		scores:  make([]float64, max(scoreBlock, f.cols)),
+		scores:  make([]float64, scoreRows*max(scoreBlock, f.cols)),
 		votes:   make([]int, f.k),
 	}
 }
@@ -292,23 +296,37 @@ func (c *chunkState) run(rng *rand.PCG, first, size int, ends []int, counts []in
 		}
 	}
 	per := max(1, scoreBlock/f.cols) // samples per block of score columns
+	test, cm := c.r.test.RawMatrix(), coef.RawMatrix()
 	for b0 := 0; b0 < size; b0 += per {
 		b1 := min(size, b0+per)
-		for i := range c.r.m {
-			scores := c.scoreSamples(coef, i, b0, b1)
-			for _, sp := range c.spans {
-				lo, hi := max(sp.lo, b0), min(sp.hi, b1)
-				if lo >= hi {
-					continue
-				}
-				clear(c.votes)
-				tally(c.votes, scores[(lo-b0)*f.cols:(hi-b0)*f.cols])
-				at := (sp.seg*c.r.m + i) * f.k
-				for class, v := range c.votes {
-					if v != 0 {
-						atomic.AddInt64(&counts[at+class], int64(v))
-					}
-				}
+		cols := (b1 - b0) * f.cols
+		for i0 := 0; i0 < c.r.m; i0 += scoreRows {
+			rows := min(scoreRows, c.r.m-i0)
+			// Each score is ((0 + x₀β₀) + x₁β₁) + … in this order, whatever
+			// the block (docs/science.md §10 "The sampled classifier's arithmetic").
+			vec.MatMul(c.scores, test.Data[i0*test.Stride:], test.Stride, rows, f.d, cm.Data[b0*f.cols:], cm.Stride, cols)
+			for r := range rows {
+				c.count(counts, i0+r, c.scores[r*cols:(r+1)*cols], b0, b1)
+			}
+		}
+	}
+}
+
+// count adds to counts (atomically) test point i's votes on samples b0 … b1−1
+// of the chunk, whose scores are given (cols per sample), by segment.
+func (c *chunkState) count(counts []int64, i int, scores []float64, b0, b1 int) {
+	cols := c.r.flip.cols
+	for _, sp := range c.spans {
+		lo, hi := max(sp.lo, b0), min(sp.hi, b1)
+		if lo >= hi {
+			continue
+		}
+		clear(c.votes)
+		tally(c.votes, scores[(lo-b0)*cols:(hi-b0)*cols])
+		at := (sp.seg*c.r.m + i) * len(c.votes)
+		for class, v := range c.votes {
+			if v != 0 {
+				atomic.AddInt64(&counts[at+class], int64(v))
 			}
 		}
 	}
@@ -325,21 +343,6 @@ func (c *chunkState) solve(size int) *mat.Dense {
 	coef := mat.NewDense(d, w, c.coef[:d*w])
 	c.r.model.Solve(coef, mat.NewDense(w, d, c.rhs[:w*d]).T())
 	return coef
-}
-
-// scoreSamples returns test point i's scores for samples b0 … b1−1 of the
-// chunk (cols per sample). Column j's score is
-// ((0 + x₀·coef₀ⱼ) + x₁·coef₁ⱼ) + … + x_{d−1}·coef_{d−1,j}, each step one
-// float64 multiply and one add in this order whatever j and the block, so a
-// sample's score does not depend on its position (docs/science.md §10 "The sampled classifier's arithmetic").
-func (c *chunkState) scoreSamples(coef *mat.Dense, i, b0, b1 int) []float64 {
-	cols := c.r.flip.cols
-	s := c.scores[:(b1-b0)*cols]
-	clear(s)
-	for l, x := range c.r.test.RawRowView(i) {
-		floats.AddScaled(s, x, coef.RawRowView(l)[b0*cols:b1*cols])
-	}
-	return s
 }
 
 // tally adds to votes (one count per class) the predictions of the samples

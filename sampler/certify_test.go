@@ -8,9 +8,11 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"runtime"
+	"slices"
 	"testing"
 
 	"flipcert/analytic"
+	"flipcert/internal/vec"
 	"flipcert/ridge"
 
 	"gonum.org/v1/gonum/mat"
@@ -429,20 +431,37 @@ func TestPredictionsFunctionOfNoisyLabels(t *testing.T) {
 		if rhsDiffer > 0 {
 			t.Fatalf("grid: %d right-hand sides differ for equal y′", rhsDiffer)
 		}
-		coef1 := c1.solve(ChunkSize)
+		s1 := allScores(pr.test, c1.solve(ChunkSize))
 		for _, size := range []int{ChunkSize, 37, 1} {
-			coef2 := c2.solve(size)
+			all2 := allScores(pr.test, c2.solve(size))
 			for i := range m {
-				s1 := append([]float64(nil), c1.scoreSamples(coef1, i, 0, ChunkSize)...)
-				s2 := c2.scoreSamples(coef2, i, 0, size)
+				s2 := all2[i]
 				for b := range size {
-					if math.Float64bits(s2[b]) != math.Float64bits(s1[mirror(b)]) {
-						t.Fatalf("solved %d: test point %d, sample %d: score %v, the same y′ elsewhere %v", size, i, b, s2[b], s1[mirror(b)])
+					if math.Float64bits(s2[b]) != math.Float64bits(s1[i][mirror(b)]) {
+						t.Fatalf("solved %d: test point %d, sample %d: score %v, the same y′ elsewhere %v", size, i, b, s2[b], s1[i][mirror(b)])
 					}
 				}
 			}
 		}
 	}
+}
+
+// allScores returns every test point's scores on every column of coef, tiled
+// as Certify tiles them.
+func allScores(test, coef *mat.Dense) [][]float64 {
+	m, d := test.Dims()
+	_, cols := coef.Dims()
+	tx, cm := test.RawMatrix(), coef.RawMatrix()
+	out := make([][]float64, m)
+	buf := make([]float64, scoreRows*cols)
+	for i0 := 0; i0 < m; i0 += scoreRows {
+		rows := min(scoreRows, m-i0)
+		vec.MatMul(buf, tx.Data[i0*tx.Stride:], tx.Stride, rows, d, cm.Data, cm.Stride, cols)
+		for r := range rows {
+			out[i0+r] = slices.Clone(buf[r*cols : (r+1)*cols])
+		}
+	}
+	return out
 }
 
 func bitwiseEqual(a, b []float64) bool {

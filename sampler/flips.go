@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"math/rand/v2"
 
+	"flipcert/internal/vec"
 	"flipcert/randstream"
 
 	"gonum.org/v1/gonum/floats"
@@ -198,7 +199,7 @@ func (f *flipper) addBlock(rhs []float64, i0 int, words []uint64, s *flipScratch
 		row := f.psi[(i0+r)*d : (i0+r+1)*d]
 		for m := range 1 << r {
 			e := m | 1<<r
-			floats.AddTo(table[e*d:(e+1)*d], table[m*d:(m+1)*d], row)
+			vec.AddTo(table[e*d:(e+1)*d], table[m*d:(m+1)*d], row)
 		}
 	}
 	for j := range chunkWords {
@@ -217,8 +218,7 @@ func (f *flipper) addBlock(rhs []float64, i0 int, words []uint64, s *flipScratch
 			mask := s.masks[lane]
 			s.masks[lane] = 0
 			b := j*64 + lane
-			// gonum's assembly kernel: ~4× a Go loop on 51-element rows.
-			floats.Add(rhs[b*d:(b+1)*d], table[mask*d:(mask+1)*d])
+			vec.Add(rhs[b*d:(b+1)*d], table[mask*d:(mask+1)*d])
 		}
 	}
 }
@@ -233,8 +233,8 @@ func (f *flipper) fillMulti(rhs []float64, rng *rand.PCG) {
 			for x := f.noise.Word(rng); x != 0; x &= x - 1 {
 				b := j*64 + bits.TrailingZeros64(x)
 				c := (old + 1 + int(uniformBelow(rng, uint64(k-1)))) % k
-				floats.Sub(rhs[(b*k+old)*d:(b*k+old+1)*d], row)
-				floats.Add(rhs[(b*k+c)*d:(b*k+c+1)*d], row)
+				vec.Sub(rhs[(b*k+old)*d:(b*k+old+1)*d], row)
+				vec.Add(rhs[(b*k+c)*d:(b*k+c+1)*d], row)
 			}
 		}
 	}

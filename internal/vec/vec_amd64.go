@@ -1,0 +1,47 @@
+//go:build !purego
+
+package vec
+
+import "golang.org/x/sys/cpu"
+
+// hasAVX reports whether the processor and the operating system support the
+// 256-bit AVX registers the assembly uses.
+var hasAVX = cpu.X86.HasAVX
+
+// The assembly in vec_amd64.s; n ≥ 1, blocks ≥ 1, d ≥ 1, and the pointers
+// address enough elements (the exported functions check).
+
+//go:noescape
+func addAVX(dst, s *float64, n int)
+
+//go:noescape
+func subAVX(dst, s *float64, n int)
+
+//go:noescape
+func addToAVX(dst, a, b *float64, n int)
+
+//go:noescape
+func addScaledAVX(dst *float64, alpha float64, s *float64, n int)
+
+// tileAVX is MatMul on tileRows rows and the first tileCols·blocks columns,
+// out's rows ldd apart.
+//
+//go:noescape
+func tileAVX(out *float64, ldd int, x *float64, ldx, d int, y *float64, ldy, blocks int)
+
+// addRowsScaledAVX is AddRowsScaled on the rowGroup columns at y and w,
+// n ≥ 1 rows.
+//
+//go:noescape
+func addRowsScaledAVX(y, w *float64, ldw int, idx *int32, val *float64, n int)
+
+// addScaledToRowsAVX is AddScaledToRows on the rowGroup columns at w and s,
+// n ≥ 1 rows.
+//
+//go:noescape
+func addScaledToRowsAVX(w *float64, ldw int, idx *int32, val *float64, n int, s *float64)
+
+// adamAVX is Adam.Step on the first n parameters, n a positive multiple of 4.
+//
+//go:noescape
+func adamAVX(a *Adam, p, grad, m, v *float64, n int)

@@ -1,0 +1,412 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// One tile of MatMul: four rows of out (Y0,Y1 | Y2,Y3 | Y4,Y5 | Y6,Y7, eight
+// columns each) summed over the d rows of y. Y8, Y9 hold a row of y's eight
+// columns, Y10 one row's x_l broadcast, Y11 the rounded product before it is
+// added.
+#define STEP(xoff, acc0, acc1) \
+	VBROADCASTSD xoff, Y10 \
+	VMULPD       Y8, Y10, Y11 \
+	VADDPD       Y11, acc0, acc0 \
+	VMULPD       Y9, Y10, Y11 \
+	VADDPD       Y11, acc1, acc1
+
+// func tileAVX(out *float64, ldd int, x *float64, ldx, d int, y *float64, ldy, blocks int)
+TEXT ·tileAVX(SB), NOSPLIT, $0-64
+	MOVQ out+0(FP), DI
+	MOVQ ldd+8(FP), R8
+	SHLQ $3, R8             // R8: out row stride in bytes
+	MOVQ x+16(FP), SI
+	MOVQ ldx+24(FP), R10
+	SHLQ $3, R10            // R10: x row stride in bytes
+	LEAQ (R10)(R10*2), R14  // R14: three x rows
+	MOVQ d+32(FP), DX
+	MOVQ y+40(FP), BX
+	MOVQ ldy+48(FP), CX
+	SHLQ $3, CX             // CX: y row stride in bytes
+	MOVQ blocks+56(FP), R9
+
+block:
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	MOVQ   BX, R11          // row l of y, this block's columns
+	MOVQ   SI, R12          // x[0·ldx + l]
+	MOVQ   DX, R13          // steps left
+
+step:
+	VMOVUPD (R11), Y8
+	VMOVUPD 32(R11), Y9
+	STEP((R12), Y0, Y1)
+	STEP((R12)(R10*1), Y2, Y3)
+	STEP((R12)(R10*2), Y4, Y5)
+	STEP((R12)(R14*1), Y6, Y7)
+	ADDQ    CX, R11
+	ADDQ    $8, R12
+	DECQ    R13
+	JNZ     step
+
+	MOVQ    DI, AX
+	VMOVUPD Y0, (AX)
+	VMOVUPD Y1, 32(AX)
+	ADDQ    R8, AX
+	VMOVUPD Y2, (AX)
+	VMOVUPD Y3, 32(AX)
+	ADDQ    R8, AX
+	VMOVUPD Y4, (AX)
+	VMOVUPD Y5, 32(AX)
+	ADDQ    R8, AX
+	VMOVUPD Y6, (AX)
+	VMOVUPD Y7, 32(AX)
+
+	ADDQ $64, DI            // next eight columns
+	ADDQ $64, BX
+	DECQ R9
+	JNZ  block
+
+	VZEROUPPER
+	RET
+
+// func addAVX(dst, s *float64, n int)
+TEXT ·addAVX(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ s+8(FP), SI
+	MOVQ n+16(FP), CX
+
+add16:
+	CMPQ    CX, $16
+	JL      add4
+	VMOVUPD (DI), Y0
+	VMOVUPD 32(DI), Y1
+	VMOVUPD 64(DI), Y2
+	VMOVUPD 96(DI), Y3
+	VADDPD  (SI), Y0, Y0
+	VADDPD  32(SI), Y1, Y1
+	VADDPD  64(SI), Y2, Y2
+	VADDPD  96(SI), Y3, Y3
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMOVUPD Y3, 96(DI)
+	ADDQ    $128, DI
+	ADDQ    $128, SI
+	SUBQ    $16, CX
+	JMP     add16
+
+add4:
+	CMPQ    CX, $4
+	JL      add1
+	VMOVUPD (DI), Y0
+	VADDPD  (SI), Y0, Y0
+	VMOVUPD Y0, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	SUBQ    $4, CX
+	JMP     add4
+
+add1:
+	TESTQ  CX, CX
+	JE     addDone
+	VMOVSD (DI), X0
+	VADDSD (SI), X0, X0
+	VMOVSD X0, (DI)
+	ADDQ   $8, DI
+	ADDQ   $8, SI
+	DECQ   CX
+	JMP    add1
+
+addDone:
+	VZEROUPPER
+	RET
+
+// func subAVX(dst, s *float64, n int)
+TEXT ·subAVX(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ s+8(FP), SI
+	MOVQ n+16(FP), CX
+
+sub16:
+	CMPQ    CX, $16
+	JL      sub4
+	VMOVUPD (DI), Y0
+	VMOVUPD 32(DI), Y1
+	VMOVUPD 64(DI), Y2
+	VMOVUPD 96(DI), Y3
+	VSUBPD  (SI), Y0, Y0
+	VSUBPD  32(SI), Y1, Y1
+	VSUBPD  64(SI), Y2, Y2
+	VSUBPD  96(SI), Y3, Y3
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMOVUPD Y3, 96(DI)
+	ADDQ    $128, DI
+	ADDQ    $128, SI
+	SUBQ    $16, CX
+	JMP     sub16
+
+sub4:
+	CMPQ    CX, $4
+	JL      sub1
+	VMOVUPD (DI), Y0
+	VSUBPD  (SI), Y0, Y0
+	VMOVUPD Y0, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	SUBQ    $4, CX
+	JMP     sub4
+
+sub1:
+	TESTQ  CX, CX
+	JE     subDone
+	VMOVSD (DI), X0
+	VSUBSD (SI), X0, X0
+	VMOVSD X0, (DI)
+	ADDQ   $8, DI
+	ADDQ   $8, SI
+	DECQ   CX
+	JMP    sub1
+
+subDone:
+	VZEROUPPER
+	RET
+
+// func addToAVX(dst, a, b *float64, n int)
+TEXT ·addToAVX(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+
+addTo16:
+	CMPQ    CX, $16
+	JL      addTo4
+	VMOVUPD (SI), Y0
+	VMOVUPD 32(SI), Y1
+	VMOVUPD 64(SI), Y2
+	VMOVUPD 96(SI), Y3
+	VADDPD  (DX), Y0, Y0
+	VADDPD  32(DX), Y1, Y1
+	VADDPD  64(DX), Y2, Y2
+	VADDPD  96(DX), Y3, Y3
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMOVUPD Y3, 96(DI)
+	ADDQ    $128, DI
+	ADDQ    $128, SI
+	ADDQ    $128, DX
+	SUBQ    $16, CX
+	JMP     addTo16
+
+addTo4:
+	CMPQ    CX, $4
+	JL      addTo1
+	VMOVUPD (SI), Y0
+	VADDPD  (DX), Y0, Y0
+	VMOVUPD Y0, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	SUBQ    $4, CX
+	JMP     addTo4
+
+addTo1:
+	TESTQ  CX, CX
+	JE     addToDone
+	VMOVSD (SI), X0
+	VADDSD (DX), X0, X0
+	VMOVSD X0, (DI)
+	ADDQ   $8, DI
+	ADDQ   $8, SI
+	ADDQ   $8, DX
+	DECQ   CX
+	JMP    addTo1
+
+addToDone:
+	VZEROUPPER
+	RET
+
+// func addScaledAVX(dst *float64, alpha float64, s *float64, n int)
+TEXT ·addScaledAVX(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), DI
+	VBROADCASTSD alpha+8(FP), Y15
+	MOVQ         s+16(FP), SI
+	MOVQ         n+24(FP), CX
+
+axpy16:
+	CMPQ    CX, $16
+	JL      axpy4
+	VMULPD  (SI), Y15, Y0
+	VMULPD  32(SI), Y15, Y1
+	VMULPD  64(SI), Y15, Y2
+	VMULPD  96(SI), Y15, Y3
+	VADDPD  (DI), Y0, Y0
+	VADDPD  32(DI), Y1, Y1
+	VADDPD  64(DI), Y2, Y2
+	VADDPD  96(DI), Y3, Y3
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMOVUPD Y3, 96(DI)
+	ADDQ    $128, DI
+	ADDQ    $128, SI
+	SUBQ    $16, CX
+	JMP     axpy16
+
+axpy4:
+	CMPQ    CX, $4
+	JL      axpy1
+	VMULPD  (SI), Y15, Y0
+	VADDPD  (DI), Y0, Y0
+	VMOVUPD Y0, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	SUBQ    $4, CX
+	JMP     axpy4
+
+axpy1:
+	TESTQ  CX, CX
+	JE     axpyDone
+	VMULSD (SI), X15, X0
+	VADDSD (DI), X0, X0
+	VMOVSD X0, (DI)
+	ADDQ   $8, DI
+	ADDQ   $8, SI
+	DECQ   CX
+	JMP    axpy1
+
+axpyDone:
+	VZEROUPPER
+	RET
+
+// func addRowsScaledAVX(y, w *float64, ldw int, idx *int32, val *float64, n int)
+TEXT ·addRowsScaledAVX(SB), NOSPLIT, $0-48
+	MOVQ    y+0(FP), DI
+	MOVQ    w+8(FP), SI
+	MOVQ    ldw+16(FP), R8
+	SHLQ    $3, R8          // R8: w row stride in bytes
+	MOVQ    idx+24(FP), DX
+	MOVQ    val+32(FP), BX
+	MOVQ    n+40(FP), CX
+	VMOVUPD (DI), Y0        // Y0…Y3: y's sixteen columns
+	VMOVUPD 32(DI), Y1
+	VMOVUPD 64(DI), Y2
+	VMOVUPD 96(DI), Y3
+
+gatherRow:
+	MOVLQSX      (DX), AX
+	IMULQ        R8, AX     // AX: row idx[k] in bytes
+	VBROADCASTSD (BX), Y4
+	VMULPD       (SI)(AX*1), Y4, Y5
+	VADDPD       Y5, Y0, Y0
+	VMULPD       32(SI)(AX*1), Y4, Y6
+	VADDPD       Y6, Y1, Y1
+	VMULPD       64(SI)(AX*1), Y4, Y7
+	VADDPD       Y7, Y2, Y2
+	VMULPD       96(SI)(AX*1), Y4, Y8
+	VADDPD       Y8, Y3, Y3
+	ADDQ         $4, DX
+	ADDQ         $8, BX
+	DECQ         CX
+	JNZ          gatherRow
+
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMOVUPD Y3, 96(DI)
+	VZEROUPPER
+	RET
+
+// func addScaledToRowsAVX(w *float64, ldw int, idx *int32, val *float64, n int, s *float64)
+TEXT ·addScaledToRowsAVX(SB), NOSPLIT, $0-48
+	MOVQ    w+0(FP), SI
+	MOVQ    ldw+8(FP), R8
+	SHLQ    $3, R8          // R8: w row stride in bytes
+	MOVQ    idx+16(FP), DX
+	MOVQ    val+24(FP), BX
+	MOVQ    n+32(FP), CX
+	MOVQ    s+40(FP), DI
+	VMOVUPD (DI), Y0        // Y0…Y3: s's sixteen columns
+	VMOVUPD 32(DI), Y1
+	VMOVUPD 64(DI), Y2
+	VMOVUPD 96(DI), Y3
+
+scatterRow:
+	MOVLQSX      (DX), AX
+	IMULQ        R8, AX
+	LEAQ         (SI)(AX*1), R9 // R9: row idx[k]
+	VBROADCASTSD (BX), Y4
+	VMULPD       Y0, Y4, Y5
+	VADDPD       (R9), Y5, Y5
+	VMOVUPD      Y5, (R9)
+	VMULPD       Y1, Y4, Y6
+	VADDPD       32(R9), Y6, Y6
+	VMOVUPD      Y6, 32(R9)
+	VMULPD       Y2, Y4, Y7
+	VADDPD       64(R9), Y7, Y7
+	VMOVUPD      Y7, 64(R9)
+	VMULPD       Y3, Y4, Y8
+	VADDPD       96(R9), Y8, Y8
+	VMOVUPD      Y8, 96(R9)
+	ADDQ         $4, DX
+	ADDQ         $8, BX
+	DECQ         CX
+	JNZ          scatterRow
+
+	VZEROUPPER
+	RET
+
+// func adamAVX(a *Adam, p, grad, m, v *float64, n int)
+TEXT ·adamAVX(SB), NOSPLIT, $0-48
+	MOVQ         a+0(FP), AX
+	VBROADCASTSD 0(AX), Y8   // B1
+	VBROADCASTSD 8(AX), Y9   // OneMinusB1
+	VBROADCASTSD 16(AX), Y10 // B2
+	VBROADCASTSD 24(AX), Y11 // OneMinusB2
+	VBROADCASTSD 32(AX), Y12 // C1
+	VBROADCASTSD 40(AX), Y13 // C2
+	VBROADCASTSD 48(AX), Y14 // LR
+	VBROADCASTSD 56(AX), Y15 // Eps
+	MOVQ         p+8(FP), DI
+	MOVQ         grad+16(FP), SI
+	MOVQ         m+24(FP), DX
+	MOVQ         v+32(FP), BX
+	MOVQ         n+40(FP), CX
+
+adamStep:
+	VMOVUPD (SI), Y0        // g
+	VMULPD  (DX), Y8, Y1    // B1·m
+	VMULPD  Y0, Y9, Y2      // OneMinusB1·g
+	VADDPD  Y2, Y1, Y1      // m
+	VMOVUPD Y1, (DX)
+	VMULPD  (BX), Y10, Y2   // B2·v
+	VMULPD  Y0, Y11, Y3     // OneMinusB2·g
+	VMULPD  Y0, Y3, Y3      // (OneMinusB2·g)·g
+	VADDPD  Y3, Y2, Y2      // v
+	VMOVUPD Y2, (BX)
+	VDIVPD  Y12, Y1, Y1     // m/C1
+	VMULPD  Y1, Y14, Y1     // LR·(m/C1)
+	VDIVPD  Y13, Y2, Y2     // v/C2
+	VSQRTPD Y2, Y2
+	VADDPD  Y15, Y2, Y2     // √(v/C2) + Eps
+	VDIVPD  Y2, Y1, Y1
+	VMOVUPD (DI), Y3
+	VSUBPD  Y1, Y3, Y3      // p − …
+	VMOVUPD Y3, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, BX
+	SUBQ    $4, CX
+	JNZ     adamStep
+
+	VZEROUPPER
+	RET
