@@ -20,10 +20,17 @@ type explainImage struct {
 	index   int
 }
 
-// drawExplanations draws the picture of every explanation table in dir/explain that carries
-// images (tables.ExplainHeader), and returns the pictures in name order; a missing folder means
-// none. Tables of non-image data have no picture.
-func drawExplanations(dir string, a *results.Analysis) ([]explainImage, error) {
+// explainJob is an explanation table of dir/explain for draw to draw, and what came of it.
+type explainJob struct {
+	path  string
+	img   explainImage
+	drawn bool
+	err   error
+}
+
+// explanations lists the explanation tables in dir/explain, in name order; a missing folder
+// means none.
+func explanations(dir string) ([]explainJob, error) {
 	entries, err := os.ReadDir(filepath.Join(dir, tables.ExplainDir))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -31,21 +38,24 @@ func drawExplanations(dir string, a *results.Analysis) ([]explainImage, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []explainImage
+	var out []explainJob
 	for _, e := range entries { // os.ReadDir sorts by name
 		s, index, ok := tables.ParseExplainName(e.Name())
 		if !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), ".csv") || !ok {
 			continue
 		}
-		png, drawn, err := DrawExplanation(filepath.Join(dir, tables.ExplainDir, e.Name()), a.Manifest.Digits)
-		if err != nil {
-			return nil, err
-		}
-		if drawn {
-			out = append(out, explainImage{file: filepath.Base(png), setting: s, index: index})
-		}
+		out = append(out, explainJob{path: filepath.Join(dir, tables.ExplainDir, e.Name()),
+			img: explainImage{setting: s, index: index}})
 	}
 	return out, nil
+}
+
+// draw draws the picture of j's table if it carries images (tables.ExplainHeader); tables of
+// non-image data have none.
+func (j *explainJob) draw(digits []int) {
+	var png string
+	png, j.drawn, j.err = DrawExplanation(j.path, digits)
+	j.img.file = filepath.Base(png)
 }
 
 // DrawExplanation draws the explanation table at path (explain/<name>.csv) as the picture

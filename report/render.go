@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"flipcert/atomicfile"
+	"flipcert/parallel"
 	"flipcert/results"
 	"flipcert/tables"
 )
@@ -49,6 +50,19 @@ func writeFigure(dir, name, title, caption string, f *figure) (*reportFigure, er
 	return &reportFigure{Title: title, SVG: name + ".svg", PNG: name + ".png", Caption: caption}, nil
 }
 
+// figureJob is a figure of the report for writeFigure to write, or with f nil to remove, and
+// what came of it.
+type figureJob struct {
+	name, title, caption string
+	f                    *figure
+	out                  *reportFigure
+	err                  error
+}
+
+func (j *figureJob) write(dir string) {
+	j.out, j.err = writeFigure(dir, j.name, j.title, j.caption, j.f)
+}
+
 // Render writes the derived tables of the output folder dir (results.WriteTables) and, beside
 // them, the figures (SVG and PNG), the pictures of the explanations in dir/explain, and
 // report.html. Every file is written atomically. Figures that do not apply to the data (no
@@ -62,56 +76,75 @@ func Render(dir string) error {
 	if err := a.WriteTables(dir); err != nil {
 		return err
 	}
-	explained, err := drawExplanations(dir, a)
+	pics, err := explanations(dir)
 	if err != nil {
 		return err
 	}
 	m := a.Manifest
-	var sections []reportSection
 
 	ca := certifiedAccuracyFigure(a.Curves, a.Baseline, m)
-	fig, err := writeFigure(dir, certAccName, "Certified accuracy", certAccCaption(a), &ca)
-	if err != nil {
-		return err
-	}
-	sections = append(sections, reportSection{Title: fig.Title, Figures: []reportFigure{*fig}})
+	certAcc := &figureJob{name: certAccName, title: "Certified accuracy", caption: certAccCaption(a), f: &ca}
 
-	var sf *figure
 	groups := results.SamplingGroups(a.Curves, a.MC, m.MaxFlips)
+	sampling := &figureJob{name: samplingName, title: samplingTitle, caption: samplingCaption(groups, m)}
 	if len(groups) > 0 {
 		f := samplingFigure(groups, m)
-		sf = &f
-	}
-	if fig, err = writeFigure(dir, samplingName, samplingTitle, samplingCaption(groups, m), sf); err != nil {
-		return err
-	}
-	if sec := checkSection(samplingTitle, fig, a.MCCheck(), tables.MCCheckFile, tables.MCFile); sec != nil {
-		sections = append(sections, *sec)
+		sampling.f = &f
 	}
 
-	var tf *figure
 	panels := results.TightnessPanels(a.Curves, m.MaxFlips)
+	tightness := &figureJob{name: tightnessName, title: tightnessTitle, caption: tightnessCaption(panels, m.MaxFlips, m.NTrain)}
 	if len(panels) > 0 {
 		f := tightnessFigure(panels, results.TightnessXMax(panels, m.MaxFlips, m.NTrain))
-		tf = &f
-	}
-	if fig, err = writeFigure(dir, tightnessName, tightnessTitle, tightnessCaption(panels, m.MaxFlips, m.NTrain), tf); err != nil {
-		return err
-	}
-	if check := a.AttackCheck(); check != nil {
-		sections = append(sections, *checkSection(tightnessTitle, fig, check, tables.AttackSummaryFile, tables.AttackFile))
+		tightness.f = &f
 	}
 
-	var af *figure
 	g, method, ok := results.Ablation(a.Curves)
+	ablation := &figureJob{name: ablationName, title: "Ablation over q and λ", caption: ablationCaption(method)}
 	if ok && len(m.HeatmapFlips) > 0 {
 		f := ablationFigure(g, m.HeatmapFlips, m.NTrain)
-		af = &f
+		ablation.f = &f
 	}
-	if fig, err = writeFigure(dir, ablationName, "Ablation over q and λ", ablationCaption(method), af); err != nil {
-		return err
+
+	// Drawing and encoding the figures and pictures is most of Render's time, and each is
+	// independent of the others (the figures only read a), so they are drawn on all cores. A
+	// figure's SVG and PNG stay in one job: they draw the same plots, and gonum may adjust a plot's
+	// axis ranges in place while drawing it. parallel.For starts jobs in the order given, and the
+	// tightness figure (page wide, a band and two step curves per setting) takes about as long as
+	// the others together: it goes first so that it does not run alone at the end.
+	figs := []*figureJob{tightness, certAcc, sampling, ablation}
+	parallel.For(len(figs)+len(pics), 0, func(_, i int) {
+		if i < len(figs) {
+			figs[i].write(dir)
+		} else {
+			pics[i-len(figs)].draw(m.Digits)
+		}
+	})
+	// Whichever job failed first in time, the error returned is the first in a fixed order (the
+	// pictures by name, then the figures in page order), so that it does not depend on scheduling.
+	var explained []explainImage
+	for _, p := range pics {
+		if p.err != nil {
+			return p.err
+		}
+		if p.drawn {
+			explained = append(explained, p.img)
+		}
 	}
-	if fig != nil {
+	for _, f := range []*figureJob{certAcc, sampling, tightness, ablation} {
+		if f.err != nil {
+			return f.err
+		}
+	}
+
+	sections := []reportSection{{Title: certAcc.out.Title, Figures: []reportFigure{*certAcc.out}}}
+	if sec := checkSection(samplingTitle, sampling.out, a.MCCheck(), tables.MCCheckFile, tables.MCFile); sec != nil {
+		sections = append(sections, *sec)
+	}
+	if check := a.AttackCheck(); check != nil {
+		sections = append(sections, *checkSection(tightnessTitle, tightness.out, check, tables.AttackSummaryFile, tables.AttackFile))
+	}
+	if fig := ablation.out; fig != nil {
 		sections = append(sections, reportSection{Title: fig.Title, Figures: []reportFigure{*fig}})
 	}
 
