@@ -10,12 +10,14 @@ import "math"
 // w is a matrix with row stride ldw whose rows are at least len(y) long. It
 // panics if len(val) ≠ len(idx) or a row idx[k] lies outside w.
 func AddRowsScaled(y, w []float64, ldw int, idx []int32, val []float64) {
-	checkRows(len(y), w, ldw, idx, val)
+	rows := checkRows(len(y), w, ldw, idx, val)
 	from := 0
 	if hasAVX && len(idx) > 0 {
 		from = len(y) / rowGroup * rowGroup
 		for g := 0; g < from; g += rowGroup {
-			addRowsScaledAVX(&y[g], &w[g], ldw, &idx[0], &val[0], len(idx))
+			if !addRowsScaledAVX(&y[g], &w[g], ldw, &idx[0], &val[0], len(idx), rows) {
+				panic(errRowIndex)
+			}
 		}
 	}
 	if from == len(y) {
@@ -34,12 +36,14 @@ func AddRowsScaled(y, w []float64, ldw int, idx []int32, val []float64) {
 // w is a matrix with row stride ldw whose rows are at least len(s) long. It
 // panics if len(val) ≠ len(idx) or a row idx[k] lies outside w.
 func AddScaledToRows(w []float64, ldw int, idx []int32, val, s []float64) {
-	checkRows(len(s), w, ldw, idx, val)
+	rows := checkRows(len(s), w, ldw, idx, val)
 	from := 0
 	if hasAVX && len(idx) > 0 {
 		from = len(s) / rowGroup * rowGroup
 		for g := 0; g < from; g += rowGroup {
-			addScaledToRowsAVX(&w[g], ldw, &idx[0], &val[0], len(idx), &s[g])
+			if !addScaledToRowsAVX(&w[g], ldw, &idx[0], &val[0], len(idx), &s[g], rows) {
+				panic(errRowIndex)
+			}
 		}
 	}
 	if from == len(s) {
@@ -54,29 +58,25 @@ func AddScaledToRows(w []float64, ldw int, idx []int32, val, s []float64) {
 // AddScaledToRows keeps in registers while it runs over the rows.
 const rowGroup = 16
 
-// checkRows panics unless every row idx[k] of w (stride ldw) holds width
-// columns and val pairs with idx: the assembly trusts the indices.
-func checkRows(width int, w []float64, ldw int, idx []int32, val []float64) {
+// errRowIndex is the panic of a row index outside the matrix. The assembly
+// checks each index as it reads it, at no cost beside the arithmetic; the
+// portable loops' slicing checks them too.
+const errRowIndex = "vec: row index outside the matrix"
+
+// checkRows panics unless val pairs with idx and rows of width columns fit in
+// w with stride ldw, and returns how many do: the row indices must lie below
+// that.
+func checkRows(width int, w []float64, ldw int, idx []int32, val []float64) (rows int) {
 	if len(val) != len(idx) {
 		panic("vec: row indices and scales of different lengths")
 	}
-	if width == 0 || len(idx) == 0 {
-		return
+	if width == 0 || len(idx) == 0 || len(w) < width {
+		return 0
 	}
 	if ldw < width {
 		panic("vec: row stride shorter than the row")
 	}
-	rows := (len(w) - width) / ldw // the last row that fits starts at rows·ldw
-	if len(w) < width {
-		rows = -1
-	}
-	var top uint32
-	for _, i := range idx {
-		top = max(top, uint32(i)) // a negative index becomes huge
-	}
-	if int64(top) > int64(rows) {
-		panic("vec: row index outside the matrix")
-	}
+	return (len(w)-width)/ldw + 1
 }
 
 // Adam holds the constants of one Adam step (Kingma & Ba 2015), each already

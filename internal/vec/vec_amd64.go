@@ -29,17 +29,19 @@ func addScaledAVX(dst *float64, alpha float64, s *float64, n int)
 //go:noescape
 func tileAVX(out *float64, ldd int, x *float64, ldx, d int, y *float64, ldy, blocks int)
 
-// addRowsScaledAVX is AddRowsScaled on the rowGroup columns at y and w,
-// n ≥ 1 rows.
+// addRowsScaledAVX is AddRowsScaled on the rowGroup columns at y and w, n ≥ 1
+// row indices; it stops and reports false at the first index outside
+// 0 … rows−1.
 //
 //go:noescape
-func addRowsScaledAVX(y, w *float64, ldw int, idx *int32, val *float64, n int)
+func addRowsScaledAVX(y, w *float64, ldw int, idx *int32, val *float64, n, rows int) (ok bool)
 
 // addScaledToRowsAVX is AddScaledToRows on the rowGroup columns at w and s,
-// n ≥ 1 rows.
+// n ≥ 1 row indices; it stops and reports false at the first index outside
+// 0 … rows−1.
 //
 //go:noescape
-func addScaledToRowsAVX(w *float64, ldw int, idx *int32, val *float64, n int, s *float64)
+func addScaledToRowsAVX(w *float64, ldw int, idx *int32, val *float64, n int, s *float64, rows int) (ok bool)
 
 // adamAVX is Adam.Step on the first n parameters, n a positive multiple of 4.
 //

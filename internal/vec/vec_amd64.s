@@ -287,8 +287,8 @@ axpyDone:
 	VZEROUPPER
 	RET
 
-// func addRowsScaledAVX(y, w *float64, ldw int, idx *int32, val *float64, n int)
-TEXT ·addRowsScaledAVX(SB), NOSPLIT, $0-48
+// func addRowsScaledAVX(y, w *float64, ldw int, idx *int32, val *float64, n, rows int) (ok bool)
+TEXT ·addRowsScaledAVX(SB), NOSPLIT, $0-57
 	MOVQ    y+0(FP), DI
 	MOVQ    w+8(FP), SI
 	MOVQ    ldw+16(FP), R8
@@ -296,6 +296,7 @@ TEXT ·addRowsScaledAVX(SB), NOSPLIT, $0-48
 	MOVQ    idx+24(FP), DX
 	MOVQ    val+32(FP), BX
 	MOVQ    n+40(FP), CX
+	MOVQ    rows+48(FP), R10
 	VMOVUPD (DI), Y0        // Y0…Y3: y's sixteen columns
 	VMOVUPD 32(DI), Y1
 	VMOVUPD 64(DI), Y2
@@ -303,6 +304,8 @@ TEXT ·addRowsScaledAVX(SB), NOSPLIT, $0-48
 
 gatherRow:
 	MOVLQSX      (DX), AX
+	CMPQ         AX, R10
+	JCC          gatherBad  // idx[k] ≥ rows, or negative (huge as unsigned)
 	IMULQ        R8, AX     // AX: row idx[k] in bytes
 	VBROADCASTSD (BX), Y4
 	VMULPD       (SI)(AX*1), Y4, Y5
@@ -323,10 +326,16 @@ gatherRow:
 	VMOVUPD Y2, 64(DI)
 	VMOVUPD Y3, 96(DI)
 	VZEROUPPER
+	MOVB    $1, ok+56(FP)
 	RET
 
-// func addScaledToRowsAVX(w *float64, ldw int, idx *int32, val *float64, n int, s *float64)
-TEXT ·addScaledToRowsAVX(SB), NOSPLIT, $0-48
+gatherBad:
+	VZEROUPPER
+	MOVB $0, ok+56(FP)
+	RET
+
+// func addScaledToRowsAVX(w *float64, ldw int, idx *int32, val *float64, n int, s *float64, rows int) (ok bool)
+TEXT ·addScaledToRowsAVX(SB), NOSPLIT, $0-57
 	MOVQ    w+0(FP), SI
 	MOVQ    ldw+8(FP), R8
 	SHLQ    $3, R8          // R8: w row stride in bytes
@@ -334,6 +343,7 @@ TEXT ·addScaledToRowsAVX(SB), NOSPLIT, $0-48
 	MOVQ    val+24(FP), BX
 	MOVQ    n+32(FP), CX
 	MOVQ    s+40(FP), DI
+	MOVQ    rows+48(FP), R10
 	VMOVUPD (DI), Y0        // Y0…Y3: s's sixteen columns
 	VMOVUPD 32(DI), Y1
 	VMOVUPD 64(DI), Y2
@@ -341,6 +351,8 @@ TEXT ·addScaledToRowsAVX(SB), NOSPLIT, $0-48
 
 scatterRow:
 	MOVLQSX      (DX), AX
+	CMPQ         AX, R10
+	JCC          scatterBad // idx[k] ≥ rows, or negative (huge as unsigned)
 	IMULQ        R8, AX
 	LEAQ         (SI)(AX*1), R9 // R9: row idx[k]
 	VBROADCASTSD (BX), Y4
@@ -362,6 +374,12 @@ scatterRow:
 	JNZ          scatterRow
 
 	VZEROUPPER
+	MOVB $1, ok+56(FP)
+	RET
+
+scatterBad:
+	VZEROUPPER
+	MOVB $0, ok+56(FP)
 	RET
 
 // func adamAVX(a *Adam, p, grad, m, v *float64, n int)

@@ -178,16 +178,20 @@ func TestRowsAndAdamMatchDefinitions(t *testing.T) {
 
 func TestPanicsOnBadLengths(t *testing.T) {
 	for name, f := range map[string]func(){
-		"Add":                          func() { Add(make([]float64, 3), make([]float64, 4)) },
-		"Sub":                          func() { Sub(make([]float64, 3), make([]float64, 4)) },
-		"AddTo":                        func() { AddTo(make([]float64, 3), make([]float64, 3), make([]float64, 2)) },
-		"AddScaled":                    func() { AddScaled(make([]float64, 5), 2, make([]float64, 4)) },
-		"AddRowsScaled, row outside":   func() { AddRowsScaled(make([]float64, 4), make([]float64, 12), 4, []int32{3}, []float64{1}) },
-		"AddRowsScaled, negative row":  func() { AddRowsScaled(make([]float64, 4), make([]float64, 12), 4, []int32{-1}, []float64{1}) },
-		"AddScaledToRows, row outside": func() { AddScaledToRows(make([]float64, 11), 4, []int32{2}, []float64{1}, make([]float64, 4)) },
-		"AddScaledToRows, scales":      func() { AddScaledToRows(make([]float64, 12), 4, []int32{2}, nil, make([]float64, 4)) },
-		"Adam":                         func() { (&Adam{}).Step(make([]float64, 4), make([]float64, 4), make([]float64, 3), make([]float64, 4)) },
-		"MatMul":                       func() { MatMul(make([]float64, 8), make([]float64, 8), 2, 4, 2, make([]float64, 3), 2, 2) },
+		"Add":                                func() { Add(make([]float64, 3), make([]float64, 4)) },
+		"Sub":                                func() { Sub(make([]float64, 3), make([]float64, 4)) },
+		"AddTo":                              func() { AddTo(make([]float64, 3), make([]float64, 3), make([]float64, 2)) },
+		"AddScaled":                          func() { AddScaled(make([]float64, 5), 2, make([]float64, 4)) },
+		"AddRowsScaled, row outside":         func() { AddRowsScaled(make([]float64, 4), make([]float64, 12), 4, []int32{3}, []float64{1}) },
+		"AddRowsScaled, negative row":        func() { AddRowsScaled(make([]float64, 4), make([]float64, 12), 4, []int32{-1}, []float64{1}) },
+		"AddRowsScaled, wide, row outside":   func() { AddRowsScaled(make([]float64, 16), make([]float64, 48), 16, []int32{0, 3}, []float64{1, 1}) },
+		"AddRowsScaled, wide, negative row":  func() { AddRowsScaled(make([]float64, 16), make([]float64, 48), 16, []int32{-1}, []float64{1}) },
+		"AddScaledToRows, wide, row outside": func() { AddScaledToRows(make([]float64, 47), 16, []int32{2}, []float64{1}, make([]float64, 16)) },
+		"AddScaledToRows, wide, negative":    func() { AddScaledToRows(make([]float64, 48), 16, []int32{1, -2}, []float64{1, 1}, make([]float64, 16)) },
+		"AddScaledToRows, row outside":       func() { AddScaledToRows(make([]float64, 11), 4, []int32{2}, []float64{1}, make([]float64, 4)) },
+		"AddScaledToRows, scales":            func() { AddScaledToRows(make([]float64, 12), 4, []int32{2}, nil, make([]float64, 4)) },
+		"Adam":                               func() { (&Adam{}).Step(make([]float64, 4), make([]float64, 4), make([]float64, 3), make([]float64, 4)) },
+		"MatMul":                             func() { MatMul(make([]float64, 8), make([]float64, 8), 2, 4, 2, make([]float64, 3), 2, 2) },
 	} {
 		func() {
 			defer func() {
