@@ -412,8 +412,8 @@ func TestPredictionsFunctionOfNoisyLabels(t *testing.T) {
 		for b := range ChunkSize {
 			copy(c2.rhs[b*d:(b+1)*d], f2.base)
 		}
-		for i0 := 0; i0 < n; i0 += f2.width {
-			f2.addBlock(c2.rhs, i0, words[i0*chunkWords:min(n, i0+f2.width)*chunkWords], c2.scratch)
+		for i0, span := 0, f2.groupBlocks()*f2.width; i0 < n; i0 += span {
+			f2.addGroup(c2.rhs, i0, words[i0*chunkWords:min(n, i0+span)*chunkWords], c2.scratch)
 		}
 		mirror := func(b int) int { return ChunkSize - 1 - b }
 		rhsDiffer := 0

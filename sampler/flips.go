@@ -28,18 +28,19 @@ func uniformBelow(rng *rand.PCG, n uint64) uint64 {
 }
 
 // blockWidth picks how many training points share one table of subset sums.
-// For a block of w points, a sample's update is a single row add of the table
-// entry for its w flip bits (skipped when none flipped), and the table costs
-// 2^w − 1 row adds per chunk, each about half as dear as a scattered add into
-// a sample's row (built in order from cache-hot rows; measured on MNIST-sized
-// data, where w = 4–5 is best at q = 0.1 and 6–7 at q = 0.4). Cost per sample:
-// ⌈n/w⌉·(1 − (1−q)^w + ½(2^w−1)/chunk); w = 1 is the plain sparse update
-// Σ_{i flipped} ψᵢ.
+// For a block of w points, a sample's update is one table row (skipped when
+// none flipped), added in registers with the rest of its group's rows; the
+// table costs 2^w − 1 row additions per chunk, each about twice as dear as a
+// gathered row, and every block a fixed share of a row for its flip bits
+// (measured on MNIST 1/7, where w = 3 is best at q = 0.01 and 0.05 and w = 5
+// at q = 0.4). Cost per sample: ⌈n/w⌉·(1 − (1−q)^w + 2(2^w−1)/chunk + 0.1);
+// w = 1 is the plain sparse update Σ_{i flipped} ψᵢ. The width changes the
+// time, never a result: every sum on the grid is exact.
 func blockWidth(n int, q float64, chunk int) int {
 	best, bestCost := 1, math.Inf(1)
 	for w := 1; w <= 8; w++ {
 		blocks := float64((n + w - 1) / w)
-		cost := blocks * (-math.Expm1(float64(w)*math.Log1p(-q)) + 0.5*float64(int(1)<<w-1)/float64(chunk))
+		cost := blocks * (-math.Expm1(float64(w)*math.Log1p(-q)) + 2*float64(int(1)<<w-1)/float64(chunk) + 0.1)
 		if cost < bestCost {
 			best, bestCost = w, cost
 		}
@@ -145,22 +146,40 @@ func newFlipper(phi []float64, y []int, d, k int, q float64) *flipper {
 
 // flipScratch is one worker's reusable memory for flipper.fill.
 type flipScratch struct {
-	table []float64 // 2^width × d subset sums of the block's ψ rows
-	words []uint64  // width × words-per-chunk flip bits, bit b of a word = sample b
-	masks [64]int   // per lane of one word: which of the block's points flipped
+	table []float64          // the group's tables of 2^width × d subset sums of a block's ψ rows
+	words []uint64           // the group's flip bits, ChunkSize/64 words per point, bit b of a word = sample b
+	masks [ChunkSize]int32   // per sample: which of the current block's points flipped
+	rows  [ChunkSize][]int32 // per sample: the group's table rows it adds
 }
 
 // chunkWords is the number of 64-lane flip words per training point in a chunk.
 const chunkWords = ChunkSize / 64
 
+// groupBytes bounds the memory of a group's tables, to stay in cache while
+// the samples take their rows.
+const groupBytes = 256 << 10
+
+// groupBlocks is the number of blocks whose tables are built before the
+// samples take their rows: a sample's right-hand side then adds the group's
+// rows in one pass that keeps it in registers (vec.AddRows), instead of
+// being read and written once per block.
+func (f *flipper) groupBlocks() int {
+	return min(64, max(1, groupBytes/((1<<f.width)*f.d*8)))
+}
+
 func (f *flipper) newScratch() *flipScratch {
 	if f.k > 2 {
 		return &flipScratch{}
 	}
-	return &flipScratch{
-		table: make([]float64, (1<<f.width)*f.d),
-		words: make([]uint64, f.width*chunkWords),
+	g := f.groupBlocks()
+	s := &flipScratch{
+		table: make([]float64, g*(1<<f.width)*f.d),
+		words: make([]uint64, g*f.width*chunkWords),
 	}
+	for b := range s.rows {
+		s.rows[b] = make([]int32, 0, g)
+	}
+	return s
 }
 
 // fill sets rhs (ChunkSize·cols rows of d, row-major; row b·cols+c is sample
@@ -177,48 +196,65 @@ func (f *flipper) fill(rhs []float64, rng *rand.PCG, s *flipScratch) {
 		f.fillMulti(rhs, rng)
 		return
 	}
-	for i0 := 0; i0 < f.n; i0 += f.width {
-		words := s.words[:min(f.width, f.n-i0)*chunkWords]
+	span := f.groupBlocks() * f.width
+	for i0 := 0; i0 < f.n; i0 += span {
+		words := s.words[:min(span, f.n-i0)*chunkWords]
 		for r := range words {
 			words[r] = f.noise.Word(rng)
 		}
-		f.addBlock(rhs, i0, words, s)
+		f.addGroup(rhs, i0, words, s)
 	}
 }
 
-// addBlock adds to each sample's row of rhs (K = 2) Σ ψᵢ over the points i of
-// the block starting at i0 that flip in it: point i0+r flips in sample b iff
-// bit b%64 of words[r·ChunkSize/64 + b/64] is set.
-func (f *flipper) addBlock(rhs []float64, i0 int, words []uint64, s *flipScratch) {
+// addGroup adds to each sample's row of rhs (K = 2) Σ ψᵢ over the points i
+// from i0 on that flip in it: point i0+r flips in sample b iff bit b%64 of
+// words[r·ChunkSize/64 + b/64] is set. The points form blocks of width, each
+// with its table of subset sums; on the grid every sum is exact, so the
+// order of the additions cannot change a bit (docs/science.md §10 "The
+// sampled classifier's arithmetic").
+func (f *flipper) addGroup(rhs []float64, i0 int, words []uint64, s *flipScratch) {
+	d, points := f.d, len(words)/chunkWords
+	for g := 0; g*f.width < points; g++ {
+		lo := g * f.width
+		w := min(f.width, points-lo)
+		f.buildTable(s.table[g<<f.width*d:(g+1)<<f.width*d], i0+lo, w)
+		// Transpose the block's flip bits into one mask per sample, touching
+		// only set bits, then note each flipping sample's table row.
+		var flipped [chunkWords]uint64
+		for r := range w {
+			for j, x := range words[(lo+r)*chunkWords : (lo+r+1)*chunkWords] {
+				flipped[j] |= x
+				for ; x != 0; x &= x - 1 {
+					s.masks[j*64+bits.TrailingZeros64(x)] |= 1 << r
+				}
+			}
+		}
+		for j, x := range flipped {
+			for ; x != 0; x &= x - 1 {
+				b := j*64 + bits.TrailingZeros64(x)
+				s.rows[b] = append(s.rows[b], int32(g<<f.width)|s.masks[b])
+				s.masks[b] = 0
+			}
+		}
+	}
+	for b, rows := range s.rows {
+		if len(rows) > 0 {
+			vec.AddRows(rhs[b*d:(b+1)*d], s.table, d, rows)
+			s.rows[b] = rows[:0]
+		}
+	}
+}
+
+// buildTable sets table[mask] = Σ_{r in mask} ψ_{i0+r} for the 2^w masks of
+// the w points from i0 on, by doubling.
+func (f *flipper) buildTable(table []float64, i0, w int) {
 	d := f.d
-	w := len(words) / chunkWords
-	// table[mask] = Σ_{r in mask} ψ_{i0+r}, built by doubling.
-	table := s.table
 	clear(table[:d])
 	for r := range w {
 		row := f.psi[(i0+r)*d : (i0+r+1)*d]
 		for m := range 1 << r {
 			e := m | 1<<r
 			vec.AddTo(table[e*d:(e+1)*d], table[m*d:(m+1)*d], row)
-		}
-	}
-	for j := range chunkWords {
-		// Transpose the block's flip bits into one mask per lane, touching
-		// only set bits.
-		var any uint64
-		for r := range w {
-			x := words[r*chunkWords+j]
-			any |= x
-			for ; x != 0; x &= x - 1 {
-				s.masks[bits.TrailingZeros64(x)] |= 1 << r
-			}
-		}
-		for ; any != 0; any &= any - 1 {
-			lane := bits.TrailingZeros64(any)
-			mask := s.masks[lane]
-			s.masks[lane] = 0
-			b := j*64 + lane
-			vec.Add(rhs[b*d:(b+1)*d], table[mask*d:(mask+1)*d])
 		}
 	}
 }

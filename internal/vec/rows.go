@@ -63,11 +63,11 @@ const rowGroup = 16
 // portable loops' slicing checks them too.
 const errRowIndex = "vec: row index outside the matrix"
 
-// checkRows panics unless val pairs with idx and rows of width columns fit in
+// checkRows panics unless val, if not nil, pairs with idx and rows of width columns fit in
 // w with stride ldw, and returns how many do: the row indices must lie below
 // that.
 func checkRows(width int, w []float64, ldw int, idx []int32, val []float64) (rows int) {
-	if len(val) != len(idx) {
+	if val != nil && len(val) != len(idx) {
 		panic("vec: row indices and scales of different lengths")
 	}
 	if width == 0 || len(idx) == 0 || len(w) < width {
@@ -110,5 +110,27 @@ func (a *Adam) Step(p, g, m, v []float64) {
 		m[i] = float64(a.B1*m[i]) + float64(a.OneMinusB1*gi)
 		v[i] = float64(a.B2*v[i]) + float64(float64(a.OneMinusB2*gi)*gi)
 		p[i] -= float64(a.LR*(m[i]/a.C1)) / (math.Sqrt(v[i]/a.C2) + a.Eps)
+	}
+}
+
+// AddRows adds to y the rows idx[k] of w, in the order k = 0, 1, …:
+//
+//	for k { for j { y[j] += w[idx[k]·ldw+j] } }
+//
+// w is a matrix with row stride ldw whose rows are at least len(y) long. It
+// panics if a row idx[k] lies outside w.
+func AddRows(y, w []float64, ldw int, idx []int32) {
+	rows := checkRows(len(y), w, ldw, idx, nil)
+	if len(y) == 0 || len(idx) == 0 {
+		return
+	}
+	if hasAVX {
+		if !addRowsAVX(&y[0], &w[0], ldw, &idx[0], len(idx), rows, len(y)) {
+			panic(errRowIndex)
+		}
+		return
+	}
+	for _, i := range idx {
+		Add(y, w[int(i)*ldw:int(i)*ldw+len(y)])
 	}
 }

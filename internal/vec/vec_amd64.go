@@ -47,3 +47,9 @@ func addScaledToRowsAVX(w *float64, ldw int, idx *int32, val *float64, n int, s 
 //
 //go:noescape
 func adamAVX(a *Adam, p, grad, m, v *float64, n int)
+
+// addRowsAVX is AddRows on n ≥ 1 row indices and width ≥ 1 columns; it
+// stops and reports false at the first index outside 0 … rows−1.
+//
+//go:noescape
+func addRowsAVX(y, w *float64, ldw int, idx *int32, n, rows, width int) (ok bool)

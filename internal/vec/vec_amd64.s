@@ -428,3 +428,137 @@ adamStep:
 
 	VZEROUPPER
 	RET
+
+// tailMask+8·(3−t) holds four lanes whose first t (1 … 3) have the sign bit
+// set: VMASKMOVPD's mask for the last t columns of a row.
+DATA tailMask<>+0(SB)/8, $-1
+DATA tailMask<>+8(SB)/8, $-1
+DATA tailMask<>+16(SB)/8, $-1
+DATA tailMask<>+24(SB)/8, $0
+DATA tailMask<>+32(SB)/8, $0
+DATA tailMask<>+40(SB)/8, $0
+DATA tailMask<>+48(SB)/8, $0
+GLOBL tailMask<>(SB), RODATA|NOPTR, $56
+
+// ROW_INDEX loads the next row index into AX as a byte offset, or leaves
+// for rowsBad if it lies outside 0 … rows−1 (R10); DX walks idx.
+#define ROW_INDEX \
+	MOVLQSX (DX), AX \
+	CMPQ    AX, R10  \
+	JCC     rowsBad  \
+	IMULQ   R8, AX   \
+	ADDQ    $4, DX
+
+// func addRowsAVX(y, w *float64, ldw int, idx *int32, n, rows, width int) (ok bool)
+//
+// The columns go in groups, each summed over all the rows in registers: 48
+// at a time (Y0…Y11, twelve independent sums, so the adds do not wait on
+// each other), then 4 at a time, then the last 1 … 3 under a mask.
+TEXT ·addRowsAVX(SB), NOSPLIT, $0-57
+	MOVQ y+0(FP), DI
+	MOVQ w+8(FP), SI
+	MOVQ ldw+16(FP), R8
+	SHLQ $3, R8              // R8: w row stride in bytes
+	MOVQ rows+40(FP), R10
+	MOVQ width+48(FP), R11   // columns left
+
+group48:
+	CMPQ    R11, $48
+	JL      group4
+	MOVQ    idx+24(FP), DX
+	MOVQ    n+32(FP), CX
+	VMOVUPD (DI), Y0
+	VMOVUPD 32(DI), Y1
+	VMOVUPD 64(DI), Y2
+	VMOVUPD 96(DI), Y3
+	VMOVUPD 128(DI), Y4
+	VMOVUPD 160(DI), Y5
+	VMOVUPD 192(DI), Y6
+	VMOVUPD 224(DI), Y7
+	VMOVUPD 256(DI), Y8
+	VMOVUPD 288(DI), Y9
+	VMOVUPD 320(DI), Y10
+	VMOVUPD 352(DI), Y11
+
+row48:
+	ROW_INDEX
+	VADDPD (SI)(AX*1), Y0, Y0
+	VADDPD 32(SI)(AX*1), Y1, Y1
+	VADDPD 64(SI)(AX*1), Y2, Y2
+	VADDPD 96(SI)(AX*1), Y3, Y3
+	VADDPD 128(SI)(AX*1), Y4, Y4
+	VADDPD 160(SI)(AX*1), Y5, Y5
+	VADDPD 192(SI)(AX*1), Y6, Y6
+	VADDPD 224(SI)(AX*1), Y7, Y7
+	VADDPD 256(SI)(AX*1), Y8, Y8
+	VADDPD 288(SI)(AX*1), Y9, Y9
+	VADDPD 320(SI)(AX*1), Y10, Y10
+	VADDPD 352(SI)(AX*1), Y11, Y11
+	DECQ   CX
+	JNZ    row48
+
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMOVUPD Y3, 96(DI)
+	VMOVUPD Y4, 128(DI)
+	VMOVUPD Y5, 160(DI)
+	VMOVUPD Y6, 192(DI)
+	VMOVUPD Y7, 224(DI)
+	VMOVUPD Y8, 256(DI)
+	VMOVUPD Y9, 288(DI)
+	VMOVUPD Y10, 320(DI)
+	VMOVUPD Y11, 352(DI)
+	ADDQ    $384, DI
+	ADDQ    $384, SI
+	SUBQ    $48, R11
+	JMP     group48
+
+group4:
+	CMPQ    R11, $4
+	JL      groupTail
+	MOVQ    idx+24(FP), DX
+	MOVQ    n+32(FP), CX
+	VMOVUPD (DI), Y0
+
+row4:
+	ROW_INDEX
+	VADDPD (SI)(AX*1), Y0, Y0
+	DECQ   CX
+	JNZ    row4
+
+	VMOVUPD Y0, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	SUBQ    $4, R11
+	JMP     group4
+
+groupTail:
+	TESTQ      R11, R11
+	JE         rowsDone
+	LEAQ       tailMask<>+24(SB), BX
+	SHLQ       $3, R11
+	SUBQ       R11, BX               // BX: the mask of the last R11/8 columns
+	VMOVUPD    (BX), Y15
+	MOVQ       idx+24(FP), DX
+	MOVQ       n+32(FP), CX
+	VMASKMOVPD (DI), Y15, Y0
+
+rowTail:
+	ROW_INDEX
+	VMASKMOVPD (SI)(AX*1), Y15, Y1
+	VADDPD     Y1, Y0, Y0
+	DECQ       CX
+	JNZ        rowTail
+
+	VMASKMOVPD Y0, Y15, (DI)
+
+rowsDone:
+	VZEROUPPER
+	MOVB $1, ok+56(FP)
+	RET
+
+rowsBad:
+	VZEROUPPER
+	MOVB $0, ok+56(FP)
+	RET

@@ -23,3 +23,7 @@ func addRowsScaledAVX(y, w *float64, ldw int, idx *int32, val *float64, n, rows 
 func addScaledToRowsAVX(w *float64, ldw int, idx *int32, val *float64, n int, s *float64, rows int) bool {
 	panic("vec: no assembly")
 }
+
+func addRowsAVX(y, w *float64, ldw int, idx *int32, n, rows, width int) bool {
+	panic("vec: no assembly")
+}

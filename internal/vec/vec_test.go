@@ -117,7 +117,7 @@ func checkDefinitions(t *testing.T) {
 // the assembly keeps in registers, with a repeated row among the indices.
 func checkRowsAndAdam(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, width := range []int{1, 15, 16, 17, 32, 33, 50} {
+	for _, width := range []int{1, 2, 3, 4, 15, 16, 17, 32, 33, 47, 48, 50, 51, 52, 53, 99, 100} {
 		ldw := width + rng.IntN(3)
 		rows := 20
 		w := awkwardSlice(rng, (rows-1)*ldw+width)
@@ -133,6 +133,15 @@ func checkRowsAndAdam(t *testing.T) {
 			}
 		}
 		sameBits(t, fmt.Sprintf("AddRowsScaled width=%d", width), got, want)
+
+		got, want = append([]float64(nil), y...), append([]float64(nil), y...)
+		AddRows(got, w, ldw, idx)
+		for _, i := range idx {
+			for j := range want {
+				want[j] += w[int(i)*ldw+j]
+			}
+		}
+		sameBits(t, fmt.Sprintf("AddRows width=%d", width), got, want)
 
 		gotW, wantW := append([]float64(nil), w...), append([]float64(nil), w...)
 		AddScaledToRows(gotW, ldw, idx, val, y)
