@@ -11,15 +11,9 @@ import "math"
 // panics if len(val) ≠ len(idx) or a row idx[k] lies outside w.
 func AddRowsScaled(y, w []float64, ldw int, idx []int32, val []float64) {
 	rows := checkRows(len(y), w, ldw, idx, val)
-	from := 0
-	if hasAVX && len(idx) > 0 {
-		from = len(y) / rowGroup * rowGroup
-		for g := 0; g < from; g += rowGroup {
-			if !addRowsScaledAVX(&y[g], &w[g], ldw, &idx[0], &val[0], len(idx), rows) {
-				panic(errRowIndex)
-			}
-		}
-	}
+	from := inGroups(len(y), idx, func(g int) bool {
+		return addRowsScaledAVX(&y[g], &w[g], ldw, &idx[0], &val[0], len(idx), rows)
+	})
 	if from == len(y) {
 		return
 	}
@@ -37,15 +31,9 @@ func AddRowsScaled(y, w []float64, ldw int, idx []int32, val []float64) {
 // panics if len(val) ≠ len(idx) or a row idx[k] lies outside w.
 func AddScaledToRows(w []float64, ldw int, idx []int32, val, s []float64) {
 	rows := checkRows(len(s), w, ldw, idx, val)
-	from := 0
-	if hasAVX && len(idx) > 0 {
-		from = len(s) / rowGroup * rowGroup
-		for g := 0; g < from; g += rowGroup {
-			if !addScaledToRowsAVX(&w[g], ldw, &idx[0], &val[0], len(idx), &s[g], rows) {
-				panic(errRowIndex)
-			}
-		}
-	}
+	from := inGroups(len(s), idx, func(g int) bool {
+		return addScaledToRowsAVX(&s[g], &w[g], ldw, &idx[0], &val[0], len(idx), rows)
+	})
 	if from == len(s) {
 		return
 	}
@@ -57,6 +45,22 @@ func AddScaledToRows(w []float64, ldw int, idx []int32, val, s []float64) {
 // rowGroup is the number of columns the assembly of AddRowsScaled and
 // AddScaledToRows keeps in registers while it runs over the rows.
 const rowGroup = 16
+
+// inGroups runs the assembly kernel on each whole group of rowGroup of the
+// width columns, g the group's first, when there is assembly and a row to
+// run over, and returns the first column it left to the portable loop.
+func inGroups(width int, idx []int32, kernel func(g int) (ok bool)) (from int) {
+	if !hasAVX || len(idx) == 0 {
+		return 0
+	}
+	from = width / rowGroup * rowGroup
+	for g := 0; g < from; g += rowGroup {
+		if !kernel(g) {
+			panic(errRowIndex)
+		}
+	}
+	return from
+}
 
 // errRowIndex is the panic of a row index outside the matrix. The assembly
 // checks each index as it reads it, at no cost beside the arithmetic; the

@@ -1,61 +1,28 @@
 package vec
 
-// Add sets dst[i] = dst[i] + s[i] for every i. It panics if the lengths differ.
-func Add(dst, s []float64) {
-	if len(dst) != len(s) {
-		panic("vec: Add of slices of different lengths")
-	}
-	if len(s) == 0 {
-		return
-	}
-	if hasAVX {
-		addAVX(&dst[0], &s[0], len(s))
-		return
-	}
-	for i, v := range s {
-		dst[i] += v
-	}
-}
+// Add sets dst[i] = dst[i] + s[i] for every i. It panics if the lengths
+// differ. It is AddScaled with α = 1: the product 1·s[i] is s[i] exactly.
+func Add(dst, s []float64) { AddScaled(dst, 1, s) }
 
-// Sub sets dst[i] = dst[i] − s[i] for every i. It panics if the lengths differ.
-func Sub(dst, s []float64) {
-	if len(dst) != len(s) {
-		panic("vec: Sub of slices of different lengths")
-	}
-	if len(s) == 0 {
-		return
-	}
-	if hasAVX {
-		subAVX(&dst[0], &s[0], len(s))
-		return
-	}
-	for i, v := range s {
-		dst[i] -= v
-	}
-}
+// Sub sets dst[i] = dst[i] − s[i] for every i. It panics if the lengths
+// differ. It is AddScaled with α = −1: the product is −s[i] exactly, and
+// IEEE subtraction x − y is x + (−y).
+func Sub(dst, s []float64) { AddScaled(dst, -1, s) }
 
 // AddTo sets dst[i] = a[i] + b[i] for every i. It panics if the lengths differ.
 func AddTo(dst, a, b []float64) {
 	if len(dst) != len(a) || len(a) != len(b) {
 		panic("vec: AddTo of slices of different lengths")
 	}
-	if len(a) == 0 {
-		return
-	}
-	if hasAVX {
-		addToAVX(&dst[0], &a[0], &b[0], len(a))
-		return
-	}
-	for i, v := range a {
-		dst[i] = v + b[i]
-	}
+	copy(dst, a)
+	Add(dst, b)
 }
 
 // AddScaled sets dst[i] = dst[i] + float64(alpha·s[i]) for every i: the
 // product is rounded before it is added. It panics if the lengths differ.
 func AddScaled(dst []float64, alpha float64, s []float64) {
 	if len(dst) != len(s) {
-		panic("vec: AddScaled of slices of different lengths")
+		panic("vec: slices of different lengths")
 	}
 	if len(s) == 0 {
 		return

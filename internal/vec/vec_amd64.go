@@ -12,15 +12,6 @@ var hasAVX = cpu.X86.HasAVX
 // address enough elements (the exported functions check).
 
 //go:noescape
-func addAVX(dst, s *float64, n int)
-
-//go:noescape
-func subAVX(dst, s *float64, n int)
-
-//go:noescape
-func addToAVX(dst, a, b *float64, n int)
-
-//go:noescape
 func addScaledAVX(dst *float64, alpha float64, s *float64, n int)
 
 // tileAVX is MatMul on tileRows rows and the first tileCols·blocks columns,
@@ -29,19 +20,19 @@ func addScaledAVX(dst *float64, alpha float64, s *float64, n int)
 //go:noescape
 func tileAVX(out *float64, ldd int, x *float64, ldx, d int, y *float64, ldy, blocks int)
 
-// addRowsScaledAVX is AddRowsScaled on the rowGroup columns at y and w, n ≥ 1
+// addRowsScaledAVX is AddRowsScaled on the rowGroup columns at vec (y) and w, n ≥ 1
 // row indices; it stops and reports false at the first index outside
 // 0 … rows−1.
 //
 //go:noescape
-func addRowsScaledAVX(y, w *float64, ldw int, idx *int32, val *float64, n, rows int) (ok bool)
+func addRowsScaledAVX(vec, w *float64, ldw int, idx *int32, val *float64, n, rows int) (ok bool)
 
-// addScaledToRowsAVX is AddScaledToRows on the rowGroup columns at w and s,
+// addScaledToRowsAVX is AddScaledToRows on the rowGroup columns at vec (s) and w,
 // n ≥ 1 row indices; it stops and reports false at the first index outside
 // 0 … rows−1.
 //
 //go:noescape
-func addScaledToRowsAVX(w *float64, ldw int, idx *int32, val *float64, n int, s *float64, rows int) (ok bool)
+func addScaledToRowsAVX(vec, w *float64, ldw int, idx *int32, val *float64, n, rows int) (ok bool)
 
 // adamAVX is Adam.Step on the first n parameters, n a positive multiple of 4.
 //

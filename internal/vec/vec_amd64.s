@@ -13,6 +13,65 @@
 	VMULPD       Y9, Y10, Y11 \
 	VADDPD       Y11, acc1, acc1
 
+// The row functions keep sixteen columns of one vector (y, or s) in Y0…Y3
+// while they run over the row indices. ROWS_ARGS loads their common
+// arguments (vector, w, ldw, idx, val, n, rows) and the vector.
+#define ROWS_ARGS \
+	MOVQ    vec+0(FP), DI       \
+	MOVQ    w+8(FP), SI         \
+	MOVQ    ldw+16(FP), R8      \
+	SHLQ    $3, R8              \
+	MOVQ    idx+24(FP), DX      \
+	MOVQ    val+32(FP), BX      \
+	MOVQ    n+40(FP), CX        \
+	MOVQ    rows+48(FP), R10    \
+	VMOVUPD (DI), Y0            \
+	VMOVUPD 32(DI), Y1          \
+	VMOVUPD 64(DI), Y2          \
+	VMOVUPD 96(DI), Y3
+
+// GATHER adds column group off (bytes) of row AX of w, times the scale in
+// Y4, to acc; SCATTER adds acc times the scale to that group of row R9.
+#define GATHER(off, acc, tmp) \
+	VMULPD off(SI)(AX*1), Y4, tmp \
+	VADDPD tmp, acc, acc
+
+#define SCATTER(off, acc, tmp) \
+	VMULPD  acc, Y4, tmp    \
+	VADDPD  off(R9), tmp, tmp \
+	VMOVUPD tmp, off(R9)
+
+// ROW_INDEX loads the next row index into AX as a byte offset from w (R8:
+// ldw in bytes), or leaves for rowsBad if it lies outside 0 … rows−1 (R10;
+// a negative index is huge as unsigned); DX walks idx.
+#define ROW_INDEX \
+	MOVLQSX (DX), AX \
+	CMPQ    AX, R10  \
+	JCC     rowsBad  \
+	IMULQ   R8, AX   \
+	ADDQ    $4, DX
+
+// ROWS_RETURN ends a row function: ok, or not at rowsBad.
+#define ROWS_RETURN \
+	VZEROUPPER         \
+	MOVB $1, ok+56(FP) \
+	RET                \
+rowsBad:               \
+	VZEROUPPER         \
+	MOVB $0, ok+56(FP) \
+	RET
+
+// tailMask+8·(3−t) holds four lanes whose first t (1 … 3) have the sign bit
+// set: VMASKMOVPD's mask for the last t columns of a row.
+DATA tailMask<>+0(SB)/8, $-1
+DATA tailMask<>+8(SB)/8, $-1
+DATA tailMask<>+16(SB)/8, $-1
+DATA tailMask<>+24(SB)/8, $0
+DATA tailMask<>+32(SB)/8, $0
+DATA tailMask<>+40(SB)/8, $0
+DATA tailMask<>+48(SB)/8, $0
+GLOBL tailMask<>(SB), RODATA|NOPTR, $56
+
 // func tileAVX(out *float64, ldd int, x *float64, ldx, d int, y *float64, ldy, blocks int)
 TEXT ·tileAVX(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
@@ -74,166 +133,6 @@ step:
 	VZEROUPPER
 	RET
 
-// func addAVX(dst, s *float64, n int)
-TEXT ·addAVX(SB), NOSPLIT, $0-24
-	MOVQ dst+0(FP), DI
-	MOVQ s+8(FP), SI
-	MOVQ n+16(FP), CX
-
-add16:
-	CMPQ    CX, $16
-	JL      add4
-	VMOVUPD (DI), Y0
-	VMOVUPD 32(DI), Y1
-	VMOVUPD 64(DI), Y2
-	VMOVUPD 96(DI), Y3
-	VADDPD  (SI), Y0, Y0
-	VADDPD  32(SI), Y1, Y1
-	VADDPD  64(SI), Y2, Y2
-	VADDPD  96(SI), Y3, Y3
-	VMOVUPD Y0, (DI)
-	VMOVUPD Y1, 32(DI)
-	VMOVUPD Y2, 64(DI)
-	VMOVUPD Y3, 96(DI)
-	ADDQ    $128, DI
-	ADDQ    $128, SI
-	SUBQ    $16, CX
-	JMP     add16
-
-add4:
-	CMPQ    CX, $4
-	JL      add1
-	VMOVUPD (DI), Y0
-	VADDPD  (SI), Y0, Y0
-	VMOVUPD Y0, (DI)
-	ADDQ    $32, DI
-	ADDQ    $32, SI
-	SUBQ    $4, CX
-	JMP     add4
-
-add1:
-	TESTQ  CX, CX
-	JE     addDone
-	VMOVSD (DI), X0
-	VADDSD (SI), X0, X0
-	VMOVSD X0, (DI)
-	ADDQ   $8, DI
-	ADDQ   $8, SI
-	DECQ   CX
-	JMP    add1
-
-addDone:
-	VZEROUPPER
-	RET
-
-// func subAVX(dst, s *float64, n int)
-TEXT ·subAVX(SB), NOSPLIT, $0-24
-	MOVQ dst+0(FP), DI
-	MOVQ s+8(FP), SI
-	MOVQ n+16(FP), CX
-
-sub16:
-	CMPQ    CX, $16
-	JL      sub4
-	VMOVUPD (DI), Y0
-	VMOVUPD 32(DI), Y1
-	VMOVUPD 64(DI), Y2
-	VMOVUPD 96(DI), Y3
-	VSUBPD  (SI), Y0, Y0
-	VSUBPD  32(SI), Y1, Y1
-	VSUBPD  64(SI), Y2, Y2
-	VSUBPD  96(SI), Y3, Y3
-	VMOVUPD Y0, (DI)
-	VMOVUPD Y1, 32(DI)
-	VMOVUPD Y2, 64(DI)
-	VMOVUPD Y3, 96(DI)
-	ADDQ    $128, DI
-	ADDQ    $128, SI
-	SUBQ    $16, CX
-	JMP     sub16
-
-sub4:
-	CMPQ    CX, $4
-	JL      sub1
-	VMOVUPD (DI), Y0
-	VSUBPD  (SI), Y0, Y0
-	VMOVUPD Y0, (DI)
-	ADDQ    $32, DI
-	ADDQ    $32, SI
-	SUBQ    $4, CX
-	JMP     sub4
-
-sub1:
-	TESTQ  CX, CX
-	JE     subDone
-	VMOVSD (DI), X0
-	VSUBSD (SI), X0, X0
-	VMOVSD X0, (DI)
-	ADDQ   $8, DI
-	ADDQ   $8, SI
-	DECQ   CX
-	JMP    sub1
-
-subDone:
-	VZEROUPPER
-	RET
-
-// func addToAVX(dst, a, b *float64, n int)
-TEXT ·addToAVX(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DX
-	MOVQ n+24(FP), CX
-
-addTo16:
-	CMPQ    CX, $16
-	JL      addTo4
-	VMOVUPD (SI), Y0
-	VMOVUPD 32(SI), Y1
-	VMOVUPD 64(SI), Y2
-	VMOVUPD 96(SI), Y3
-	VADDPD  (DX), Y0, Y0
-	VADDPD  32(DX), Y1, Y1
-	VADDPD  64(DX), Y2, Y2
-	VADDPD  96(DX), Y3, Y3
-	VMOVUPD Y0, (DI)
-	VMOVUPD Y1, 32(DI)
-	VMOVUPD Y2, 64(DI)
-	VMOVUPD Y3, 96(DI)
-	ADDQ    $128, DI
-	ADDQ    $128, SI
-	ADDQ    $128, DX
-	SUBQ    $16, CX
-	JMP     addTo16
-
-addTo4:
-	CMPQ    CX, $4
-	JL      addTo1
-	VMOVUPD (SI), Y0
-	VADDPD  (DX), Y0, Y0
-	VMOVUPD Y0, (DI)
-	ADDQ    $32, DI
-	ADDQ    $32, SI
-	ADDQ    $32, DX
-	SUBQ    $4, CX
-	JMP     addTo4
-
-addTo1:
-	TESTQ  CX, CX
-	JE     addToDone
-	VMOVSD (SI), X0
-	VADDSD (DX), X0, X0
-	VMOVSD X0, (DI)
-	ADDQ   $8, DI
-	ADDQ   $8, SI
-	ADDQ   $8, DX
-	DECQ   CX
-	JMP    addTo1
-
-addToDone:
-	VZEROUPPER
-	RET
-
 // func addScaledAVX(dst *float64, alpha float64, s *float64, n int)
 TEXT ·addScaledAVX(SB), NOSPLIT, $0-32
 	MOVQ         dst+0(FP), DI
@@ -287,36 +186,17 @@ axpyDone:
 	VZEROUPPER
 	RET
 
-// func addRowsScaledAVX(y, w *float64, ldw int, idx *int32, val *float64, n, rows int) (ok bool)
+// func addRowsScaledAVX(vec, w *float64, ldw int, idx *int32, val *float64, n, rows int) (ok bool)
 TEXT ·addRowsScaledAVX(SB), NOSPLIT, $0-57
-	MOVQ    y+0(FP), DI
-	MOVQ    w+8(FP), SI
-	MOVQ    ldw+16(FP), R8
-	SHLQ    $3, R8          // R8: w row stride in bytes
-	MOVQ    idx+24(FP), DX
-	MOVQ    val+32(FP), BX
-	MOVQ    n+40(FP), CX
-	MOVQ    rows+48(FP), R10
-	VMOVUPD (DI), Y0        // Y0…Y3: y's sixteen columns
-	VMOVUPD 32(DI), Y1
-	VMOVUPD 64(DI), Y2
-	VMOVUPD 96(DI), Y3
+	ROWS_ARGS
 
 gatherRow:
-	MOVLQSX      (DX), AX
-	CMPQ         AX, R10
-	JCC          gatherBad  // idx[k] ≥ rows, or negative (huge as unsigned)
-	IMULQ        R8, AX     // AX: row idx[k] in bytes
+	ROW_INDEX
 	VBROADCASTSD (BX), Y4
-	VMULPD       (SI)(AX*1), Y4, Y5
-	VADDPD       Y5, Y0, Y0
-	VMULPD       32(SI)(AX*1), Y4, Y6
-	VADDPD       Y6, Y1, Y1
-	VMULPD       64(SI)(AX*1), Y4, Y7
-	VADDPD       Y7, Y2, Y2
-	VMULPD       96(SI)(AX*1), Y4, Y8
-	VADDPD       Y8, Y3, Y3
-	ADDQ         $4, DX
+	GATHER(0, Y0, Y5)
+	GATHER(32, Y1, Y6)
+	GATHER(64, Y2, Y7)
+	GATHER(96, Y3, Y8)
 	ADDQ         $8, BX
 	DECQ         CX
 	JNZ          gatherRow
@@ -325,62 +205,24 @@ gatherRow:
 	VMOVUPD Y1, 32(DI)
 	VMOVUPD Y2, 64(DI)
 	VMOVUPD Y3, 96(DI)
-	VZEROUPPER
-	MOVB    $1, ok+56(FP)
-	RET
+	ROWS_RETURN
 
-gatherBad:
-	VZEROUPPER
-	MOVB $0, ok+56(FP)
-	RET
-
-// func addScaledToRowsAVX(w *float64, ldw int, idx *int32, val *float64, n int, s *float64, rows int) (ok bool)
+// func addScaledToRowsAVX(vec, w *float64, ldw int, idx *int32, val *float64, n, rows int) (ok bool)
 TEXT ·addScaledToRowsAVX(SB), NOSPLIT, $0-57
-	MOVQ    w+0(FP), SI
-	MOVQ    ldw+8(FP), R8
-	SHLQ    $3, R8          // R8: w row stride in bytes
-	MOVQ    idx+16(FP), DX
-	MOVQ    val+24(FP), BX
-	MOVQ    n+32(FP), CX
-	MOVQ    s+40(FP), DI
-	MOVQ    rows+48(FP), R10
-	VMOVUPD (DI), Y0        // Y0…Y3: s's sixteen columns
-	VMOVUPD 32(DI), Y1
-	VMOVUPD 64(DI), Y2
-	VMOVUPD 96(DI), Y3
+	ROWS_ARGS
 
 scatterRow:
-	MOVLQSX      (DX), AX
-	CMPQ         AX, R10
-	JCC          scatterBad // idx[k] ≥ rows, or negative (huge as unsigned)
-	IMULQ        R8, AX
+	ROW_INDEX
 	LEAQ         (SI)(AX*1), R9 // R9: row idx[k]
 	VBROADCASTSD (BX), Y4
-	VMULPD       Y0, Y4, Y5
-	VADDPD       (R9), Y5, Y5
-	VMOVUPD      Y5, (R9)
-	VMULPD       Y1, Y4, Y6
-	VADDPD       32(R9), Y6, Y6
-	VMOVUPD      Y6, 32(R9)
-	VMULPD       Y2, Y4, Y7
-	VADDPD       64(R9), Y7, Y7
-	VMOVUPD      Y7, 64(R9)
-	VMULPD       Y3, Y4, Y8
-	VADDPD       96(R9), Y8, Y8
-	VMOVUPD      Y8, 96(R9)
-	ADDQ         $4, DX
+	SCATTER(0, Y0, Y5)
+	SCATTER(32, Y1, Y6)
+	SCATTER(64, Y2, Y7)
+	SCATTER(96, Y3, Y8)
 	ADDQ         $8, BX
 	DECQ         CX
 	JNZ          scatterRow
-
-	VZEROUPPER
-	MOVB $1, ok+56(FP)
-	RET
-
-scatterBad:
-	VZEROUPPER
-	MOVB $0, ok+56(FP)
-	RET
+	ROWS_RETURN
 
 // func adamAVX(a *Adam, p, grad, m, v *float64, n int)
 TEXT ·adamAVX(SB), NOSPLIT, $0-48
@@ -428,26 +270,6 @@ adamStep:
 
 	VZEROUPPER
 	RET
-
-// tailMask+8·(3−t) holds four lanes whose first t (1 … 3) have the sign bit
-// set: VMASKMOVPD's mask for the last t columns of a row.
-DATA tailMask<>+0(SB)/8, $-1
-DATA tailMask<>+8(SB)/8, $-1
-DATA tailMask<>+16(SB)/8, $-1
-DATA tailMask<>+24(SB)/8, $0
-DATA tailMask<>+32(SB)/8, $0
-DATA tailMask<>+40(SB)/8, $0
-DATA tailMask<>+48(SB)/8, $0
-GLOBL tailMask<>(SB), RODATA|NOPTR, $56
-
-// ROW_INDEX loads the next row index into AX as a byte offset, or leaves
-// for rowsBad if it lies outside 0 … rows−1 (R10); DX walks idx.
-#define ROW_INDEX \
-	MOVLQSX (DX), AX \
-	CMPQ    AX, R10  \
-	JCC     rowsBad  \
-	IMULQ   R8, AX   \
-	ADDQ    $4, DX
 
 // func addRowsAVX(y, w *float64, ldw int, idx *int32, n, rows, width int) (ok bool)
 //
@@ -554,11 +376,4 @@ rowTail:
 	VMASKMOVPD Y0, Y15, (DI)
 
 rowsDone:
-	VZEROUPPER
-	MOVB $1, ok+56(FP)
-	RET
-
-rowsBad:
-	VZEROUPPER
-	MOVB $0, ok+56(FP)
-	RET
+	ROWS_RETURN
