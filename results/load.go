@@ -2,6 +2,7 @@ package results
 
 import (
 	"path/filepath"
+	"sync"
 
 	"github.com/go-gota/gota/dataframe"
 	"github.com/go-gota/gota/series"
@@ -39,17 +40,19 @@ func Load(dir string) (*Run, error) {
 		return nil, err
 	}
 	r := &Run{Manifest: m}
-	if r.points, err = tables.ReadPoints(filepath.Join(dir, tables.PointsFile), m.Classes); err != nil {
-		return nil, err
-	}
-	if r.baseline, err = readBaseline(dir); err != nil {
-		return nil, err
-	}
-	if r.mc, err = readMC(dir); err != nil {
-		return nil, err
-	}
-	if r.attack, _, err = readAttack(dir); err != nil {
-		return nil, err
+	// The tables are read side by side (points.csv and attack.csv are the
+	// large ones); the first error in this order is the one returned.
+	var errs [4]error
+	var wg sync.WaitGroup
+	wg.Go(func() { r.points, errs[0] = tables.ReadPoints(filepath.Join(dir, tables.PointsFile), m.Classes) })
+	wg.Go(func() { r.baseline, errs[1] = readBaseline(dir) })
+	wg.Go(func() { r.mc, errs[2] = readMC(dir) })
+	wg.Go(func() { r.attack, _, errs[3] = readAttack(dir) })
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
 	}
 	r.Points = pointsFrame(r.points)
 	r.Attack = attackFrame(r.attack)
