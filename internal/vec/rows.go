@@ -17,8 +17,11 @@ func AddRowsScaled(y, w []float64, ldw int, idx []int32, val []float64) {
 	if from == len(y) {
 		return
 	}
+	tail := y[from:]
 	for k, i := range idx {
-		AddScaled(y[from:], val[k], w[int(i)*ldw+from:int(i)*ldw+len(y)])
+		for j, v := range w[int(i)*ldw+from : int(i)*ldw+len(y)] {
+			tail[j] += float64(val[k] * v)
+		}
 	}
 }
 
@@ -37,8 +40,12 @@ func AddScaledToRows(w []float64, ldw int, idx []int32, val, s []float64) {
 	if from == len(s) {
 		return
 	}
+	tail := s[from:]
 	for k, i := range idx {
-		AddScaled(w[int(i)*ldw+from:int(i)*ldw+len(s)], val[k], s[from:])
+		row := w[int(i)*ldw+from : int(i)*ldw+len(s)]
+		for j, v := range tail {
+			row[j] += float64(val[k] * v)
+		}
 	}
 }
 
