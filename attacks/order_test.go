@@ -3,6 +3,7 @@ package attacks
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"testing"
 )
@@ -154,5 +155,41 @@ func TestOrderPanics(t *testing.T) {
 			}()
 			f()
 		}()
+	}
+}
+
+// TestSortMovesIsSortFunc checks the radix sort against slices.SortFunc with
+// compareMoves, on runs below and above radixMin, in index order (as greedy
+// places them) and shuffled (as ranked holds them), with gains that tie, that
+// share their leading bits (one quarter octave, as a bucket does) and that
+// span many octaves.
+func TestSortMovesIsSortFunc(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	var buf []move
+	for _, n := range []int{0, 1, 5, radixMin - 1, radixMin, 1000, 5000} {
+		for _, spread := range []string{"ties", "quarter octave", "octaves"} {
+			for _, shuffled := range []bool{false, true} {
+				m := make([]move, n)
+				for i := range m {
+					g := 1 + rng.Float64()/5
+					switch spread {
+					case "ties":
+						g = float64(1 + rng.IntN(4))
+					case "octaves":
+						g = math.Ldexp(1+rng.Float64(), rng.IntN(80)-40)
+					}
+					m[i] = move{gain: g, index: int32(i * 3), to: int32(rng.IntN(3))}
+				}
+				if shuffled {
+					rng.Shuffle(n, func(i, j int) { m[i], m[j] = m[j], m[i] })
+				}
+				want := slices.Clone(m)
+				slices.SortFunc(want, compareMoves)
+				sortMoves(m, &buf)
+				if !slices.Equal(m, want) {
+					t.Fatalf("n=%d, %s, shuffled=%v: radix order differs from SortFunc's", n, spread, shuffled)
+				}
+			}
+		}
 	}
 }
