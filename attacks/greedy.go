@@ -40,7 +40,7 @@ type greedy struct {
 	slot         []int32 // per bucket, the next free place while placing
 	sorted, next int     // moves[:sorted] are whole buckets, sorted; next is the next bucket to sort
 	gainSum      float64 // Σ gain over every move
-	sortBuf      []move  // sortMoves's scratch
+	sorter       moveSorter
 
 	// history holds the calls that the attack as written with ranked would
 	// have made on Attacker.rank since Smoothed last built it, for the rare
@@ -244,7 +244,7 @@ func (g *greedy) prefix(p RidgePoint, m int) []move {
 	}
 	for g.sorted < m {
 		end := int(g.ends[g.next])
-		sortMoves(g.moves[g.sorted:end], &g.sortBuf)
+		g.sorter.sortMoves(g.moves[g.sorted:end])
 		g.sorted, g.next = end, g.next+1
 	}
 	return g.moves[:m]

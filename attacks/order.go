@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"flipcert/exact"
+	"flipcert/internal/radix"
 	"flipcert/internal/roundoff"
 )
 
@@ -76,7 +77,7 @@ type ranked struct {
 	sorted   int     // moves[:sorted] are the first sorted moves, in order
 	selected int     // moves[:selected] are the first selected moves, in order up to sorted
 	total    float64 // Σ gain over all moves
-	sortBuf  []move  // sortMoves's scratch
+	sorter   moveSorter
 }
 
 // build collects the moves of Order into r, reusing its memory, and
@@ -159,7 +160,7 @@ func (r *ranked) prefix(m int) []move {
 	if k := end - r.sorted; k < len(pool) {
 		selectFirst(pool, k)
 	}
-	sortMoves(r.moves[r.sorted:end], &r.sortBuf)
+	r.sorter.sortMoves(r.moves[r.sorted:end])
 	r.sorted, r.selected = end, max(r.selected, end)
 	return r.moves[:m]
 }
@@ -308,65 +309,32 @@ func margin(alphaErr float64, n int, abs float64) float64 {
 // comparison sort costs less than the radix passes' counting.
 const radixMin = 128
 
+// moveSorter is sortMoves's scratch memory.
+type moveSorter struct {
+	keys, kbuf []uint64
+	vbuf       []move
+}
+
 // sortMoves sorts m in the order of Order, the one permutation that
 // slices.SortFunc(m, compareMoves) returns, since the order is strict. Long
-// runs are sorted by a stable least-significant-digit radix sort: by the
-// index, unless m is in index order already (as greedy places its moves),
-// then by the gain, a byte at a time, skipping the bytes in which every key
-// is alike. The bits of a float64 ≥ 0 order as its value, so the gain
-// passes sort on their complement, larger gains first. buf is scratch
-// memory, grown as needed.
-func sortMoves(m []move, buf *[]move) {
+// runs are sorted by radix (package radix), which is stable: by the index,
+// unless m is in index order already (as greedy places its moves), then by
+// the gain. The bits of a float64 ≥ 0 order as its value, so the gain's key
+// is their complement, larger gains first.
+func (ms *moveSorter) sortMoves(m []move) {
 	if len(m) < radixMin {
 		slices.SortFunc(m, compareMoves)
 		return
 	}
-	*buf = grow(*buf, len(m))
-	src, dst := m, *buf
-	for _, gain := range []bool{false, true} {
-		if !gain && slices.IsSortedFunc(src, func(a, b move) int { return int(a.index) - int(b.index) }) {
-			continue
+	ms.keys = grow(ms.keys, len(m))
+	if !slices.IsSortedFunc(m, func(a, b move) int { return int(a.index) - int(b.index) }) {
+		for i, v := range m {
+			ms.keys[i] = uint64(uint32(v.index))
 		}
-		// The counts of every byte of the keys, in one pass.
-		var counts [8][256]int
-		for _, v := range src {
-			k := moveKey(v, gain)
-			for d := range counts {
-				counts[d][k>>(8*d)&0xff]++
-			}
-		}
-		for d := range counts {
-			if counts[d][moveKey(src[0], gain)>>(8*d)&0xff] == len(src) {
-				continue // every key has this byte
-			}
-			radixPass(dst, src, &counts[d], uint(8*d), gain)
-			src, dst = dst, src
-		}
+		ms.kbuf, ms.vbuf = radix.Sort(ms.keys, m, ms.kbuf, ms.vbuf)
 	}
-	if &src[0] != &m[0] {
-		copy(m, src)
+	for i, v := range m {
+		ms.keys[i] = ^math.Float64bits(v.gain)
 	}
-}
-
-// moveKey is the radix key of a move: its index, or the complement of its
-// gain's bits.
-func moveKey(v move, gain bool) uint64 {
-	if gain {
-		return ^math.Float64bits(v.gain)
-	}
-	return uint64(uint32(v.index))
-}
-
-// radixPass sets dst to src stably sorted by the key's byte at shift, whose
-// counts are given.
-func radixPass(dst, src []move, count *[256]int, shift uint, gain bool) {
-	var next [256]int
-	for b := 1; b < len(next); b++ {
-		next[b] = next[b-1] + count[b-1]
-	}
-	for _, v := range src {
-		b := moveKey(v, gain) >> shift & 0xff
-		dst[next[b]] = v
-		next[b]++
-	}
+	ms.kbuf, ms.vbuf = radix.Sort(ms.keys, m, ms.kbuf, ms.vbuf)
 }

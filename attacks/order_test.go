@@ -165,7 +165,7 @@ func TestOrderPanics(t *testing.T) {
 // span many octaves.
 func TestSortMovesIsSortFunc(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	var buf []move
+	var ms moveSorter
 	for _, n := range []int{0, 1, 5, radixMin - 1, radixMin, 1000, 5000} {
 		for _, spread := range []string{"ties", "quarter octave", "octaves"} {
 			for _, shuffled := range []bool{false, true} {
@@ -185,7 +185,7 @@ func TestSortMovesIsSortFunc(t *testing.T) {
 				}
 				want := slices.Clone(m)
 				slices.SortFunc(want, compareMoves)
-				sortMoves(m, &buf)
+				ms.sortMoves(m)
 				if !slices.Equal(m, want) {
 					t.Fatalf("n=%d, %s, shuffled=%v: radix order differs from SortFunc's", n, spread, shuffled)
 				}

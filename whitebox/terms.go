@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 
+	"flipcert/internal/radix"
 	"flipcert/internal/roundoff"
 )
 
@@ -407,15 +408,32 @@ func (pr *problem) walkErr(r int, t float64) float64 {
 	return 3*eps + roundoff.Gamma(r+8)
 }
 
-// sortBucket sorts segment g's next bucket in decreasing order.
+// sortBucket sorts segment g's next bucket in decreasing order. Equal
+// weights are equal bits, so any sort gives the same sequence; long buckets
+// go by radix (package radix) on the complement of the bits, which order as
+// the weights do (all positive), larger first.
 func (cz *Certifier) sortBucket(g int) {
 	sg := &cz.segs[g]
 	end := int(cz.ends[g*buckets+sg.bucket])
 	part := cz.abs[sg.sorted:end]
-	slices.Sort(part)
-	slices.Reverse(part)
+	if len(part) < radixMin {
+		slices.Sort(part)
+		slices.Reverse(part)
+	} else {
+		cz.keys = grow(cz.keys, len(part))
+		for i, a := range part {
+			cz.keys[i] = ^math.Float64bits(a)
+		}
+		cz.kbuf, _ = radix.Sort[struct{}](cz.keys, nil, cz.kbuf, nil)
+		for i, k := range cz.keys {
+			part[i] = math.Float64frombits(^k)
+		}
+	}
 	sg.sorted, sg.bucket = end, sg.bucket+1
 }
+
+// radixMin is the bucket length from which sortBucket sorts by radix.
+const radixMin = 64
 
 // grow returns s resliced to length n, reallocated if too small.
 func grow[T any](s []T, n int) []T {

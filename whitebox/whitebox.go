@@ -42,6 +42,8 @@ type Certifier struct {
 	trivial []int  // the rivals whose bound is 1
 	part    []sums // shared pass: class k as the rival at 2k, as neutral at 2k+1
 	vals    []float64
+	keys    []uint64 // sortBucket's radix keys and scratch
+	kbuf    []uint64
 }
 
 // Radius returns the white-box radius of the smoothed ridge classifier at one
