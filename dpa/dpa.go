@@ -130,6 +130,20 @@ func (e *Ensemble) fitVoter(j int, y []int, targets []float64) error {
 
 // fitPart fits the ridge model of part j, which must not be empty. The rows
 // are packed in ascending index order, so a refit reproduces the fit exactly.
+// refit fits part j again as it was fitted to vote, or returns nil for an
+// empty part. It panics unless 0 ≤ j < k.
+func (e *Ensemble) refit(j int) *ridge.Model {
+	e.checkPart(j)
+	if !e.voting[j] {
+		return nil
+	}
+	model, err := e.fitPart(j)
+	if err != nil {
+		panic("dpa: refitting part " + err.Error()) // it was fitted once already
+	}
+	return model
+}
+
 func (e *Ensemble) fitPart(j int) (*ridge.Model, error) {
 	_, d := e.phi.Dims()
 	rows := mat.NewDense(len(e.members[j]), d, nil)
@@ -207,14 +221,10 @@ func (e *Ensemble) Members(j int) []int {
 // factorisations, and reproduces the fit that voted. ok is false for an
 // empty part. Kernel panics unless 0 ≤ j < k or if test has the wrong width.
 func (e *Ensemble) Kernel(j int, dst, test *mat.Dense, errs []float64) (ok bool) {
-	e.checkPart(j)
 	e.checkWidth(test)
-	if !e.voting[j] {
+	model := e.refit(j)
+	if model == nil {
 		return false
-	}
-	model, err := e.fitPart(j)
-	if err != nil {
-		panic("dpa: refitting part " + err.Error()) // it was fitted once already
 	}
 	model.Kernel(dst, test, errs)
 	return true

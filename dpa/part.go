@@ -49,13 +49,9 @@ type Part struct {
 // memory it reuses (a zero Part will do), or returns false for an empty part.
 // It panics unless 0 ≤ j < k.
 func (e *Ensemble) Refit(j int, p *Part) bool {
-	e.checkPart(j)
-	if !e.voting[j] {
+	model := e.refit(j)
+	if model == nil {
 		return false
-	}
-	model, err := e.fitPart(j)
-	if err != nil {
-		panic("dpa: refitting part " + err.Error()) // it was fitted once already
 	}
 	rows := model.Design().Features()
 	nj, d := rows.Dims()
