@@ -1,9 +1,10 @@
 package nn
 
 import (
-	"flipcert/internal/vec"
 	"math"
 	"math/rand/v2"
+
+	"flipcert/internal/vec"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -123,11 +124,11 @@ func (l linear) backward(p, g []float64, s *slot, dy []float64, n int, needDX bo
 
 // forwardSparse is forward on rows of a sparse input: y = x·W + b costs one
 // axpy of a row of W per non-zero input (vec.AddRowsScaled, which keeps the
-// output row in registers across them and skips the BLAS call's checks, which
-// on rows this short cost as much as the arithmetic). It
-// performs the same floating-point operations in the same order as forward on
-// the dense rows (gonum's GEMM kernel skips the zeros and adds the non-zeros
-// in column order, each as a rounded product then a sum), so the outputs are
+// output row in registers across them and skips the BLAS call's checks,
+// which on rows this short cost as much as the arithmetic). It performs the
+// same floating-point operations in the same order as forward on the dense
+// rows (gonum's GEMM kernel skips the zeros and adds the non-zeros in column
+// order, each as a rounded product then a sum), so the outputs are
 // bit-identical.
 func (l linear) forwardSparse(p []float64, s *slot, x *sparseRows, rows []int) []float64 {
 	s.y = grow(s.y, len(rows)*l.out)

@@ -80,71 +80,112 @@ func Render(dir string) error {
 	if err != nil {
 		return err
 	}
+	figs := newFigureJobs(a)
+	explained, err := drawAll(dir, figs, pics, a.Manifest.Digits)
+	if err != nil {
+		return err
+	}
 	m := a.Manifest
+	html, err := renderReport(reportData{
+		Name:     m.Name,
+		NTrain:   m.NTrain,
+		NTest:    m.NTest,
+		MaxFlips: m.MaxFlips,
+		Sections: pageSections(a, figs, explained),
+	}, m.Raw)
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteBytes(filepath.Join(dir, tables.ReportFile), html)
+}
 
+// figureJobs are the report's figures, in page order.
+type figureJobs struct {
+	certAcc, sampling, tightness, ablation *figureJob
+}
+
+// newFigureJobs builds the figures of a (cheap: drawing them is the cost);
+// a figure that does not apply to the data has no figure to write.
+func newFigureJobs(a *results.Analysis) figureJobs {
+	m := a.Manifest
 	ca := certifiedAccuracyFigure(a.Curves, a.Baseline, m)
-	certAcc := &figureJob{name: certAccName, title: "Certified accuracy", caption: certAccCaption(a), f: &ca}
+	jobs := figureJobs{certAcc: &figureJob{name: certAccName, title: "Certified accuracy", caption: certAccCaption(a), f: &ca}}
 
 	groups := results.SamplingGroups(a.Curves, a.MC, m.MaxFlips)
-	sampling := &figureJob{name: samplingName, title: samplingTitle, caption: samplingCaption(groups, m)}
+	jobs.sampling = &figureJob{name: samplingName, title: samplingTitle, caption: samplingCaption(groups, m)}
 	if len(groups) > 0 {
 		f := samplingFigure(groups, m)
-		sampling.f = &f
+		jobs.sampling.f = &f
 	}
 
 	panels := results.TightnessPanels(a.Curves, m.MaxFlips)
-	tightness := &figureJob{name: tightnessName, title: tightnessTitle, caption: tightnessCaption(panels, m.MaxFlips, m.NTrain)}
+	jobs.tightness = &figureJob{name: tightnessName, title: tightnessTitle, caption: tightnessCaption(panels, m.MaxFlips, m.NTrain)}
 	if len(panels) > 0 {
 		f := tightnessFigure(panels, results.TightnessXMax(panels, m.MaxFlips, m.NTrain))
-		tightness.f = &f
+		jobs.tightness.f = &f
 	}
 
 	g, method, ok := results.Ablation(a.Curves)
-	ablation := &figureJob{name: ablationName, title: "Ablation over q and λ", caption: ablationCaption(method)}
+	jobs.ablation = &figureJob{name: ablationName, title: "Ablation over q and λ", caption: ablationCaption(method)}
 	if ok && len(m.HeatmapFlips) > 0 {
 		f := ablationFigure(g, m.HeatmapFlips, m.NTrain)
-		ablation.f = &f
+		jobs.ablation.f = &f
 	}
+	return jobs
+}
 
-	// Drawing and encoding the figures and pictures is most of Render's time, and each is
-	// independent of the others (the figures only read a), so they are drawn on all cores. A
-	// figure's SVG and PNG stay in one job: they draw the same plots, and gonum may adjust a plot's
-	// axis ranges in place while drawing it. parallel.For starts jobs in the order given, and the
-	// tightness figure (page wide, a band and two step curves per setting) takes about as long as
-	// the others together: it goes first so that it does not run alone at the end.
-	figs := []*figureJob{tightness, certAcc, sampling, ablation}
-	parallel.For(len(figs)+len(pics), 0, func(_, i int) {
-		if i < len(figs) {
-			figs[i].write(dir)
+// drawAll writes the figures and draws the explanations' pictures, and
+// returns the pictures drawn, in name order.
+//
+// Drawing and encoding them is most of Render's time, and each is
+// independent of the others (the figures only read the analysis), so they
+// are drawn on all cores. A figure's SVG and PNG stay in one job: they draw
+// the same plots, and gonum may adjust a plot's axis ranges in place while
+// drawing it. parallel.For starts jobs in the order given, and the
+// tightness figure (page wide, a band and two step curves per setting)
+// takes about as long as the others together: it goes first so that it
+// does not run alone at the end.
+func drawAll(dir string, figs figureJobs, pics []explainJob, digits []int) ([]explainImage, error) {
+	order := []*figureJob{figs.tightness, figs.certAcc, figs.sampling, figs.ablation}
+	parallel.For(len(order)+len(pics), 0, func(_, i int) {
+		if i < len(order) {
+			order[i].write(dir)
 		} else {
-			pics[i-len(figs)].draw(m.Digits)
+			pics[i-len(order)].draw(digits)
 		}
 	})
-	// Whichever job failed first in time, the error returned is the first in a fixed order (the
-	// pictures by name, then the figures in page order), so that it does not depend on scheduling.
+	// Whichever job failed first in time, the error returned is the first in
+	// a fixed order (the pictures by name, then the figures in page order),
+	// so that it does not depend on scheduling.
 	var explained []explainImage
 	for _, p := range pics {
 		if p.err != nil {
-			return p.err
+			return nil, p.err
 		}
 		if p.drawn {
 			explained = append(explained, p.img)
 		}
 	}
-	for _, f := range []*figureJob{certAcc, sampling, tightness, ablation} {
+	for _, f := range []*figureJob{figs.certAcc, figs.sampling, figs.tightness, figs.ablation} {
 		if f.err != nil {
-			return f.err
+			return nil, f.err
 		}
 	}
+	return explained, nil
+}
 
-	sections := []reportSection{{Title: certAcc.out.Title, Figures: []reportFigure{*certAcc.out}}}
-	if sec := checkSection(samplingTitle, sampling.out, a.MCCheck(), tables.MCCheckFile, tables.MCFile); sec != nil {
+// pageSections lays out the report page: the figures with their checks, the
+// summary, cost and time tables, the explained points and the baseline.
+func pageSections(a *results.Analysis, figs figureJobs, explained []explainImage) []reportSection {
+	m := a.Manifest
+	sections := []reportSection{{Title: figs.certAcc.out.Title, Figures: []reportFigure{*figs.certAcc.out}}}
+	if sec := checkSection(samplingTitle, figs.sampling.out, a.MCCheck(), tables.MCCheckFile, tables.MCFile); sec != nil {
 		sections = append(sections, *sec)
 	}
 	if check := a.AttackCheck(); check != nil {
-		sections = append(sections, *checkSection(tightnessTitle, tightness.out, check, tables.AttackSummaryFile, tables.AttackFile))
+		sections = append(sections, *checkSection(tightnessTitle, figs.tightness.out, check, tables.AttackSummaryFile, tables.AttackFile))
 	}
-	if fig := ablation.out; fig != nil {
+	if fig := figs.ablation.out; fig != nil {
 		sections = append(sections, reportSection{Title: fig.Title, Figures: []reportFigure{*fig}})
 	}
 
@@ -168,18 +209,7 @@ func Render(dir string) error {
 	if b := baselineTable(a.Baseline, m.NTrain); b != nil {
 		sections = append(sections, reportSection{Title: "Undefended baseline", Tables: []reportTable{*b}})
 	}
-
-	html, err := renderReport(reportData{
-		Name:     m.Name,
-		NTrain:   m.NTrain,
-		NTest:    m.NTest,
-		MaxFlips: m.MaxFlips,
-		Sections: sections,
-	}, m.Raw)
-	if err != nil {
-		return err
-	}
-	return atomicfile.WriteBytes(filepath.Join(dir, tables.ReportFile), html)
+	return sections
 }
 
 // Titles of the report's sections on the sampled certificate and on tightness.

@@ -5,6 +5,8 @@
 // keys share their leading bytes (a bucket spans a quarter octave).
 package radix
 
+import "slices"
+
 // Sort sorts keys into increasing order, stably, and permutes vals with them
 // (vals may be empty, or of the length of keys). kbuf and vbuf are scratch
 // memory, grown as needed and returned.
@@ -28,9 +30,9 @@ func Sort[V any](keys []uint64, vals []V, kbuf []uint64, vbuf []V) ([]uint64, []
 		counts[6][k>>48&0xff]++
 		counts[7][k>>56]++
 	}
-	kbuf = grow(kbuf, n)
+	kbuf = slices.Grow(kbuf[:0], n)[:n]
 	if withVals {
-		vbuf = grow(vbuf, n)
+		vbuf = slices.Grow(vbuf[:0], n)[:n]
 	}
 	ks, kd, vs, vd := keys, kbuf, vals, vbuf
 	for d := range counts {
@@ -59,11 +61,4 @@ func Sort[V any](keys []uint64, vals []V, kbuf []uint64, vbuf []V) ([]uint64, []
 		}
 	}
 	return kbuf, vbuf
-}
-
-func grow[T any](s []T, n int) []T {
-	if cap(s) < n {
-		return make([]T, n)
-	}
-	return s[:n]
 }
